@@ -1,0 +1,47 @@
+# Project-wide compiler settings: warnings, sanitizers, CUDA detection.
+
+add_compile_options(-Wall -Wextra -Wpedantic -Wshadow=local -Wno-missing-field-initializers)
+if(MOE_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(MOE_SANITIZE)
+  add_compile_options(-fsanitize=${MOE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${MOE_SANITIZE})
+endif()
+
+# Compiler flags for the run-time dispatched SIMD translation units. A source file named
+# *_avx2.cpp or *_avx512.cpp is compiled for that ISA only; callers reach it through
+# core/quant/cpu_features.h after checking the CPU and the OS (XGETBV) support it.
+set(MOE_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
+set(MOE_AVX512_FLAGS -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq)
+
+function(moe_apply_simd_flags)
+  foreach(src IN LISTS ARGN)
+    if(src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${MOE_AVX512_FLAGS}")
+    elseif(src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${MOE_AVX2_FLAGS}")
+    endif()
+  endforeach()
+endfunction()
+
+# CUDA: AUTO turns the backend on when nvcc exists (PATH or /usr/local/cuda).
+set(MOE_CUDA_ENABLED OFF)
+if(NOT MOE_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(MOE_NVCC nvcc PATHS /usr/local/cuda/bin NO_CACHE)
+    if(MOE_NVCC)
+      set(CMAKE_CUDA_COMPILER ${MOE_NVCC})
+    endif()
+  endif()
+  if(CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90 CACHE STRING "CUDA architectures")
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(MOE_CUDA_ENABLED ON)
+  elseif(MOE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "MOE_CUDA=ON but nvcc was not found (PATH, /usr/local/cuda/bin)")
+  endif()
+endif()
+message(STATUS "MoE Studio: CUDA backend ${MOE_CUDA_ENABLED}, UI ${MOE_BUILD_UI}, sanitize '${MOE_SANITIZE}'")

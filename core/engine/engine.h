@@ -1,0 +1,88 @@
+#pragma once
+// The engine front end (SPEC §6): load a model (progress, cancel), generate from a chat with
+// streamed text, stop, change settings live. One controller thread calls it (the UI's worker
+// thread, or moe-cli's main); the set_* methods and request_stop() may be called from any
+// thread and take effect at the next token step. Errors are values with a message.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/engine/events.h"
+#include "core/engine/expert_selection.h"
+#include "core/sampling/sampler.h"
+#include "core/tokenizer/chat_template.h"
+#include "core/util/status.h"
+
+namespace moe {
+
+class ExpertExecutor;
+class Tokenizer;
+
+struct EngineConfig {
+  std::string model_path;
+  int n_threads = 0;       ///< 0: all hardware threads
+  int n_ctx = 4096;        ///< KV cache length (clamped to the model's training context)
+  std::string trace_path;  ///< non-empty: write every event as JSONL to this file
+};
+
+/// What the UI and the CLI show about a loaded model.
+struct ModelSummary {
+  std::string name, architecture, file_type;
+  int n_layer = 0, n_embd = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_expert_ff = 0;
+  int n_expert = 0, n_expert_used = 0, n_vocab = 0, n_ctx_train = 0, n_ctx = 0;
+  std::string tokenizer_model, chat_template;
+  uint64_t file_bytes = 0, expert_bytes = 0, non_expert_bytes = 0, kv_cache_bytes = 0;
+  bool random_weights = false;  ///< written by `moe-cli make-model` (metadata moe.random_weights)
+};
+
+struct GenerateRequest {
+  std::vector<ChatMessage> messages;  ///< system?, user, assistant, ..., user
+  int max_new_tokens = 512;
+  SamplerConfig sampler;
+};
+
+struct GenerateStats {
+  int prompt_tokens = 0, generated_tokens = 0;
+  double prompt_s = 0, decode_s = 0, time_to_first_token_s = 0;
+  double prompt_tok_per_s() const { return prompt_s > 0 ? prompt_tokens / prompt_s : 0; }
+  double decode_tok_per_s() const { return decode_s > 0 ? generated_tokens / decode_s : 0; }
+  std::string stop_reason;  ///< "eos", "max_tokens", "stopped", "context_full"
+  std::string computed_on;  ///< "local CPU", or the devices that ran experts
+};
+
+/// Called with each complete UTF-8 piece of the answer as it is produced.
+using TextCallback = std::function<void(std::string_view text)>;
+/// Load progress in [0, 1]; return false to cancel the load.
+using ProgressCallback = std::function<bool(float fraction)>;
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> load(const EngineConfig& config,
+                                              const ProgressCallback& progress = {});
+  virtual ~Engine() = default;
+
+  virtual const ModelSummary& summary() const = 0;
+  virtual const Tokenizer& tokenizer() const = 0;
+
+  /// Runs one chat turn to completion (or until stopped). Starts from an empty KV cache.
+  virtual Result<GenerateStats> generate(const GenerateRequest& request,
+                                         const TextCallback& on_text) = 0;
+  /// Stops the generation in progress at the next token step (any thread).
+  virtual void request_stop() = 0;
+
+  // Live settings (any thread; applied at the next token step).
+  virtual void set_experts_per_token(int k) = 0;  ///< clamped to [1, n_expert]
+  virtual void set_theta(float theta) = 0;        ///< WDMoE θ, used by the WLR selector
+  virtual void set_selector(std::shared_ptr<ExpertSelector> selector) = 0;  ///< null: top-k
+  virtual int experts_per_token() const = 0;
+  virtual float theta() const = 0;
+
+  /// Events of every step: routing, selection, timing (subscribe before generating).
+  virtual EventBus& events() = 0;
+};
+
+}  // namespace moe

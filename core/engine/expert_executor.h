@@ -1,0 +1,46 @@
+#pragma once
+// Expert execution (SPEC §6): for one MoE layer, given the FFN inputs of a batch of tokens and
+// the (token, expert, weight) assignments chosen by the ExpertSelector, add the weighted expert
+// outputs. Implementations: local CPU (cpu_expert_executor.h) now; offloaded store, CUDA and
+// remote LAN devices later. They compose (an offloaded store wraps another executor). The
+// forward pass knows only this interface.
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/util/status.h"
+
+namespace moe {
+
+struct ExpertAssignment {
+  int32_t token = 0;   ///< row in the batch
+  int32_t expert = 0;
+  float weight = 0;    ///< gate weight w_q (WDMoE eq. 1)
+};
+
+struct ExpertBatch {
+  uint64_t step = 0;
+  int layer = 0;
+  int n_tokens = 0;
+  int n_embd = 0;
+  const float* x = nullptr;   ///< [n_tokens, n_embd] normalised FFN input
+  float* out = nullptr;       ///< [n_tokens, n_embd] out[t] += Σ w · expert(x[t]) (eq. 1)
+  std::span<const ExpertAssignment> assignments;  ///< grouped by expert, any order
+};
+
+/// Where one expert evaluation ran, for the "computed on" line in the chat and the dashboard.
+struct ExecutionPlace {
+  static constexpr uint32_t kLocal = 0;  ///< this process' CPU
+  uint32_t device = kLocal;              ///< LAN device id when remote
+};
+
+class ExpertExecutor {
+ public:
+  virtual ~ExpertExecutor() = default;
+  /// Runs every assignment of the batch. Errors (a lost device with no fallback) come back as
+  /// a Status; the generation reports them rather than crashing.
+  virtual Status run(const ExpertBatch& batch) = 0;
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace moe

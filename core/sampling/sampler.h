@@ -1,0 +1,35 @@
+#pragma once
+// Token sampling. Order (as llama.cpp's common chain): repetition penalty -> top-k -> top-p
+// -> min-p -> temperature -> draw. temperature <= 0 is greedy (argmax, after the penalty).
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace moe {
+
+struct SamplerConfig {
+  float temperature = 0.7f;
+  int top_k = 40;             ///< <= 0: off
+  float top_p = 0.95f;        ///< >= 1: off
+  float min_p = 0.05f;        ///< <= 0: off
+  float repeat_penalty = 1.1f;  ///< 1: off
+  int repeat_last_n = 64;     ///< how many recent tokens the penalty looks at
+  uint64_t seed = 42;         ///< same seed + same logits -> same tokens
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerConfig& config);
+  void reset(const SamplerConfig& config);
+  /// Picks a token from logits[n_vocab] (modified in place); history = tokens so far.
+  int32_t sample(std::span<float> logits, std::span<const int32_t> history);
+  const SamplerConfig& config() const { return config_; }
+
+ private:
+  SamplerConfig config_;
+  std::mt19937_64 rng_;
+  std::vector<std::pair<float, int32_t>> cand_;  // reused: no allocation per token
+};
+
+}  // namespace moe
