@@ -41,7 +41,11 @@ struct ModelSummary {
 
 struct GenerateRequest {
   std::vector<ChatMessage> messages;  ///< system?, user, assistant, ..., user
+  /// Non-empty: use this text as the whole prompt (BOS added, special tokens parsed) instead
+  /// of rendering `messages` with the chat template (moe-cli run --raw, benchmarks).
+  std::string raw_prompt;
   int max_new_tokens = 512;
+  bool ignore_eos = false;  ///< keep going past end-of-generation tokens (benchmarks)
   SamplerConfig sampler;
 };
 

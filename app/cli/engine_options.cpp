@@ -1,0 +1,82 @@
+#include "app/cli/engine_options.h"
+
+#include <sys/resource.h>
+
+#include <cstdio>
+
+namespace moe::cli {
+
+void add_engine_options(CLI::App& app, EngineOptions& o) {
+  app.add_option("-m,--model", o.config.model_path, "GGUF model file")->required()->check(
+      CLI::ExistingFile);
+  app.add_option("-t,--threads", o.config.n_threads, "Threads (0: all hardware threads)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("-c,--ctx-size", o.config.n_ctx, "Context length (KV cache size)")
+      ->check(CLI::Range(16, 1 << 20));
+  app.add_option("--trace", o.config.trace_path, "Write every engine event as JSONL to FILE");
+  app.add_option("--experts-per-token", o.experts_per_token,
+                 "Experts used per token (0: the model's own)")
+      ->check(CLI::Range(0, 64));
+}
+
+void add_sampler_options(CLI::App& app, EngineOptions& o) {
+  app.add_option("--temp", o.sampler.temperature, "Temperature (0: greedy)")->capture_default_str();
+  app.add_option("--top-k", o.sampler.top_k, "Top-k sampling (0: off)")->capture_default_str();
+  app.add_option("--top-p", o.sampler.top_p, "Top-p (nucleus) sampling (1: off)")
+      ->capture_default_str();
+  app.add_option("--min-p", o.sampler.min_p, "Min-p sampling (0: off)")->capture_default_str();
+  app.add_option("--repeat-penalty", o.sampler.repeat_penalty, "Repetition penalty (1: off)")
+      ->capture_default_str();
+  app.add_option("--repeat-last-n", o.sampler.repeat_last_n,
+                 "Tokens the repetition penalty looks back over")
+      ->capture_default_str();
+  app.add_option("--seed", o.sampler.seed, "Sampling seed (same seed, same answer)")
+      ->capture_default_str();
+  app.add_flag("--greedy", o.greedy, "Always take the most likely token");
+}
+
+SamplerConfig effective_sampler(const EngineOptions& o) {
+  SamplerConfig s = o.sampler;
+  if (o.greedy) s.temperature = 0;
+  return s;
+}
+
+LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
+  LoadedEngine le;
+  EngineConfig cfg = o.config;
+  const std::string trace_path = cfg.trace_path;
+  cfg.trace_path.clear();  // the CLI owns the trace writer so it can report its errors
+  auto loaded = Engine::load(cfg);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "error: %s\n", loaded.message().c_str());
+    return le;
+  }
+  le.engine = std::move(loaded).value();
+  if (o.experts_per_token > 0) le.engine->set_experts_per_token(o.experts_per_token);
+  if (!trace_path.empty()) {
+    auto tw = TraceWriter::start(trace_path, le.engine->events());
+    if (!tw.ok()) {
+      std::fprintf(stderr, "error: %s\n", tw.message().c_str());
+      le.engine.reset();
+      return le;
+    }
+    le.trace = std::move(tw).value();
+  }
+  if (!quiet) {
+    const ModelSummary& s = le.engine->summary();
+    std::fprintf(stderr,
+                 "model: %s (%s, %s) | %d layers, %d experts, %d per token | vocab %d | ctx %d%s\n",
+                 s.name.c_str(), s.architecture.c_str(), s.file_type.c_str(), s.n_layer,
+                 s.n_expert, le.engine->experts_per_token(), s.n_vocab, s.n_ctx,
+                 s.random_weights ? " | RANDOM WEIGHTS (test model)" : "");
+  }
+  return le;
+}
+
+uint64_t peak_rss_bytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux: kilobytes
+}
+
+}  // namespace moe::cli
