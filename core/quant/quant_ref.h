@@ -1,0 +1,51 @@
+#pragma once
+// Internal: the per-type scalar reference kernels behind dequantize_row / quantize_row
+// (core/quant/quant.h). Each follows the ggml-quants.c function of the same name operation for
+// operation, so that results are bit-identical. k is the element count (multiple of the block).
+#include <cstdint>
+
+#include "core/quant/blocks.h"
+
+namespace moe::ref {
+
+// Dequantization (dequant_legacy.cpp, dequant_k.cpp).
+void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int64_t k);
+void dequantize_row_q4_1(const BlockQ4_1* x, float* y, int64_t k);
+void dequantize_row_q5_0(const BlockQ5_0* x, float* y, int64_t k);
+void dequantize_row_q5_1(const BlockQ5_1* x, float* y, int64_t k);
+void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int64_t k);
+void dequantize_row_q2_K(const BlockQ2_K* x, float* y, int64_t k);
+void dequantize_row_q3_K(const BlockQ3_K* x, float* y, int64_t k);
+void dequantize_row_q4_K(const BlockQ4_K* x, float* y, int64_t k);
+void dequantize_row_q5_K(const BlockQ5_K* x, float* y, int64_t k);
+void dequantize_row_q6_K(const BlockQ6_K* x, float* y, int64_t k);
+void dequantize_row_q8_K(const BlockQ8_K* x, float* y, int64_t k);
+
+// Reference quantizers (quantize_legacy.cpp, quantize_k.cpp): ggml's quantize_row_*_ref.
+void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t k);
+void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t k);
+void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t k);
+void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t k);
+void quantize_row_q8_0(const float* x, BlockQ8_0* y, int64_t k);
+void quantize_row_q2_K(const float* x, BlockQ2_K* y, int64_t k);
+void quantize_row_q3_K(const float* x, BlockQ3_K* y, int64_t k);
+void quantize_row_q4_K(const float* x, BlockQ4_K* y, int64_t k);
+void quantize_row_q5_K(const float* x, BlockQ5_K* y, int64_t k);
+void quantize_row_q6_K(const float* x, BlockQ6_K* y, int64_t k);
+
+namespace {  // internal linkage: see fp16_inline.h
+
+/// K-quant 6-bit scale/min pair j (0..7) of a Q4_K / Q5_K block (ggml get_scale_min_k4).
+inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
+  }
+}
+
+}  // namespace
+
+}  // namespace moe::ref
