@@ -7,6 +7,7 @@
 
 #include "app/cli/engine_options.h"
 #include "core/gguf/gguf_file.h"
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/membw.h"
 
 namespace moe::cli {

@@ -1,0 +1,258 @@
+// moe-cli wdmoe-sim: the WDMoE study of paper 001 §IV on this machine. For each θ the model
+// reads a text (teacher forcing) with the WLR selector on the simulated wireless channel of a
+// scenario, and we report experts per token, perplexity and the modelled latency per token
+// (Σ over layers of eq. 7), mean and p95, with the reduction against θ = 0. The channel is the
+// same for every θ (same seed, one fading slot per token position), so θ alone differs.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "core/engine/cpu_expert_executor.h"
+#include "core/engine/session.h"
+#include "core/engine/thread_pool.h"
+#include "core/model/model.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/wdmoe/latency_source.h"
+#include "core/wdmoe/selection_recorder.h"
+#include "core/wdmoe/wlr_selector.h"
+
+namespace moe::cli {
+namespace {
+
+struct SimOptions {
+  std::string model, scenario, text_file;
+  std::vector<double> thetas{0, 0.1, 0.2, 0.3};
+  int threads = 0, max_tokens = 512, k = 0;
+  bool json = false, model_dims = false;
+};
+
+struct SimRow {
+  double theta = 0;
+  double experts_per_token = 0, dropped_per_token = 0, perplexity = 0;
+  double mean_latency_s = 0, p95_latency_s = 0, reduction = std::nan("");
+};
+
+// -log p(next token) from one row of logits.
+double nll(std::span<const float> logits, int32_t target) {
+  float mx = logits[0];
+  for (float v : logits) mx = std::max(mx, v);
+  double sum = 0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v - mx));
+  return std::log(sum) - static_cast<double>(logits[static_cast<size_t>(target)] - mx);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double idx = p * static_cast<double>(v.size() - 1);  // linear interpolation
+  const size_t lo = static_cast<size_t>(std::floor(idx));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (idx - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+Result<SimRow> run_theta(Session& session, const std::vector<int32_t>& tokens,
+                         const wdmoe::Scenario& scenario, double theta, int k) {
+  auto source = std::make_shared<SimulatedLatencySource>(scenario);
+  WlrSelector wlr(source);
+  RecordingSelector rec(wlr, session.n_ctx());
+  session.reset();
+  session.set_routing(RoutingControl{&rec, k, static_cast<float>(theta)});
+  const int n = static_cast<int>(tokens.size());
+  const int n_vocab = session.model().hparams().n_vocab;
+  double total_nll = 0;
+  for (int begin = 0; begin < n; begin += session.max_batch()) {
+    const int len = std::min(session.max_batch(), n - begin);
+    Status st = session.eval(std::span(tokens).subspan(static_cast<size_t>(begin), len), true);
+    if (!st.ok()) {
+      session.set_routing(RoutingControl{});  // `rec` dies with this frame
+      return st.error();
+    }
+    const std::span<const float> all = session.logits();
+    for (int t = 0; t < len; ++t) {
+      const int next = begin + t + 1;
+      if (next >= n) break;
+      total_nll += nll(all.subspan(static_cast<size_t>(t) * n_vocab, static_cast<size_t>(n_vocab)),
+                       tokens[static_cast<size_t>(next)]);
+    }
+  }
+  session.set_routing(RoutingControl{});
+  SimRow row;
+  row.theta = theta;
+  row.experts_per_token = rec.mean_experts();
+  row.dropped_per_token =
+      rec.selections() ? static_cast<double>(rec.experts_dropped()) / rec.selections() : 0;
+  row.perplexity = std::exp(total_nll / std::max(n - 1, 1));
+  std::vector<double> lat(static_cast<size_t>(n));
+  for (int p = 0; p < n; ++p) lat[static_cast<size_t>(p)] = rec.token_latency_s(p);
+  double sum = 0;
+  for (double v : lat) sum += v;
+  row.mean_latency_s = sum / std::max(n, 1);
+  row.p95_latency_s = percentile(lat, 0.95);
+  return row;
+}
+
+int run(const SimOptions& o) {
+  Result<wdmoe::Scenario> scenario = o.scenario.empty()
+                                         ? Result<wdmoe::Scenario>(wdmoe::default_scenario())
+                                         : wdmoe::load_scenario_file(o.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "error: %s\n", scenario.message().c_str());
+    return 1;
+  }
+  std::ifstream in(o.text_file, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "error: %s: cannot open text file\n", o.text_file.c_str());
+    return 1;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto model = Model::load(o.model);
+  if (!model.ok()) {
+    std::fprintf(stderr, "error: %s\n", model.message().c_str());
+    return 1;
+  }
+  const Model& m = **model;
+  if (!m.hparams().moe || m.hparams().n_expert < 2) {
+    std::fprintf(stderr, "error: %s: not a mixture-of-experts model (WDMoE needs experts)\n",
+                 o.model.c_str());
+    return 1;
+  }
+  if (o.model_dims) {
+    scenario->model.hidden = m.hparams().n_embd;
+    scenario->model.expert_hidden =
+        m.hparams().n_expert_ff > 0 ? m.hparams().n_expert_ff : m.hparams().n_ff;
+  }
+  auto tok_data = read_tokenizer_data(m.file());
+  if (!tok_data.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), tok_data.message().c_str());
+    return 1;
+  }
+  auto tokenizer = Tokenizer::create(std::move(*tok_data));
+  if (!tokenizer.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), tokenizer.message().c_str());
+    return 1;
+  }
+  std::vector<int32_t> tokens = (*tokenizer)->encode(text.str(), true, false);
+  if (static_cast<int>(tokens.size()) > o.max_tokens)
+    tokens.resize(static_cast<size_t>(o.max_tokens));
+  if (tokens.size() < 2) {
+    std::fprintf(stderr, "error: %s: need at least 2 tokens of text\n", o.text_file.c_str());
+    return 1;
+  }
+  ThreadPool pool(o.threads);
+  SessionOptions so;
+  so.n_ctx = static_cast<int>(tokens.size());
+  auto executor = CpuExpertExecutor::create(m, pool, so.max_batch);
+  if (!executor.ok()) {
+    std::fprintf(stderr, "error: %s\n", executor.message().c_str());
+    return 1;
+  }
+  auto session = Session::create(m, pool, **executor, so);
+  if (!session.ok()) {
+    std::fprintf(stderr, "error: %s\n", session.message().c_str());
+    return 1;
+  }
+  if ((*session)->n_ctx() < static_cast<int>(tokens.size()))
+    tokens.resize(static_cast<size_t>((*session)->n_ctx()));
+
+  std::vector<SimRow> rows;
+  for (double theta : o.thetas) {
+    auto row = run_theta(**session, tokens, *scenario, theta, o.k);
+    if (!row.ok()) {
+      std::fprintf(stderr, "error: θ = %g: %s\n", theta, row.message().c_str());
+      return 1;
+    }
+    rows.push_back(*row);
+  }
+  const SimRow* base = nullptr;
+  for (const SimRow& r : rows)
+    if (r.theta == 0) base = &r;
+  for (SimRow& r : rows)
+    if (base && base->mean_latency_s > 0) r.reduction = 1 - r.mean_latency_s / base->mean_latency_s;
+
+  const auto rw = m.file().get_bool("moe.random_weights");
+  const bool random = rw.ok() && *rw;
+  if (o.json) {
+    nlohmann::json j;
+    j["model"] = o.model;
+    j["scenario"] = scenario->name;
+    j["model_dims"] = {{"hidden", scenario->model.hidden},
+                       {"expert_hidden", scenario->model.expert_hidden}};
+    j["tokens"] = tokens.size();
+    j["n_layer"] = m.n_layer();
+    j["n_expert"] = m.hparams().n_expert;
+    j["k"] = o.k > 0 ? o.k : m.hparams().n_expert_used;
+    j["random_weights"] = random;
+    j["results"] = nlohmann::json::array();
+    for (const SimRow& r : rows) {
+      nlohmann::json e{{"theta", r.theta},
+                       {"experts_per_token", r.experts_per_token},
+                       {"dropped_per_token", r.dropped_per_token},
+                       {"perplexity", r.perplexity},
+                       {"mean_latency_s", r.mean_latency_s},
+                       {"p95_latency_s", r.p95_latency_s}};
+      e["latency_reduction"] =
+          std::isnan(r.reduction) ? nlohmann::json(nullptr) : nlohmann::json(r.reduction);
+      j["results"].push_back(e);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("WDMoE simulation: %s, scenario %s, %zu tokens, %d layers, k = %d of %d experts\n",
+              o.model.c_str(), scenario->name.c_str(), tokens.size(), m.n_layer(),
+              o.k > 0 ? o.k : m.hparams().n_expert_used, m.hparams().n_expert);
+  std::printf("%6s  %14s  %12s  %16s  %15s  %10s\n", "theta", "experts/token", "perplexity",
+              "mean latency ms", "p95 latency ms", "reduction");
+  for (const SimRow& r : rows) {
+    char red[32] = "n/a";
+    if (!std::isnan(r.reduction)) std::snprintf(red, sizeof red, "%.1f%%", 100 * r.reduction);
+    std::printf("%6.2f  %14.3f  %12.3f  %16.3f  %15.3f  %10s\n", r.theta, r.experts_per_token,
+                r.perplexity, r.mean_latency_s * 1e3, r.p95_latency_s * 1e3, red);
+  }
+  std::printf(
+      "latency: modelled per token, Σ over layers of max over kept experts of t_q (eq. 6-7)\n");
+  if (random)
+    std::printf("note: this model has random weights; perplexity here does not measure quality\n");
+  return 0;
+}
+
+const CommandRegistration kWdmoeSim{
+    70, "wdmoe-sim", "WDMoE study: latency and perplexity vs θ on a simulated wireless channel",
+    [](CLI::App& app) {
+      auto o = std::make_shared<SimOptions>();
+      app.add_option("-m,--model", o->model, "MoE model (GGUF)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      app.add_option("--scenario", o->scenario,
+                     "Scenario JSON (default: the paper's 8 devices, resources/scenarios/)")
+          ->check(CLI::ExistingFile);
+      app.add_option("--theta", o->thetas, "θ values, comma separated")
+          ->delimiter(',')
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str();
+      app.add_option("-f,--file", o->text_file, "Text to read (teacher forcing)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      app.add_flag("--json", o->json, "Print the results as JSON");
+      app.add_flag("--use-model-dims", o->model_dims,
+                   "Latency model with this model's m, m_h (default: the scenario's, Mixtral)");
+      app.add_option("-t,--threads", o->threads, "CPU threads (0: all)")
+          ->check(CLI::Range(0, 1024));
+      app.add_option("-n,--max-tokens", o->max_tokens, "Most tokens of the text to read")
+          ->check(CLI::Range(2, 1 << 20))
+          ->capture_default_str();
+      app.add_option("-k,--experts-per-token", o->k, "Top-k before the θ rule (0: the model's)")
+          ->check(CLI::Range(0, kMaxExpertsUsed));
+      return [o] { return run(*o); };
+    }};
+
+}  // namespace
+}  // namespace moe::cli

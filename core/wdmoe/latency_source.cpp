@@ -1,0 +1,124 @@
+#include "core/wdmoe/latency_source.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace moe {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Expert e -> devices: the explicit placement, else e mod n (the paper: expert q on device q).
+template <class F>
+double min_over_replicas(const std::vector<std::vector<int>>& placement, int n_devices, int expert,
+                         F&& t_of) {
+  if (n_devices <= 0 || expert < 0) return kInf;
+  if (expert < static_cast<int>(placement.size())) {
+    double best = kInf;
+    for (int q : placement[expert]) best = std::min(best, t_of(q));
+    return best;
+  }
+  return t_of(expert % n_devices);
+}
+}  // namespace
+
+SimulatedLatencySource::SimulatedLatencySource(wdmoe::Scenario s)
+    : scenario_(std::move(s)),
+      channel_(scenario_),
+      model_(scenario_),
+      placement_(scenario_.placement) {
+  links_.resize(scenario_.devices.size());
+  t_.resize(scenario_.devices.size());
+}
+
+uint64_t SimulatedLatencySource::slot_of(const TokenTime& at) const {
+  const uint64_t pos = static_cast<uint64_t>(std::max<int32_t>(at.pos, 0));
+  return (epoch_ << 40) ^ (pos / static_cast<uint64_t>(scenario_.tokens_per_slot));
+}
+
+void SimulatedLatencySource::refresh(uint64_t slot) {
+  if (have_slot_ && slot == slot_) return;
+  channel_.links_at(slot, links_);  // sized at construction: no allocation
+  model_.device_latencies(links_, t_);
+  slot_ = slot;
+  have_slot_ = true;
+}
+
+double SimulatedLatencySource::expert_latency_s(const TokenTime& at, int, int expert) {
+  std::lock_guard lock(mu_);
+  refresh(slot_of(at));
+  return min_over_replicas(placement_, static_cast<int>(t_.size()), expert,
+                           [&](int q) { return t_[q]; });
+}
+
+void SimulatedLatencySource::advance_slot() {
+  std::lock_guard lock(mu_);
+  ++epoch_;
+  have_slot_ = false;
+}
+
+void SimulatedLatencySource::snapshot(const TokenTime& at, std::vector<wdmoe::LinkState>& links,
+                                      std::vector<double>& t) const {
+  std::lock_guard lock(mu_);
+  channel_.links_at(slot_of(at), links);
+  model_.device_latencies(links, t);
+}
+
+void SimulatedLatencySource::set_bandwidth(const std::vector<double>& bandwidth_hz) {
+  std::lock_guard lock(mu_);
+  channel_.set_bandwidth(bandwidth_hz);
+  for (size_t q = 0; q < bandwidth_hz.size(); ++q)
+    scenario_.devices[q].bandwidth_hz = bandwidth_hz[q];
+  have_slot_ = false;
+}
+
+MeasuredLatencySource::MeasuredLatencySource(int n_devices, std::vector<std::vector<int>> placement,
+                                             Config cfg)
+    : cfg_(cfg),
+      n_devices_(n_devices),
+      placement_(std::move(placement)),
+      est_(static_cast<size_t>(std::max(n_devices, 0))) {
+  for (Estimate& e : est_) e.latency_s = cfg_.prior_s;
+}
+
+bool MeasuredLatencySource::record(int device, double rtt_s, double compute_s) {
+  if (device < 0 || device >= n_devices_) return false;
+  if (!std::isfinite(rtt_s) || !std::isfinite(compute_s) || rtt_s < 0 || compute_s < 0)
+    return false;
+  std::lock_guard lock(mu_);
+  Estimate& e = est_[device];
+  if (e.samples == 0) {
+    e.rtt_s = rtt_s;
+    e.compute_s = compute_s;
+  } else {  // EWMA: x <- x + α (sample - x)
+    e.rtt_s += cfg_.alpha * (rtt_s - e.rtt_s);
+    e.compute_s += cfg_.alpha * (compute_s - e.compute_s);
+  }
+  ++e.samples;
+  e.available = true;
+  e.latency_s = e.rtt_s + e.compute_s;
+  return true;
+}
+
+void MeasuredLatencySource::mark_unavailable(int device) {
+  if (device < 0 || device >= n_devices_) return;
+  std::lock_guard lock(mu_);
+  est_[device].available = false;
+  est_[device].latency_s = kInf;
+}
+
+MeasuredLatencySource::Estimate MeasuredLatencySource::estimate(int device) const {
+  if (device < 0 || device >= n_devices_) return Estimate{0, 0, 0, false, kInf};
+  std::lock_guard lock(mu_);
+  return est_[device];
+}
+
+double MeasuredLatencySource::expert_latency_s(const TokenTime&, int, int expert) {
+  std::lock_guard lock(mu_);
+  return min_over_replicas(placement_, n_devices_, expert, [&](int q) {
+    return q >= 0 && q < n_devices_ ? est_[q].latency_s : kInf;
+  });
+}
+
+}  // namespace moe
