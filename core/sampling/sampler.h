@@ -10,12 +10,12 @@ namespace moe {
 
 struct SamplerConfig {
   float temperature = 0.7f;
-  int top_k = 40;             ///< <= 0: off
-  float top_p = 0.95f;        ///< >= 1: off
-  float min_p = 0.05f;        ///< <= 0: off
+  int top_k = 40;               ///< <= 0: off
+  float top_p = 0.95f;          ///< >= 1: off
+  float min_p = 0.05f;          ///< <= 0: off
   float repeat_penalty = 1.1f;  ///< 1: off
-  int repeat_last_n = 64;     ///< how many recent tokens the penalty looks at
-  uint64_t seed = 42;         ///< same seed + same logits -> same tokens
+  int repeat_last_n = 64;       ///< how many recent tokens the penalty looks at
+  uint64_t seed = 42;           ///< same seed + same logits -> same tokens
 };
 
 class Sampler {
@@ -30,6 +30,11 @@ class Sampler {
   SamplerConfig config_;
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> cand_;  // reused: no allocation per token
+  std::vector<uint8_t> seen_;  // per-token flag for the penalty's "each distinct token once"
+
+  void apply_repeat_penalty(std::span<float> logits, std::span<const int32_t> history);
+  size_t truncate(size_t n);  ///< top-k, top-p, min-p on cand_[0, n); returns the kept count
+  double uniform01();         ///< [0, 1) from rng_, the same on every platform
 };
 
 }  // namespace moe

@@ -16,21 +16,27 @@ class GgufFile;
 
 /// GGUF token types (tokenizer.ggml.token_type).
 enum class TokenType : int32_t {
-  kUndefined = 0, kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
 };
 
 /// Everything a tokenizer needs, as stored under tokenizer.ggml.* (and tokenizer.chat_template).
 struct TokenizerData {
-  std::string model;                ///< "llama" (SentencePiece) or "gpt2" (byte-level BPE)
-  std::string pre;                  ///< pre-tokenizer name for gpt2 ("llama-bpe", "gpt2", ...)
+  std::string model;  ///< "llama" (SentencePiece) or "gpt2" (byte-level BPE)
+  std::string pre;    ///< pre-tokenizer name for gpt2 ("llama-bpe", "gpt2", ...)
   std::vector<std::string> tokens;
-  std::vector<float> scores;        ///< llama: piece scores; may be empty for gpt2
-  std::vector<int32_t> token_types; ///< TokenType values; empty = all normal
-  std::vector<std::string> merges;  ///< gpt2: "a b" pairs in rank order
+  std::vector<float> scores;         ///< llama: piece scores; may be empty for gpt2
+  std::vector<int32_t> token_types;  ///< TokenType values; empty = all normal
+  std::vector<std::string> merges;   ///< gpt2: "a b" pairs in rank order
   int32_t bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1, eot_id = -1;
   bool add_bos = true, add_eos = false;
-  bool add_space_prefix = true;     ///< llama: prepend "▁" to the text
-  std::string chat_template;        ///< tokenizer.chat_template (Jinja source), may be empty
+  bool add_space_prefix = true;  ///< llama: prepend "▁" to the text
+  std::string chat_template;     ///< tokenizer.chat_template (Jinja source), may be empty
 };
 
 /// Reads tokenizer.ggml.* from a GGUF file; an Error names the missing/mis-typed key.
@@ -45,8 +51,10 @@ class Tokenizer {
   /// Builds the tokenizer named by data.model; an Error for unknown models or bad data.
   static Result<std::unique_ptr<Tokenizer>> create(TokenizerData data);
 
-  /// Text -> token ids. add_bos follows data.add_bos when asked; parse_special turns the text of
-  /// control/user-defined tokens (e.g. "[INST]", "<|im_start|>") into their ids.
+  /// Text -> token ids. add_bos = "add the vocabulary's specials": BOS when data.add_bos, EOS
+  /// when data.add_eos (llama.cpp's add_special). parse_special turns the text of
+  /// control/user-defined tokens (e.g. "[INST]", "<|im_start|>") into their ids (leftmost,
+  /// longest match); user-defined tokens are matched even without it, as in llama.cpp.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos,
                                       bool parse_special) const = 0;
   /// The raw bytes a token stands for (byte tokens decoded, "▁" -> " ", gpt2 bytes unmapped).

@@ -1,0 +1,151 @@
+// Shared Tokenizer parts: validation and dispatch, special-token matching, decoding.
+#include "core/tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+
+#include "core/tokenizer/tokenizer_impl.h"
+#include "core/tokenizer/unicode.h"
+
+namespace moe {
+namespace {
+
+Status validate(const TokenizerData& d) {
+  const auto n = static_cast<int64_t>(d.tokens.size());
+  if (n == 0) return make_error("tokenizer: the vocabulary is empty (tokenizer.ggml.tokens)");
+  if (!d.scores.empty() && static_cast<int64_t>(d.scores.size()) != n)
+    return make_error("tokenizer: ", std::to_string(d.scores.size()), " scores for ",
+                      std::to_string(n), " tokens");
+  if (!d.token_types.empty() && static_cast<int64_t>(d.token_types.size()) != n)
+    return make_error("tokenizer: ", std::to_string(d.token_types.size()), " token types for ",
+                      std::to_string(n), " tokens");
+  const std::array<std::pair<const char*, int32_t>, 5> ids = {{{"bos", d.bos_id},
+                                                               {"eos", d.eos_id},
+                                                               {"unknown", d.unk_id},
+                                                               {"padding", d.pad_id},
+                                                               {"eot", d.eot_id}}};
+  for (const auto& [name, id] : ids) {
+    if (id < -1 || id >= n)
+      return make_error("tokenizer: ", name, " token id ", std::to_string(id),
+                        " is outside the vocabulary of ", std::to_string(n), " tokens");
+  }
+  return {};
+}
+
+TokenType type_of(const TokenizerData& d, int32_t id) {
+  if (d.token_types.empty()) return TokenType::kNormal;
+  return static_cast<TokenType>(d.token_types[static_cast<size_t>(id)]);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerData data) {
+  MOE_TRY(validate(data));
+  if (data.model == "llama") return SpmTokenizer::make(std::move(data));
+  if (data.model == "gpt2") return BpeTokenizer::make(std::move(data));
+  return make_error("tokenizer: unsupported tokenizer model '", data.model,
+                    "' (supported: \"llama\" SentencePiece, \"gpt2\" byte-level BPE)");
+}
+
+bool Tokenizer::is_control(int32_t id) const {
+  if (id < 0 || id >= n_vocab()) return false;
+  return type_of(data_, id) == TokenType::kControl;
+}
+
+bool Tokenizer::is_end_of_generation(int32_t id) const {
+  if (id < 0 || id >= n_vocab()) return false;
+  if (id == data_.eos_id || id == data_.eot_id) return true;
+  if (!is_control(id)) return false;
+  static constexpr std::array<std::string_view, 6> kEnd = {
+      "</s>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end|>", "<end_of_turn>"};
+  const std::string& t = data_.tokens[static_cast<size_t>(id)];
+  return std::find(kEnd.begin(), kEnd.end(), t) != kEnd.end();
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
+  std::string out;
+  bool first = true;
+  for (int32_t id : ids) {
+    if (id < 0 || id >= n_vocab() || is_control(id)) continue;
+    std::string piece = token_bytes(id);
+    // SentencePiece adds "▁" in front of the text; the first piece gives it back.
+    if (first && data_.model == "llama" && data_.add_space_prefix && !piece.empty() &&
+        piece[0] == ' ')
+      piece.erase(0, 1);
+    first = false;
+    out += piece;
+  }
+  return out;
+}
+
+std::string StreamDecoder::push(int32_t id) {
+  if (id < 0 || id >= tok_.n_vocab() || tok_.is_control(id)) return {};
+  std::string piece = tok_.token_bytes(id);
+  const TokenizerData& d = tok_.data();
+  if (first_ && d.model == "llama" && d.add_space_prefix && !piece.empty() && piece[0] == ' ')
+    piece.erase(0, 1);
+  first_ = false;
+  pending_ += piece;
+  const size_t n = unicode::complete_utf8_prefix(pending_);
+  std::string out = pending_.substr(0, n);
+  pending_.erase(0, n);
+  return out;
+}
+
+std::string StreamDecoder::flush() {
+  std::string out;
+  // Whatever is left is an incomplete UTF-8 sequence: one U+FFFD for it.
+  if (!pending_.empty()) out = "\xEF\xBF\xBD";
+  pending_.clear();
+  return out;
+}
+
+void StreamDecoder::reset() {
+  pending_.clear();
+  first_ = true;
+}
+
+void SpecialTokenMatcher::build(const TokenizerData& data) {
+  entries_.clear();
+  std::fill(std::begin(first_byte_), std::end(first_byte_), false);
+  for (size_t i = 0; i < data.tokens.size() && i < data.token_types.size(); ++i) {
+    const auto t = static_cast<TokenType>(data.token_types[i]);
+    if ((t != TokenType::kControl && t != TokenType::kUserDefined && t != TokenType::kUnknown) ||
+        data.tokens[i].empty())
+      continue;
+    entries_.push_back({data.tokens[i], static_cast<int32_t>(i), t == TokenType::kUserDefined});
+    first_byte_[static_cast<uint8_t>(data.tokens[i][0])] = true;
+  }
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
+}
+
+void SpecialTokenMatcher::split(std::string_view text, bool parse_special,
+                                std::vector<Fragment>& out) const {
+  size_t start = 0;  // start of the pending raw text
+  for (size_t pos = 0; pos < text.size();) {
+    const Entry* hit = nullptr;
+    if (!first_byte_[static_cast<uint8_t>(text[pos])]) {
+      ++pos;
+      continue;
+    }
+    for (const Entry& e : entries_) {  // longest first: the first match is the longest
+      if ((parse_special || e.user_defined) && text.compare(pos, e.text.size(), e.text) == 0) {
+        hit = &e;
+        break;
+      }
+    }
+    if (hit == nullptr) {
+      ++pos;
+      continue;
+    }
+    if (pos > start) out.push_back({text.substr(start, pos - start), -1});
+    out.push_back({hit->text, hit->id});
+    pos += hit->text.size();
+    start = pos;
+  }
+  if (start < text.size()) out.push_back({text.substr(start), -1});
+}
+
+}  // namespace moe
