@@ -33,6 +33,7 @@ int run(const RunOptions& o) {
     std::fflush(stdout);
   });
   std::fputc('\n', stdout);
+  std::fflush(stdout);
   if (!stats.ok()) {
     std::fprintf(stderr, "error: %s\n", stats.message().c_str());
     return 1;

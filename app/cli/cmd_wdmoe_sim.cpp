@@ -15,11 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
-#include "core/engine/cpu_expert_executor.h"
-#include "core/engine/session.h"
-#include "core/engine/thread_pool.h"
-#include "core/model/model.h"
-#include "core/tokenizer/tokenizer.h"
+#include "core/engine/local_runtime.h"
 #include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/selection_recorder.h"
 #include "core/wdmoe/wlr_selector.h"
@@ -40,15 +36,6 @@ struct SimRow {
   double mean_latency_s = 0, p95_latency_s = 0, reduction = std::nan("");
 };
 
-// -log p(next token) from one row of logits.
-double nll(std::span<const float> logits, int32_t target) {
-  float mx = logits[0];
-  for (float v : logits) mx = std::max(mx, v);
-  double sum = 0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v - mx));
-  return std::log(sum) - static_cast<double>(logits[static_cast<size_t>(target)] - mx);
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -63,25 +50,13 @@ Result<SimRow> run_theta(Session& session, const std::vector<int32_t>& tokens,
   auto source = std::make_shared<SimulatedLatencySource>(scenario);
   WlrSelector wlr(source);
   RecordingSelector rec(wlr, session.n_ctx());
-  session.reset();
   session.set_routing(RoutingControl{&rec, k, static_cast<float>(theta)});
   const int n = static_cast<int>(tokens.size());
-  const int n_vocab = session.model().hparams().n_vocab;
-  double total_nll = 0;
-  for (int begin = 0; begin < n; begin += session.max_batch()) {
-    const int len = std::min(session.max_batch(), n - begin);
-    Status st = session.eval(std::span(tokens).subspan(static_cast<size_t>(begin), len), true);
-    if (!st.ok()) {
-      session.set_routing(RoutingControl{});  // `rec` dies with this frame
-      return st.error();
-    }
-    const std::span<const float> all = session.logits();
-    for (int t = 0; t < len; ++t) {
-      const int next = begin + t + 1;
-      if (next >= n) break;
-      total_nll += nll(all.subspan(static_cast<size_t>(t) * n_vocab, static_cast<size_t>(n_vocab)),
-                       tokens[static_cast<size_t>(next)]);
-    }
+  // One window over the whole text: every position's latency is recorded once.
+  auto scores = score_tokens(session, tokens, n);
+  if (!scores.ok()) {
+    session.set_routing(RoutingControl{});  // `rec` dies with this frame
+    return scores.error();
   }
   session.set_routing(RoutingControl{});
   SimRow row;
@@ -89,7 +64,7 @@ Result<SimRow> run_theta(Session& session, const std::vector<int32_t>& tokens,
   row.experts_per_token = rec.mean_experts();
   row.dropped_per_token =
       rec.selections() ? static_cast<double>(rec.experts_dropped()) / rec.selections() : 0;
-  row.perplexity = std::exp(total_nll / std::max(n - 1, 1));
+  row.perplexity = scores->perplexity();
   std::vector<double> lat(static_cast<size_t>(n));
   for (int p = 0; p < n; ++p) lat[static_cast<size_t>(p)] = rec.token_latency_s(p);
   double sum = 0;
@@ -114,12 +89,12 @@ int run(const SimOptions& o) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto model = Model::load(o.model);
-  if (!model.ok()) {
-    std::fprintf(stderr, "error: %s\n", model.message().c_str());
+  auto rt = open_local_runtime(o.model, {o.threads, o.max_tokens, 64});
+  if (!rt.ok()) {
+    std::fprintf(stderr, "error: %s\n", rt.message().c_str());
     return 1;
   }
-  const Model& m = **model;
+  const Model& m = *rt->model;
   if (!m.hparams().moe || m.hparams().n_expert < 2) {
     std::fprintf(stderr, "error: %s: not a mixture-of-experts model (WDMoE needs experts)\n",
                  o.model.c_str());
@@ -130,42 +105,17 @@ int run(const SimOptions& o) {
     scenario->model.expert_hidden =
         m.hparams().n_expert_ff > 0 ? m.hparams().n_expert_ff : m.hparams().n_ff;
   }
-  auto tok_data = read_tokenizer_data(m.file());
-  if (!tok_data.ok()) {
-    std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), tok_data.message().c_str());
-    return 1;
-  }
-  auto tokenizer = Tokenizer::create(std::move(*tok_data));
-  if (!tokenizer.ok()) {
-    std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), tokenizer.message().c_str());
-    return 1;
-  }
-  std::vector<int32_t> tokens = (*tokenizer)->encode(text.str(), true, false);
-  if (static_cast<int>(tokens.size()) > o.max_tokens)
-    tokens.resize(static_cast<size_t>(o.max_tokens));
+  std::vector<int32_t> tokens = rt->tokenizer->encode(text.str(), true, false);
+  const int limit = std::min(o.max_tokens, rt->session->n_ctx());
+  if (static_cast<int>(tokens.size()) > limit) tokens.resize(static_cast<size_t>(limit));
   if (tokens.size() < 2) {
     std::fprintf(stderr, "error: %s: need at least 2 tokens of text\n", o.text_file.c_str());
     return 1;
   }
-  ThreadPool pool(o.threads);
-  SessionOptions so;
-  so.n_ctx = static_cast<int>(tokens.size());
-  auto executor = CpuExpertExecutor::create(m, pool, so.max_batch);
-  if (!executor.ok()) {
-    std::fprintf(stderr, "error: %s\n", executor.message().c_str());
-    return 1;
-  }
-  auto session = Session::create(m, pool, **executor, so);
-  if (!session.ok()) {
-    std::fprintf(stderr, "error: %s\n", session.message().c_str());
-    return 1;
-  }
-  if ((*session)->n_ctx() < static_cast<int>(tokens.size()))
-    tokens.resize(static_cast<size_t>((*session)->n_ctx()));
 
   std::vector<SimRow> rows;
   for (double theta : o.thetas) {
-    auto row = run_theta(**session, tokens, *scenario, theta, o.k);
+    auto row = run_theta(*rt->session, tokens, *scenario, theta, o.k);
     if (!row.ok()) {
       std::fprintf(stderr, "error: θ = %g: %s\n", theta, row.message().c_str());
       return 1;

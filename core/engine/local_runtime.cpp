@@ -1,0 +1,81 @@
+#include "core/engine/local_runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace moe {
+
+Result<LocalRuntime> open_local_runtime(const std::string& path, const LocalRuntimeOptions& o) {
+  LocalRuntime rt;
+  auto model = Model::load(path);  // GGUF reader errors pass through unchanged
+  if (!model.ok()) return model.error();
+  rt.model = std::move(model).value();
+  auto tok_data = read_tokenizer_data(rt.model->file());
+  if (!tok_data.ok()) return make_error(path, ": ", tok_data.message());
+  auto tok = Tokenizer::create(std::move(tok_data).value());
+  if (!tok.ok()) return make_error(path, ": tokenizer: ", tok.message());
+  rt.tokenizer = std::move(tok).value();
+  if (rt.tokenizer->n_vocab() > rt.model->hparams().n_vocab) {
+    return make_error(path, ": the tokenizer has ", std::to_string(rt.tokenizer->n_vocab()),
+                      " tokens but token_embd.weight has ",
+                      std::to_string(rt.model->hparams().n_vocab), " rows");
+  }
+  rt.pool = std::make_unique<ThreadPool>(o.n_threads);
+  const int max_batch = std::max(1, o.max_batch);
+  auto exec = CpuExpertExecutor::create(*rt.model, *rt.pool, max_batch);
+  if (!exec.ok()) return exec.error();
+  rt.executor = std::move(exec).value();
+  auto session =
+      Session::create(*rt.model, *rt.pool, *rt.executor, {std::max(1, o.n_ctx), max_batch});
+  if (!session.ok()) return session.error();
+  rt.session = std::move(session).value();
+  return rt;
+}
+
+double TokenScores::perplexity() const {
+  return n_scored > 0 ? std::exp(nll_sum / n_scored) : 0.0;
+}
+
+double negative_log_likelihood(std::span<const float> logits, int32_t target) {
+  float mx = logits[0];
+  for (float v : logits) mx = std::max(mx, v);
+  double sum = 0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v - mx));
+  return std::log(sum) - static_cast<double>(logits[static_cast<size_t>(target)] - mx);
+}
+
+Result<TokenScores> score_tokens(Session& session, std::span<const int32_t> tokens, int window,
+                                 const std::function<void(int, int)>& progress,
+                                 const std::atomic<bool>* stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int n = static_cast<int>(tokens.size());
+  window = std::clamp(window <= 0 ? session.n_ctx() : window, 2, session.n_ctx());
+  const size_t n_vocab = static_cast<size_t>(session.model().hparams().n_vocab);
+  TokenScores scores;
+  for (int w0 = 0; w0 + 1 < n; w0 += window) {
+    const int w_len = std::min(window, n - w0);
+    session.reset();
+    for (int b = 0; b < w_len; b += session.max_batch()) {
+      if (stop != nullptr && stop->load()) break;
+      const int len = std::min(session.max_batch(), w_len - b);
+      MOE_TRY(session.eval(tokens.subspan(static_cast<size_t>(w0 + b), static_cast<size_t>(len)),
+                           /*all_logits=*/true));
+      const std::span<const float> all = session.logits();
+      for (int t = 0; t < len; ++t) {
+        const int next = b + t + 1;  // index within the window of the token being predicted
+        if (next >= w_len) break;
+        scores.nll_sum += negative_log_likelihood(
+            all.subspan(static_cast<size_t>(t) * n_vocab, n_vocab),
+            tokens[static_cast<size_t>(w0 + next)]);
+        ++scores.n_scored;
+      }
+      if (progress) progress(w0 + b + len, n);
+    }
+  }
+  scores.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return scores;
+}
+
+}  // namespace moe
