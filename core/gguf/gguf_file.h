@@ -4,6 +4,8 @@
 // message names the file and the problem; it never crashes on hostile input.
 // Spec: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -23,12 +25,14 @@ struct TensorInfo {
   GgmlType type;
   std::vector<int64_t> shape;  ///< 1..4 dims
   int64_t n_elements = 0;
-  uint64_t offset = 0;         ///< from the start of the file (data section + relative offset)
+  uint64_t offset = 0;  ///< from the start of the file (data section + relative offset)
   uint64_t n_bytes = 0;
   const uint8_t* data = nullptr;  ///< into the mapping; valid while the GgufFile lives
 
   int64_t ne(int i) const { return i < static_cast<int>(shape.size()) ? shape[i] : 1; }
 };
+
+class GgufCursor;  // parsing helper (gguf_cursor.h)
 
 class GgufFile {
  public:
@@ -76,6 +80,9 @@ class GgufFile {
  private:
   GgufFile() = default;
   Status parse_all();
+  Status parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors);
+  Status place_tensors();
+  Error key_error(std::string_view key, const GgufValue* v, const char* expected) const;
 
   std::string path_;
   std::span<const uint8_t> bytes_;
@@ -87,6 +94,7 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKv> kvs_;
   std::vector<TensorInfo> tensors_;
+  std::map<std::string, size_t, std::less<>> kv_index_, tensor_index_;
 };
 
 }  // namespace moe
