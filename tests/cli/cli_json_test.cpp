@@ -1,0 +1,167 @@
+// End-to-end tests of the moe-cli commands that run a model: the real binary on a generated
+// demo model, its JSON output parsed and checked (bench, perplexity, wdmoe-sim), streamed text
+// (run), the JSONL trace, and clear failures.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  int rc = -1;
+  std::string out;  // stdout (stderr goes to err)
+  std::string err;
+};
+
+Output run_cli(const std::string& args) {
+  static int n = 0;
+  const fs::path err_file = fs::temp_directory_path() / ("moe_cli_err_" + std::to_string(getpid()) +
+                                                         "_" + std::to_string(n++) + ".txt");
+  const std::string cmd = std::string(MOE_CLI) + " " + args + " 2>" + err_file.string();
+  Output o;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf{};
+  size_t got;
+  while ((got = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), got);
+  const int status = pclose(p);
+  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_file);
+  o.err.assign(std::istreambuf_iterator<char>(e), {});
+  fs::remove(err_file);
+  return o;
+}
+
+class CliModel : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("moe_cli_test_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    model_ = (dir_ / "demo.gguf").string();
+    const Output o = run_cli("make-model --preset demo --type q8_0 --seed 5 -o " + model_);
+    ASSERT_EQ(o.rc, 0) << o.err;
+    text_ = (dir_ / "text.txt").string();
+    std::ofstream t(text_);
+    for (int i = 0; i < 40; ++i) {
+      t << "The patient was admitted with fever, cough and shortness of breath; "
+           "chest X-ray showed a right lower lobe infiltrate. ";
+    }
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static fs::path dir_;
+  static std::string model_, text_;
+};
+fs::path CliModel::dir_;
+std::string CliModel::model_, CliModel::text_;
+
+TEST_F(CliModel, RunStreamsADeterministicGreedyAnswer) {
+  const std::string args = "run -m " + model_ + " -p 'What is sepsis?' -n 12 --greedy --ignore-eos -t 2";
+  const Output a = run_cli(args);
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_NE(a.err.find("12 generated"), std::string::npos) << a.err;
+  EXPECT_NE(a.err.find("RANDOM WEIGHTS"), std::string::npos) << a.err;
+  EXPECT_GT(a.out.size(), 12u);
+  const Output b = run_cli(args);
+  EXPECT_EQ(a.out, b.out);  // greedy: the same text every time
+}
+
+TEST_F(CliModel, BenchJsonHasConsistentFigures) {
+  const Output o =
+      run_cli("bench -m " + model_ + " -p 24 -n 8 -t 2 --no-membw --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["decode_tokens"], 8);
+  EXPECT_GT(j["prompt_tokens"].get<int>(), 8);
+  EXPECT_LE(j["prompt_tokens"].get<int>(), 24);
+  EXPECT_GT(j["decode_tok_per_s"].get<double>(), 0);
+  EXPECT_GT(j["prompt_tok_per_s"].get<double>(), 0);
+  EXPECT_GT(j["time_to_first_token_ms"].get<double>(), 0);
+  EXPECT_EQ(j["experts_per_token"], 2);
+  // Active bytes: more than 2 of 8 experts' share, less than the whole file.
+  const double file = j["file_bytes"].get<double>();
+  const double active = j["active_bytes_per_token"].get<double>();
+  EXPECT_GT(active, 0.25 * 13369344);  // demo q8_0: 13369344 expert bytes in all
+  EXPECT_LT(active, file);
+  // The weights are touched at load: the resident set covers most of the mapped file.
+  EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.5 * file);
+}
+
+TEST_F(CliModel, PerplexityJsonScoresEveryTokenButTheFirstOfEachWindow) {
+  const Output o = run_cli("perplexity -m " + model_ + " -f " + text_ + " -w 64 -n 200 -t 2 --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["tokens"], 200);
+  EXPECT_EQ(j["scored"], 200 - 4);  // windows of 64, 64, 64, 8 tokens
+  const double ppl = j["perplexity"].get<double>();
+  EXPECT_GT(ppl, 1.0);
+  EXPECT_LT(ppl, 1e6);
+  EXPECT_NEAR(std::log(ppl), j["mean_nll"].get<double>(), 1e-9);
+}
+
+TEST_F(CliModel, WdmoeSimDropsExpertsAndLatencyAsThetaGrows) {
+  const Output o = run_cli("wdmoe-sim -m " + model_ + " -f " + text_ +
+                           " --theta 0,0.3,0.5 -n 128 -t 2 --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["results"].size(), 3u);
+  const auto& r0 = j["results"][0];
+  const auto& r3 = j["results"][1];
+  const auto& r5 = j["results"][2];
+  EXPECT_DOUBLE_EQ(r0["theta"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(r0["experts_per_token"].get<double>(), 2.0);  // θ = 0 is plain top-2
+  EXPECT_LT(r3["experts_per_token"].get<double>(), 2.0);
+  EXPECT_LE(r5["experts_per_token"].get<double>(), r3["experts_per_token"].get<double>());
+  EXPECT_LT(r3["mean_latency_s"].get<double>(), r0["mean_latency_s"].get<double>());
+  EXPECT_GT(r3["latency_reduction"].get<double>(), 0.0);
+  EXPECT_TRUE(j["random_weights"].get<bool>());
+}
+
+TEST_F(CliModel, TraceHoldsRoutingEventsForEveryLayer) {
+  const std::string trace = (dir_ / "trace.jsonl").string();
+  const Output o = run_cli("run -m " + model_ + " -p hello -n 4 --greedy --ignore-eos -t 2 --trace " + trace);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::ifstream in(trace);
+  int routing = 0, timing = 0, generation = 0;
+  bool ended = false;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    const std::string type = j["type"];
+    if (type == "routing") {
+      ++routing;
+      EXPECT_EQ(j["experts"].size(), 2u);
+      EXPECT_EQ(j["logits"].size(), 8u);
+      EXPECT_GE(j["layer"].get<int>(), 0);
+      EXPECT_LT(j["layer"].get<int>(), 4);
+    }
+    timing += type == "timing";
+    generation += type == "generation";
+    ended = ended || type == "trace_end";
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(generation, 1);
+  EXPECT_GE(timing, 4);  // a prefill step and at least three decode steps
+  EXPECT_EQ(routing % 4, 0);  // every token goes through all 4 layers
+  EXPECT_GT(routing, 4 * 4);
+}
+
+TEST(Cli, MissingOrCorruptModelFailsWithAMessage) {
+  const Output missing = run_cli("run -m /nonexistent/model.gguf -p hi");
+  EXPECT_NE(missing.rc, 0);
+  EXPECT_NE(missing.err.find("/nonexistent/model.gguf"), std::string::npos) << missing.err;
+  const fs::path bad = fs::temp_directory_path() / "moe_cli_bad.gguf";
+  std::ofstream(bad) << "GGUF this is not a model";
+  const Output corrupt = run_cli("run -m " + bad.string() + " -p hi");
+  EXPECT_EQ(corrupt.rc, 1);
+  EXPECT_NE(corrupt.err.find("moe_cli_bad.gguf"), std::string::npos) << corrupt.err;
+  fs::remove(bad);
+}
+
+}  // namespace
