@@ -27,6 +27,7 @@ struct EngineConfig {
   int n_threads = 0;       ///< 0: all hardware threads
   int n_ctx = 4096;        ///< KV cache length (clamped to the model's training context)
   std::string trace_path;  ///< non-empty: write every event as JSONL to this file
+  bool kv_f16 = false;     ///< KV cache in F16 (half the memory of the default F32)
 };
 
 /// What the UI and the CLI show about a loaded model.

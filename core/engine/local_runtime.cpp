@@ -27,8 +27,8 @@ Result<LocalRuntime> open_local_runtime(const std::string& path, const LocalRunt
   auto exec = CpuExpertExecutor::create(*rt.model, *rt.pool, max_batch);
   if (!exec.ok()) return exec.error();
   rt.executor = std::move(exec).value();
-  auto session =
-      Session::create(*rt.model, *rt.pool, *rt.executor, {std::max(1, o.n_ctx), max_batch});
+  auto session = Session::create(*rt.model, *rt.pool, *rt.executor,
+                                 {std::max(1, o.n_ctx), max_batch, o.kv_type});
   if (!session.ok()) return session.error();
   rt.session = std::move(session).value();
   return rt;

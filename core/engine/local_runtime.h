@@ -21,6 +21,7 @@ struct LocalRuntimeOptions {
   int n_threads = 0;   ///< 0: all hardware threads
   int n_ctx = 4096;    ///< clamped by the session to the model's training context
   int max_batch = 64;  ///< tokens per forward call
+  KvType kv_type = KvType::kF32;  ///< KV cache precision (F16: half the memory)
 };
 
 struct LocalRuntime {

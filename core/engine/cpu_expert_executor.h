@@ -1,0 +1,46 @@
+#pragma once
+// ExpertExecutor on this process' CPU, reading expert weights straight from the mapped GGUF.
+// One layer call: (1) the batch's FFN inputs are quantized once for the gate/up weight type;
+// (2) for every expert group and slice of n_ff rows, gate and up rows are streamed once for all
+// of the group's tokens and h = silu(gate x) * up x is formed; (3) h is quantized for the down
+// type; (4) down rows, likewise per group and slice; (5) out[t] += w * y (WDMoE eq. 1).
+// Buffers are sized at construction for max_tokens tokens: nothing is allocated per call.
+#include <memory>
+#include <vector>
+
+#include "core/engine/expert_executor.h"
+#include "core/engine/expert_selection.h"
+#include "core/engine/thread_pool.h"
+#include "core/model/model.h"
+
+namespace moe {
+
+class CpuExpertExecutor final : public ExpertExecutor {
+ public:
+  /// Error when the experts of one layer mix weight types within gate, up or down.
+  static Result<std::unique_ptr<CpuExpertExecutor>> create(const Model& model, ThreadPool& pool,
+                                                           int max_tokens);
+
+  Status run(const ExpertBatch& batch) override;
+  std::string_view name() const override { return "local CPU"; }
+
+ private:
+  CpuExpertExecutor(const Model& model, ThreadPool& pool, int max_tokens);
+  struct Group {
+    int32_t expert, begin, end;  // assignments [begin, end) share `expert`
+  };
+
+  const Model& model_;
+  ThreadPool& pool_;
+  int max_tokens_, max_assign_;
+  size_t act_x_stride_, act_h_stride_;
+  std::vector<uint8_t> act_x_, act_x2_;  // [max_tokens, act bytes of n_embd] gate (and up) type
+  std::vector<uint8_t> act_g_, act_g2_;  // [max_assign, ...] the same, gathered per assignment
+  std::vector<uint8_t> act_h_;           // [max_assign, act bytes of n_ff]
+  std::vector<float> h_, y_;             // [max_assign, n_ff], [max_assign, n_embd]
+  std::vector<float> up_scratch_;        // [n_threads, max_tokens * kSub]
+  size_t up_stride_ = 0;
+  std::vector<Group> groups_;
+};
+
+}  // namespace moe

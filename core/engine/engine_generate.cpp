@@ -1,0 +1,134 @@
+// One chat turn: template -> tokens -> prefill -> sample/decode loop with streamed text.
+#include <chrono>
+#include <cmath>
+
+#include "core/engine/engine_impl.h"
+#include "core/sampling/sampler.h"
+
+namespace moe {
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+}  // namespace
+
+Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& req) const {
+  const TokenizerData& td = tokenizer_->data();
+  std::vector<int32_t> tokens;
+  if (!req.raw_prompt.empty()) {
+    tokens = tokenizer_->encode(req.raw_prompt, td.add_bos, /*parse_special=*/true);
+  } else {
+    if (req.messages.empty()) return Error{"generate: no messages"};
+    auto text_of = [&](int32_t id) {
+      return id >= 0 && id < tokenizer_->n_vocab() ? td.tokens[static_cast<size_t>(id)]
+                                                   : std::string();
+    };
+    const std::string bos = text_of(td.bos_id), eos = text_of(td.eos_id);
+    const std::string prompt =
+        apply_chat_template(template_kind_, req.messages, /*add_generation_prompt=*/true, bos,
+                            eos.empty() ? std::string("</s>") : eos);
+    // Templates that spell BOS out already carry it; do not add a second one.
+    const bool spelled = !bos.empty() && prompt.compare(0, bos.size(), bos) == 0;
+    tokens = tokenizer_->encode(prompt, td.add_bos && !spelled, /*parse_special=*/true);
+  }
+  if (tokens.empty()) return Error{"generate: the prompt is empty"};
+  if (static_cast<int>(tokens.size()) >= session_->n_ctx()) {
+    return make_error("the prompt has ", std::to_string(tokens.size()),
+                      " tokens; it does not fit the context of ", std::to_string(session_->n_ctx()),
+                      " tokens (raise --ctx-size)");
+  }
+  return tokens;
+}
+
+// Feeds the prompt in max_batch chunks, checking the stop flag between them.
+Status EngineImpl::prefill(const std::vector<int32_t>& tokens) {
+  const int B = session_->max_batch();
+  for (size_t i = 0; i < tokens.size(); i += static_cast<size_t>(B)) {
+    if (stop_.load(std::memory_order_relaxed)) return {};
+    apply_live_settings();
+    const size_t n = std::min(tokens.size() - i, static_cast<size_t>(B));
+    const bool last = i + n == tokens.size();
+    MOE_TRY(session_->eval({tokens.data() + i, n},
+                           last ? Session::LogitsWanted::kLast : Session::LogitsWanted::kNone));
+  }
+  return {};
+}
+
+Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
+                                           const TextCallback& on_text) {
+  const auto t0 = Clock::now();
+  stop_.store(false, std::memory_order_relaxed);
+  GenerateStats st;
+  st.computed_on = std::string(executor_->name());
+  auto prompt = encode_prompt(req);
+  if (!prompt) return prompt.error();
+  std::vector<int32_t> history = std::move(*prompt);
+  st.prompt_tokens = static_cast<int>(history.size());
+  history.reserve(history.size() + static_cast<size_t>(std::max(0, req.max_new_tokens)));
+
+  session_->reset();
+  const uint64_t first_step = session_->step();
+  MOE_TRY(prefill(history));
+  st.prompt_s = since(t0);
+  const auto t_decode = Clock::now();
+
+  Sampler sampler(req.sampler);
+  StreamDecoder decoder(*tokenizer_);
+  auto emit = [&](const std::string& text) {
+    if (!text.empty() && on_text) on_text(text);
+  };
+  // Each turn samples from the logits of the last eval, so the token that fills the context
+  // is still produced (it just is not evaluated).
+  while (true) {
+    if (stop_.load(std::memory_order_relaxed)) {
+      st.stop_reason = "stopped";
+      break;
+    }
+    if (req.max_new_tokens <= 0) {
+      st.stop_reason = "max_tokens";
+      break;
+    }
+    std::span<float> logits = session_->mutable_logits();
+    // Rows of the embedding table past the tokenizer's vocabulary (padding) are never sampled.
+    const size_t n_tok = static_cast<size_t>(tokenizer_->n_vocab());
+    for (size_t i = n_tok; i < logits.size(); ++i) logits[i] = -INFINITY;
+    const int32_t tok = sampler.sample(logits, history);
+    if (st.generated_tokens == 0) st.time_to_first_token_s = since(t0);
+    if (!req.ignore_eos && tokenizer_->is_end_of_generation(tok)) {
+      st.stop_reason = "eos";
+      break;
+    }
+    history.push_back(tok);
+    ++st.generated_tokens;
+    emit(decoder.push(tok));
+    if (st.generated_tokens >= req.max_new_tokens) {
+      st.stop_reason = "max_tokens";
+      break;
+    }
+    if (session_->pos() >= session_->n_ctx()) {
+      st.stop_reason = "context_full";
+      break;
+    }
+    apply_live_settings();
+    Status s = session_->eval({&tok, 1});
+    if (!s.ok()) {
+      emit(decoder.flush());
+      return s.error();
+    }
+  }
+  emit(decoder.flush());
+  st.decode_s = since(t_decode);
+
+  GenerationEvent ge;
+  ge.first_step = first_step;
+  ge.last_step = session_->step() > 0 ? session_->step() - 1 : 0;
+  ge.prompt_tokens = st.prompt_tokens;
+  ge.generated_tokens = st.generated_tokens;
+  ge.prompt_s = st.prompt_s;
+  ge.decode_s = st.decode_s;
+  bus_.publish(ge);
+  return st;
+}
+
+}  // namespace moe

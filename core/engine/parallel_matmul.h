@@ -1,0 +1,46 @@
+#pragma once
+// Multithreaded building blocks of the forward pass on top of core/quant: quantize a batch of
+// activation rows once, then multiply them with a weight matrix whose rows are split across
+// the thread pool (each task streams a slice of rows once for all tokens, matmul_rows).
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/engine/thread_pool.h"
+#include "core/model/model.h"
+
+namespace moe {
+
+/// Upper bound of the prepared-activation bytes of one row of n elements, any weight type
+/// (F32 weights are dotted with F32 activations: 4 bytes per element).
+inline size_t max_act_row_bytes(int64_t n) {
+  return static_cast<size_t>(n) * sizeof(float);
+}
+
+/// dst[t] = quantize_activation(weight_type, x[t]) for t < n_rows; rows `x_stride` floats and
+/// `dst_stride` bytes apart. Parallel over rows when there are several.
+void quantize_rows(ThreadPool& pool, GgmlType weight_type, const float* x, size_t x_stride,
+                   int64_t n_rows, int64_t n, uint8_t* dst, size_t dst_stride);
+
+/// out[t * out_stride + r] = dot(w row r, act[t]) for r < w.n_out, t < n_tokens: [n_tokens,
+/// n_out]. `act` rows prepared by quantize_rows for w.type, `act_stride` bytes apart.
+void parallel_matmul(ThreadPool& pool, const MatrixView& w, const uint8_t* act, size_t act_stride,
+                     int64_t n_tokens, float* out, size_t out_stride);
+
+/// One product of a fused dispatch: out = act · wᵀ, [n_tokens, w.n_out] with out_stride.
+struct MatmulJob {
+  const MatrixView* w = nullptr;
+  float* out = nullptr;
+  size_t out_stride = 0;
+};
+
+/// Several products over the same prepared activations in one dispatch (Q, K and V): fewer
+/// synchronisations per decoded token. Every w must share the same vec_dot_type.
+void parallel_matmuls(ThreadPool& pool, std::span<const MatmulJob> jobs, const uint8_t* act,
+                      size_t act_stride, int64_t n_tokens);
+
+/// Rows per task so that every thread gets a few tasks (dynamic balancing) and each task is
+/// at least `min_rows` rows.
+int64_t rows_per_task(int64_t n_rows, int n_threads, int64_t min_rows = 8);
+
+}  // namespace moe

@@ -1,0 +1,80 @@
+#include "core/engine/attention_kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/quant/cpu_features.h"
+#include "core/quant/quant.h"
+
+namespace moe {
+namespace {
+
+// scores and mix of every kernel set against double-precision sums, F32 and F16 rows, for 1 and
+// several query heads per KV head.
+TEST(AttentionKernels, ScoresAndMixMatchDoubleReference) {
+  std::vector<const attn::Kernels*> sets = {&attn::scalar_kernels(), &attn::kernels()};
+  const CpuFeatures& f = cpu_features();
+  if (best_simd_level() >= SimdLevel::kAvx2 && f.f16c && f.fma) {
+    sets.push_back(&attn::avx2_kernels());
+  }
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0, 1);
+  for (int g : {1, 3}) {
+    for (int hd : {8, 20, 64, 72, 128}) {
+      const int n_pos = 37, stride = hd * 2 + 8;  // rows further apart than hd (GQA layout)
+      const size_t ss = 40;                       // score row stride >= n_pos
+      std::vector<float> q(static_cast<size_t>(g * hd)), k32(static_cast<size_t>(n_pos * stride)),
+          v32(k32.size());
+      std::vector<uint16_t> k16(k32.size()), v16(k32.size());
+      for (auto& x : q) x = nd(rng);
+      for (size_t i = 0; i < k32.size(); ++i) {
+        k16[i] = fp32_to_fp16(nd(rng));
+        v16[i] = fp32_to_fp16(nd(rng));
+        k32[i] = fp16_to_fp32(k16[i]);  // same values in both layouts
+        v32[i] = fp16_to_fp32(v16[i]);
+      }
+      std::vector<double> s_ref(g * ss, 0), o_ref(static_cast<size_t>(g * hd), 0);
+      std::vector<float> w(g * ss, 0);
+      for (int h = 0; h < g; ++h) {
+        for (int p = 0; p < n_pos; ++p) {
+          double d = 0;
+          for (int i = 0; i < hd; ++i)
+            d += static_cast<double>(q[h * hd + i]) * k32[p * stride + i];
+          s_ref[h * ss + p] = 0.5 * d;
+          w[h * ss + p] = static_cast<float>(p + 1 + h) / n_pos;
+          for (int i = 0; i < hd; ++i) {
+            o_ref[h * hd + i] += static_cast<double>(w[h * ss + p]) * v32[p * stride + i];
+          }
+        }
+      }
+      for (const attn::Kernels* ks : sets) {
+        std::vector<float> s(g * ss), o(static_cast<size_t>(g * hd), 99.0f);
+        auto check_s = [&] {
+          for (int h = 0; h < g; ++h) {
+            for (int p = 0; p < n_pos; ++p) {
+              EXPECT_NEAR(s[h * ss + p], s_ref[h * ss + p], 1e-4) << g << " " << hd << " " << p;
+            }
+          }
+        };
+        auto check_o = [&] {
+          for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], o_ref[i], 1e-4) << hd << " " << i;
+        };
+        ks->f32.scores(q.data(), g, k32.data(), stride, n_pos, hd, 0.5f, s.data(), ss);
+        check_s();
+        ks->f16.scores(q.data(), g, k16.data(), stride, n_pos, hd, 0.5f, s.data(), ss);
+        check_s();
+        ks->f32.mix(w.data(), ss, g, v32.data(), stride, n_pos, hd, o.data());
+        check_o();
+        std::fill(o.begin(), o.end(), 99.0f);
+        ks->f16.mix(w.data(), ss, g, v16.data(), stride, n_pos, hd, o.data());
+        check_o();
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moe

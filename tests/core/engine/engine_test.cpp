@@ -1,0 +1,322 @@
+// The Engine front end on the golden tiny Mixtral: load (progress, cancel, errors), generate
+// (greedy = Session + argmax, stop reasons, request_stop), live settings and events.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/engine/cpu_expert_executor.h"
+#include "core/engine/engine.h"
+#include "core/engine/session.h"
+#include "core/gguf/gguf_writer.h"
+#include "core/model/model.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace moe {
+namespace {
+
+const std::string kF32 = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_f32.gguf";
+
+std::unique_ptr<Engine> load(int n_ctx = 128) {
+  EngineConfig cfg;
+  cfg.model_path = kF32;
+  cfg.n_threads = 2;
+  cfg.n_ctx = n_ctx;
+  auto e = Engine::load(cfg);
+  EXPECT_TRUE(e.ok()) << e.message();
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
+GenerateRequest greedy_request(const std::string& raw, int n) {
+  GenerateRequest r;
+  r.raw_prompt = raw;
+  r.max_new_tokens = n;
+  r.ignore_eos = true;
+  r.sampler.temperature = 0;
+  r.sampler.repeat_penalty = 1;
+  return r;
+}
+
+TEST(Engine, LoadReportsProgressAndSummary) {
+  std::vector<float> seen;
+  EngineConfig cfg;
+  cfg.model_path = kF32;
+  cfg.n_threads = 2;
+  cfg.n_ctx = 100000;  // clamped to the training context
+  auto e = Engine::load(cfg, [&](float f) {
+    seen.push_back(f);
+    return true;
+  });
+  ASSERT_TRUE(e.ok()) << e.message();
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_FLOAT_EQ(seen.back(), 1.0f);
+  const ModelSummary& s = (*e)->summary();
+  EXPECT_EQ(s.name, "mixtral-tiny-golden");
+  EXPECT_EQ(s.n_layer, 2);
+  EXPECT_EQ(s.n_expert, 4);
+  EXPECT_EQ(s.n_expert_used, 2);
+  EXPECT_EQ(s.n_vocab, 300);
+  EXPECT_EQ(s.n_ctx, 128);
+  EXPECT_EQ(s.tokenizer_model, "llama");
+  EXPECT_EQ(s.file_type, "F32");
+  EXPECT_GT(s.expert_bytes, s.non_expert_bytes);
+  EXPECT_EQ(s.kv_cache_bytes, 2u * 128 * 32 * 4 * 2);
+  EXPECT_EQ((*e)->experts_per_token(), 2);
+}
+
+TEST(Engine, LoadCanBeCancelledAndErrorsCarryTheReason) {
+  EngineConfig cfg;
+  cfg.model_path = kF32;
+  auto c = Engine::load(cfg, [](float f) { return f < 0.5f; });
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("cancelled"), std::string::npos);
+  cfg.model_path = "/nonexistent.gguf";
+  auto m = Engine::load(cfg);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.message().find("/nonexistent.gguf"), std::string::npos) << m.message();
+}
+
+TEST(Engine, GreedyGenerationEqualsSessionArgmax) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  const std::string prompt = "the patient has a fever";
+  std::string text;
+  auto st = e->generate(greedy_request(prompt, 6), [&](std::string_view t) { text += t; });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->generated_tokens, 6);
+  EXPECT_EQ(st->stop_reason, "max_tokens");
+  EXPECT_EQ(st->computed_on, "local CPU");
+  EXPECT_GT(st->time_to_first_token_s, 0);
+
+  // The same with the parts by hand.
+  auto model = Model::load(kF32);
+  ASSERT_TRUE(model.ok());
+  ThreadPool pool(1);
+  auto exec = CpuExpertExecutor::create(**model, pool, 8);
+  auto s = Session::create(**model, pool, **exec, {128, 8});
+  std::vector<int32_t> toks = e->tokenizer().encode(prompt, true, true);
+  EXPECT_EQ(st->prompt_tokens, static_cast<int>(toks.size()));
+  ASSERT_TRUE((*s)->eval(toks).ok());
+  StreamDecoder dec(e->tokenizer());
+  std::string expected;
+  for (int i = 0; i < 6; ++i) {
+    auto l = (*s)->logits();
+    const int32_t next = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+    expected += dec.push(next);
+    ASSERT_TRUE((*s)->eval({&next, 1}).ok());
+  }
+  expected += dec.flush();
+  EXPECT_EQ(text, expected);
+  // Deterministic across calls (the cache starts empty every time).
+  std::string again;
+  ASSERT_TRUE(e->generate(greedy_request(prompt, 6), [&](std::string_view t) { again += t; }).ok());
+  EXPECT_EQ(again, text);
+}
+
+TEST(Engine, ChatTemplatePromptIsAccepted) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  GenerateRequest r = greedy_request("", 3);
+  r.messages = {{"system", "be brief"}, {"user", "dose of the patient"}};
+  auto st = e->generate(r, {});
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->generated_tokens, 3);
+  // [INST] is a user-defined token of the fixture's vocabulary: parsed as one id.
+  const auto ids = e->tokenizer().encode("[INST] a [/INST]", false, true);
+  EXPECT_EQ(ids.front(), 3);
+  EXPECT_EQ(e->summary().chat_template, "mistral");
+}
+
+TEST(Engine, StopRequestEndsTheAnswer) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  int pieces = 0;
+  auto st = e->generate(greedy_request("the dose", 50), [&](std::string_view) {
+    if (++pieces == 2) e->request_stop();
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->stop_reason, "stopped");
+  EXPECT_LT(st->generated_tokens, 50);
+}
+
+TEST(Engine, ContextFullStopsGeneration) {
+  auto e = load(/*n_ctx=*/16);
+  ASSERT_TRUE(e);
+  auto st = e->generate(greedy_request("the dose", 100), {});
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->stop_reason, "context_full");
+  EXPECT_EQ(st->prompt_tokens + st->generated_tokens, 17);  // the last one is not evaluated
+  auto too_long = e->generate(greedy_request(std::string(40, 'x'), 5), {});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.message().find("context"), std::string::npos);
+}
+
+TEST(Engine, LiveExpertsPerTokenAndEvents) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  auto q = e->events().subscribe();
+  e->set_experts_per_token(1);
+  EXPECT_EQ(e->experts_per_token(), 1);
+  auto st = e->generate(greedy_request("the fever", 3), {});
+  ASSERT_TRUE(st.ok());
+  std::vector<Event> ev;
+  q->drain(ev);
+  int routing = 0, timing = 0, done = 0;
+  for (const Event& x : ev) {
+    if (const auto* r = std::get_if<RoutingEvent>(&x)) {
+      ++routing;
+      EXPECT_EQ(r->n_chosen, 1);
+      EXPECT_FLOAT_EQ(r->weights[0], 1.0f);
+      EXPECT_EQ(r->n_expert, 4);
+    } else if (std::holds_alternative<TimingEvent>(x)) {
+      ++timing;
+    } else if (const auto* g = std::get_if<GenerationEvent>(&x)) {
+      ++done;
+      EXPECT_EQ(g->generated_tokens, 3);
+      EXPECT_EQ(g->last_step - g->first_step + 1, 3u);  // prefill + 2 decode steps
+    }
+  }
+  EXPECT_EQ(timing, 3);
+  EXPECT_EQ(done, 1);
+  EXPECT_EQ(routing, (st->prompt_tokens + 2) * 2);
+  e->set_experts_per_token(100);
+  EXPECT_EQ(e->experts_per_token(), 4);
+}
+
+// A selector that records that it ran and always picks expert 3.
+class Always3 final : public ExpertSelector {
+ public:
+  int calls = 0;
+  bool select(const SelectionInput& in, ExpertSelection& out, SelectionEvent* ev) override {
+    ++calls;
+    out.n = 1;
+    out.experts[0] = 3;
+    out.weights[0] = 1;
+    if (ev) {
+      ev->theta = in.theta;
+      ev->n_kept = 1;
+      ev->kept[0] = 3;
+    }
+    return ev != nullptr;
+  }
+  const char* name() const override { return "always3"; }
+};
+
+TEST(Engine, CustomSelectorAndThetaReachTheForwardPass) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  auto sel = std::make_shared<Always3>();
+  e->set_selector(sel);
+  e->set_theta(0.25f);
+  auto q = e->events().subscribe();
+  ASSERT_TRUE(e->generate(greedy_request("the", 2), {}).ok());
+  EXPECT_GT(sel->calls, 0);
+  std::vector<Event> ev;
+  q->drain(ev);
+  int selections = 0;
+  for (const Event& x : ev) {
+    if (const auto* s = std::get_if<SelectionEvent>(&x)) {
+      ++selections;
+      EXPECT_FLOAT_EQ(s->theta, 0.25f);
+      EXPECT_EQ(s->kept[0], 3);
+    }
+    if (const auto* r = std::get_if<RoutingEvent>(&x)) {
+      EXPECT_EQ(r->chosen[0], 3);
+    }
+  }
+  EXPECT_GT(selections, 0);
+  e->set_selector(nullptr);  // back to top-k
+  const int before = sel->calls;
+  ASSERT_TRUE(e->generate(greedy_request("the", 2), {}).ok());
+  EXPECT_EQ(sel->calls, before);
+}
+
+}  // namespace
+}  // namespace moe
+
+namespace moe {
+namespace {
+
+TEST(Engine, TracePathWritesEveryEventAsJsonl) {
+  const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_trace.jsonl";
+  std::remove(path.c_str());
+  {
+    EngineConfig cfg;
+    cfg.model_path = kF32;
+    cfg.n_threads = 2;
+    cfg.trace_path = path;
+    auto e = Engine::load(cfg);
+    ASSERT_TRUE(e.ok()) << e.message();
+    ASSERT_TRUE((*e)->generate(greedy_request("the", 2), {}).ok());
+  }  // the engine's destructor flushes the trace
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string all;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) all.append(buf, n);
+  std::fclose(f);
+  EXPECT_NE(all.find("\"type\":\"routing\""), std::string::npos);
+  EXPECT_NE(all.find("\"type\":\"timing\""), std::string::npos);
+  EXPECT_NE(all.find("\"type\":\"generation\""), std::string::npos);
+  EngineConfig bad;
+  bad.model_path = kF32;
+  bad.trace_path = "/nonexistent-dir/trace.jsonl";
+  EXPECT_FALSE(Engine::load(bad).ok());
+}
+
+}  // namespace
+}  // namespace moe
+
+namespace moe {
+namespace {
+
+// An embedding table with more rows than the tokenizer has tokens (padding, as some converted
+// models have): the padding ids are never produced.
+TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
+  auto src = GgufFile::open(kF32);
+  ASSERT_TRUE(src.ok());
+  constexpr size_t kKeep = 250;  // of 300
+  GgufWriter w;
+  for (GgufKv kv : (*src)->metadata()) {
+    if (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
+        kv.key == "tokenizer.ggml.token_type") {
+      auto& arr = std::get<GgufArray>(kv.value.v);
+      arr.items.resize(kKeep);
+    }
+    w.set_value(kv.key, kv.value);
+  }
+  // The LM head rows of the padding ids are scaled up so that they would win every argmax.
+  std::vector<float> head;
+  for (const TensorInfo& t : (*src)->tensors()) {
+    if (t.name == "output.weight") {
+      const auto* f = reinterpret_cast<const float*>(t.data);
+      head.assign(f, f + t.n_elements);
+      for (size_t i = kKeep * 64; i < head.size(); ++i) head[i] *= 50.0f;
+      ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape,
+                               {reinterpret_cast<const uint8_t*>(head.data()), t.n_bytes})
+                      .ok());
+      continue;
+    }
+    ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
+  }
+  const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_padded.gguf";
+  ASSERT_TRUE(w.write(path).ok());
+  EngineConfig cfg;
+  cfg.model_path = path;
+  cfg.n_threads = 2;
+  auto e = Engine::load(cfg);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ((*e)->summary().n_vocab, 300);
+  EXPECT_EQ((*e)->tokenizer().n_vocab(), 250);
+  std::string text;
+  auto st =
+      (*e)->generate(greedy_request("the patient", 24), [&](std::string_view t) { text += t; });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->generated_tokens, 24);
+  EXPECT_FALSE(text.empty());  // padding ids would decode to nothing
+}
+
+}  // namespace
+}  // namespace moe
