@@ -20,7 +20,14 @@
 namespace moe {
 
 class ExpertExecutor;
+class Model;
 class Tokenizer;
+
+/// Builds the executor the engine runs experts with, around the local CPU one (SPEC §6: an
+/// offloaded store, CUDA or remote devices wrap or replace `local`, falling back to it). The
+/// returned executor must not outlive the engine; `local` lives as long as the engine.
+using ExecutorWrapper =
+    std::function<Result<std::unique_ptr<ExpertExecutor>>(const Model& model, ExpertExecutor& local)>;
 
 struct EngineConfig {
   std::string model_path;
@@ -28,6 +35,7 @@ struct EngineConfig {
   int n_ctx = 4096;        ///< KV cache length (clamped to the model's training context)
   std::string trace_path;  ///< non-empty: write every event as JSONL to this file
   bool kv_f16 = false;     ///< KV cache in F16 (half the memory of the default F32)
+  ExecutorWrapper executor_wrapper;  ///< empty: experts run on the local CPU executor
 };
 
 /// What the UI and the CLI show about a loaded model.

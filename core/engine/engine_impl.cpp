@@ -31,6 +31,13 @@ Result<std::unique_ptr<Engine>> EngineImpl::create(const EngineConfig& config,
   e->tokenizer_ = e->rt_.tokenizer.get();
   e->executor_ = e->rt_.executor.get();
   e->session_ = e->rt_.session.get();
+  if (config.executor_wrapper) {
+    auto wrapped = config.executor_wrapper(*e->model_, *e->rt_.executor);
+    if (!wrapped) return make_error(config.model_path, ": expert executor: ", wrapped.message());
+    e->wrapped_executor_ = std::move(*wrapped);
+    e->executor_ = e->wrapped_executor_.get();
+    e->session_->set_executor(*e->executor_);
+  }
   if (!report(0.1f)) return cancelled;
   e->session_->set_event_bus(&e->bus_);
   e->k_.store(std::min(e->model_->hparams().n_expert_used, kMaxExpertsUsed));

@@ -45,6 +45,8 @@ class EngineImpl final : public Engine {
   Tokenizer* tokenizer_ = nullptr;
   ExpertExecutor* executor_ = nullptr;
   Session* session_ = nullptr;
+  // From EngineConfig::executor_wrapper; destroyed before rt_ (whose executor it may wrap).
+  std::unique_ptr<ExpertExecutor> wrapped_executor_;
   std::unique_ptr<TraceWriter> trace_;
   ModelSummary summary_;
   ChatTemplateKind template_kind_ = ChatTemplateKind::kMistral;
