@@ -14,6 +14,7 @@ void add_engine_options(CLI::App& app, EngineOptions& o) {
   app.add_option("-c,--ctx-size", o.config.n_ctx, "Context length (KV cache size)")
       ->check(CLI::Range(16, 1 << 20));
   app.add_option("--trace", o.config.trace_path, "Write every engine event as JSONL to FILE");
+  app.add_flag("--kv-f16", o.config.kv_f16, "Keep the KV cache in F16 (half the memory)");
   app.add_option("--experts-per-token", o.experts_per_token,
                  "Experts used per token (0: the model's own)")
       ->check(CLI::Range(0, 64));

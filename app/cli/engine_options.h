@@ -16,7 +16,7 @@ struct EngineOptions {
   bool greedy = false;
 };
 
-/// -m/--model, -t/--threads, -c/--ctx-size, --trace, --experts-per-token.
+/// -m/--model, -t/--threads, -c/--ctx-size, --trace, --kv-f16, --experts-per-token.
 void add_engine_options(CLI::App& app, EngineOptions& o);
 /// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed, --greedy.
 void add_sampler_options(CLI::App& app, EngineOptions& o);
