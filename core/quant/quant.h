@@ -40,4 +40,12 @@ float vec_dot(GgmlType weight_type, int64_t n, const void* w_row, const void* ac
 void matvec_rows(GgmlType weight_type, const void* w, size_t row_stride, int64_t n,
                  int64_t row_begin, int64_t row_end, const void* act, float* out);
 
+/// Batched matvec_rows for prefill: n_tokens prepared activation rows, `act_stride` bytes
+/// apart, each dotted with rows [row_begin, row_end). out[t * out_stride + (r - row_begin)]
+/// (out_stride in floats). Rows are walked in cache-sized tiles so that each weight byte is
+/// read from memory once per tile and reused from cache for every token.
+void matmul_rows(GgmlType weight_type, const void* w, size_t row_stride, int64_t n,
+                 int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
+                 int64_t n_tokens, float* out, size_t out_stride);
+
 }  // namespace moe
