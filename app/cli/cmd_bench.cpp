@@ -38,8 +38,8 @@ double active_bytes_per_token(const ModelSummary& s, const std::string& path, in
 
 // A prompt of about n tokens: plain words, so every tokenizer splits it predictably.
 std::string synthetic_prompt(int n) {
-  static const char* kWords[] = {"patient", "reports", "mild", "fever", "and", "cough", "for",
-                                 "three",   "days",    "with", "no",    "rash", "the", "chest"};
+  static const char* kWords[] = {"patient", "reports", "mild", "fever", "and",  "cough", "for",
+                                 "three",   "days",    "with", "no",    "rash", "the",   "chest"};
   std::string s;
   for (int i = 0; i < n; ++i) {
     s += kWords[i % 14];
@@ -110,8 +110,8 @@ int bench(const BenchOptions& o) {
   std::printf("peak RSS         %.1f MiB\n", peak_rss_bytes() / 1048576.0);
   std::printf("active weights   %.1f MiB/token -> %.2f GB/s", active / 1048576.0, achieved);
   if (bw.gb_per_s > 0) {
-    std::printf(" = %.0f%% of the %.1f GB/s triad bandwidth (%d threads)", 100 * achieved / bw.gb_per_s,
-                bw.gb_per_s, bw.n_threads);
+    std::printf(" = %.0f%% of the %.1f GB/s triad bandwidth (%d threads)",
+                100 * achieved / bw.gb_per_s, bw.gb_per_s, bw.n_threads);
   }
   std::printf("\n");
   return 0;

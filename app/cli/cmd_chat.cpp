@@ -24,7 +24,8 @@ int chat(const ChatOptions& o) {
   const bool tty = isatty(STDIN_FILENO) != 0;
   std::vector<ChatMessage> history;
   if (!o.system.empty()) history.push_back({"system", o.system});
-  if (tty) std::fprintf(stderr, "Type a message; Ctrl-C stops an answer, Ctrl-D quits, /reset clears.\n");
+  if (tty)
+    std::fprintf(stderr, "Type a message; Ctrl-C stops an answer, Ctrl-D quits, /reset clears.\n");
   for (;;) {
     if (tty) std::fprintf(stderr, "\n> ");
     std::string line;

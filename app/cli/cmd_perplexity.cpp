@@ -1,11 +1,10 @@
 // moe-cli perplexity: how well the model predicts a text (teacher forcing), in windows of the
 // context length. exp(mean negative log-likelihood per token); lower is better.
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "app/cli/command.h"
+#include "app/cli/text_tokens.h"
 #include "core/engine/local_runtime.h"
 
 namespace moe::cli {
@@ -18,26 +17,17 @@ struct PerplexityOptions {
 };
 
 int perplexity(const PerplexityOptions& o) {
-  std::ifstream in(o.text_file, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "error: %s: cannot open text file\n", o.text_file.c_str());
-    return 1;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
   auto rt = open_local_runtime(o.model, {o.threads, o.window, 64});
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.message().c_str());
     return 1;
   }
-  std::vector<int32_t> tokens = rt->tokenizer->encode(text.str(), true, false);
-  if (o.max_tokens > 0 && static_cast<int>(tokens.size()) > o.max_tokens) {
-    tokens.resize(static_cast<size_t>(o.max_tokens));
-  }
-  if (tokens.size() < 2) {
-    std::fprintf(stderr, "error: %s: need at least 2 tokens of text\n", o.text_file.c_str());
+  auto read = read_text_tokens(o.text_file, *rt->tokenizer, o.max_tokens);
+  if (!read.ok()) {
+    std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
   }
+  const std::vector<int32_t>& tokens = *read;
   if (o.k > 0) rt->session->set_routing(RoutingControl{nullptr, o.k, 0});
   auto scores = score_tokens(*rt->session, tokens, o.window, [&](int done, int total) {
     if (!o.json) std::fprintf(stderr, "\r%d / %d tokens", done, total);
@@ -49,11 +39,15 @@ int perplexity(const PerplexityOptions& o) {
   }
   const double tps = scores->seconds > 0 ? tokens.size() / scores->seconds : 0;
   if (o.json) {
-    nlohmann::json j = {{"model", o.model},        {"text", o.text_file},
-                        {"tokens", tokens.size()}, {"scored", scores->n_scored},
-                        {"window", o.window},      {"perplexity", scores->perplexity()},
+    nlohmann::json j = {{"model", o.model},
+                        {"text", o.text_file},
+                        {"tokens", tokens.size()},
+                        {"scored", scores->n_scored},
+                        {"window", o.window},
+                        {"perplexity", scores->perplexity()},
                         {"mean_nll", scores->nll_sum / scores->n_scored},
-                        {"seconds", scores->seconds}, {"tok_per_s", tps}};
+                        {"seconds", scores->seconds},
+                        {"tok_per_s", tps}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("perplexity %.4f over %d scored tokens (%zu in %d-token windows), %.1f tok/s\n",
@@ -65,8 +59,12 @@ int perplexity(const PerplexityOptions& o) {
 const CommandRegistration kPerplexity{
     40, "perplexity", "Perplexity of the model on a text file", [](CLI::App& app) {
       auto o = std::make_shared<PerplexityOptions>();
-      app.add_option("-m,--model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
-      app.add_option("-f,--file", o->text_file, "UTF-8 text file")->required();
+      app.add_option("-m,--model", o->model, "GGUF model file")
+          ->required()
+          ->check(CLI::ExistingFile);
+      app.add_option("-f,--file", o->text_file, "UTF-8 text file")
+          ->required()
+          ->check(CLI::ExistingFile);
       app.add_option("-t,--threads", o->threads, "Threads (0: all hardware threads)");
       app.add_option("-w,--window", o->window, "Tokens per window (each from an empty cache)")
           ->check(CLI::Range(2, 1 << 20))

@@ -6,15 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/text_tokens.h"
 #include "core/engine/local_runtime.h"
 #include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/selection_recorder.h"
@@ -82,13 +81,6 @@ int run(const SimOptions& o) {
     std::fprintf(stderr, "error: %s\n", scenario.message().c_str());
     return 1;
   }
-  std::ifstream in(o.text_file, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "error: %s: cannot open text file\n", o.text_file.c_str());
-    return 1;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
   auto rt = open_local_runtime(o.model, {o.threads, o.max_tokens, 64});
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.message().c_str());
@@ -105,13 +97,13 @@ int run(const SimOptions& o) {
     scenario->model.expert_hidden =
         m.hparams().n_expert_ff > 0 ? m.hparams().n_expert_ff : m.hparams().n_ff;
   }
-  std::vector<int32_t> tokens = rt->tokenizer->encode(text.str(), true, false);
-  const int limit = std::min(o.max_tokens, rt->session->n_ctx());
-  if (static_cast<int>(tokens.size()) > limit) tokens.resize(static_cast<size_t>(limit));
-  if (tokens.size() < 2) {
-    std::fprintf(stderr, "error: %s: need at least 2 tokens of text\n", o.text_file.c_str());
+  auto read =
+      read_text_tokens(o.text_file, *rt->tokenizer, std::min(o.max_tokens, rt->session->n_ctx()));
+  if (!read.ok()) {
+    std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
   }
+  const std::vector<int32_t>& tokens = *read;
 
   std::vector<SimRow> rows;
   for (double theta : o.thetas) {

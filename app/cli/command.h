@@ -25,7 +25,8 @@ std::vector<RegisteredCommand>& command_registry();
 
 struct CommandRegistration {
   CommandRegistration(int order, std::string name, std::string description, CommandSetup setup) {
-    command_registry().push_back({order, std::move(name), std::move(description), std::move(setup)});
+    command_registry().push_back(
+        {order, std::move(name), std::move(description), std::move(setup)});
   }
 };
 

@@ -7,8 +7,9 @@
 namespace moe::cli {
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {
-  app.add_option("-m,--model", o.config.model_path, "GGUF model file")->required()->check(
-      CLI::ExistingFile);
+  app.add_option("-m,--model", o.config.model_path, "GGUF model file")
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("-t,--threads", o.config.n_threads, "Threads (0: all hardware threads)")
       ->check(CLI::Range(0, 1024));
   app.add_option("-c,--ctx-size", o.config.n_ctx, "Context length (KV cache size)")
@@ -67,8 +68,8 @@ LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
     const ModelSummary& s = le.engine->summary();
     std::fprintf(stderr,
                  "model: %s (%s, %s) | %d layers, %d experts, %d per token | vocab %d | ctx %d%s\n",
-                 s.name.c_str(), s.architecture.c_str(), s.file_type.c_str(), s.n_layer,
-                 s.n_expert, le.engine->experts_per_token(), s.n_vocab, s.n_ctx,
+                 s.name.c_str(), s.architecture.c_str(), s.file_type.c_str(), s.n_layer, s.n_expert,
+                 le.engine->experts_per_token(), s.n_vocab, s.n_ctx,
                  s.random_weights ? " | RANDOM WEIGHTS (test model)" : "");
   }
   return le;

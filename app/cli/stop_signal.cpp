@@ -1,7 +1,7 @@
 #include "app/cli/stop_signal.h"
 
-#include <chrono>
 #include <signal.h>
+#include <chrono>
 
 #include <csignal>
 
@@ -10,10 +10,12 @@
 namespace moe::cli {
 namespace {
 
-std::atomic<int> g_interrupts{0};      // raised by the handler
-std::atomic<int> g_forwarded{0};       // how many the watcher has passed to the engine
+std::atomic<int> g_interrupts{0};  // raised by the handler
+std::atomic<int> g_forwarded{0};   // how many the watcher has passed to the engine
 
-void on_sigint(int) { g_interrupts.fetch_add(1); }
+void on_sigint(int) {
+  g_interrupts.fetch_add(1);
+}
 
 }  // namespace
 
