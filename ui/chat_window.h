@@ -1,0 +1,95 @@
+#pragma once
+// The clinician's chat: conversation list (SQLite), transcript with streaming answers, input
+// with Send (Ctrl+Enter) / Stop (Esc) / Regenerate / New, editable system prompt, the
+// "decision support only" notice, copy and Markdown export. The unsent draft is autosaved.
+#include <QElapsedTimer>
+#include <QString>
+#include <QTimer>
+#include <QWidget>
+
+#include "ui/chat_store.h"
+#include "ui/studio_types.h"
+
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QToolButton;
+
+namespace moe::ui {
+
+class EngineController;
+class TranscriptView;
+
+class ChatWindow : public QWidget {
+  Q_OBJECT
+ public:
+  ChatWindow(EngineController* controller, ChatStore* store, QWidget* parent = nullptr);
+
+  /// Sends the input box as a question; false if there is nothing to send or no model.
+  bool send();
+  void stop();
+  /// Drops the last answer and asks again.
+  bool regenerate();
+  void new_conversation();
+  void open_conversation(qint64 id);
+  /// Saves the answer in progress (as "interrupted") and the draft: called when the window closes.
+  void save_before_exit();
+
+  QString conversation_as_markdown() const;
+  void copy_conversation() const;
+  bool export_conversation(const QString& path) const;
+
+  qint64 current_conversation() const { return conversation_; }
+  const AnswerStats& last_stats() const { return last_stats_; }
+  QString streaming_text() const { return answer_text_; }
+
+  // For tests and the main window.
+  QPlainTextEdit* input() const { return input_; }
+  QPushButton* send_button() const { return send_; }
+  QPushButton* stop_button() const { return stop_; }
+  QPushButton* regenerate_button() const { return regenerate_; }
+  TranscriptView* transcript() const { return transcript_; }
+  QListWidget* conversation_list() const { return list_; }
+  QLabel* demo_notice() const { return demo_notice_; }
+
+ signals:
+  void answer_completed(const moe::ui::AnswerStats& stats);
+  void status_message(const QString& text);
+
+ private:
+  void build_ui();
+  void refresh_list();
+  void update_buttons();
+  void start_answer(qint64 conversation);
+  void flush_pending();
+  void save_draft_if_dirty();
+  void on_text(quint64 id, const QString& piece);
+  void on_finished(quint64 id, const AnswerStats& stats);
+  void on_failed(quint64 id, const QString& message);
+  void on_model_loaded(const ModelInfo& info);
+  void finish_answer(const AnswerStats& stats);
+
+  EngineController* controller_;
+  ChatStore* store_;
+  qint64 conversation_ = 0;
+  quint64 answer_id_ = 0;  ///< the answer streaming now (0: none)
+  qint64 answer_conversation_ = 0;
+  QString answer_text_, pending_;  ///< whole answer so far / not yet shown
+  bool answer_saved_ = false;
+  AnswerStats last_stats_;
+  QTimer flush_timer_, autosave_timer_;
+  bool draft_dirty_ = false, prompt_dirty_ = false;
+
+  QListWidget* list_ = nullptr;
+  TranscriptView* transcript_ = nullptr;
+  QPlainTextEdit* input_ = nullptr;
+  QPlainTextEdit* system_prompt_ = nullptr;
+  QToolButton* prompt_toggle_ = nullptr;
+  QPushButton *send_ = nullptr, *stop_ = nullptr, *regenerate_ = nullptr, *new_ = nullptr;
+  QPushButton *copy_ = nullptr, *export_ = nullptr;
+  QLabel* demo_notice_ = nullptr;
+  QLabel* status_ = nullptr;
+};
+
+}  // namespace moe::ui

@@ -1,0 +1,97 @@
+#pragma once
+// Owns the engine on a worker QThread (CONVENTIONS "Qt"). Widgets call these methods on the UI
+// thread; none of them waits on inference, loading or the network: work is queued to the
+// worker, results come back as signals carrying immutable snapshots. Stop and the live
+// settings (θ, k, selector) go straight to the engine's thread-safe setters.
+#include <QObject>
+#include <QThread>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/tokenizer/chat_template.h"
+#include "ui/channel_scenario.h"
+#include "ui/studio_types.h"
+
+namespace moe::ui {
+
+struct EngineShared;
+class EngineWorker;
+
+class EngineController : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineController(QObject* parent = nullptr);
+  /// Stops any answer (at the next token step), then quit() + wait() on the worker.
+  ~EngineController() override;
+
+  // Model.
+  void load_model(const QString& path, bool demo);
+  void cancel_load();
+  bool is_loading() const { return loading_; }
+  bool has_model() const { return has_model_; }
+  const ModelInfo& model() const { return model_; }
+
+  // Answers.
+  /// Queues one chat turn; returns its id (0 if no model or one is running).
+  quint64 generate(std::vector<ChatMessage> messages);
+  void stop();
+  bool is_generating() const { return running_id_ != 0; }
+  /// Text pieces the engine produced for the current/last answer, and how many it had produced
+  /// when stop() was called (for "stops within one token step").
+  int pieces_total() const;
+  int pieces_at_stop() const { return pieces_at_stop_; }
+
+  // Live settings.
+  void set_theta(float theta);
+  float theta() const { return theta_; }
+  void set_experts_per_token(int k);
+  int experts_per_token() const { return k_; }
+  void set_generation_settings(const GenerationSettings& s);
+  const GenerationSettings& generation_settings() const { return settings_; }
+  /// Replaces the channel scenario (and the WDMoE selector built from it).
+  void set_scenario(ChannelScenario scenario);
+  const ChannelScenario& scenario() const { return scenario_; }
+
+  /// Runs `fn` on the engine thread, queued behind the work already there (tests use it to
+  /// hold the thread while they act on the UI side).
+  void post_to_worker(std::function<void()> fn);
+
+  /// The engine's event ring for this model (drained by the dashboard on a timer); may be null.
+  std::shared_ptr<EventQueue> event_queue() const;
+  /// The running engine, for its thread-safe getters (tests read theta()/experts_per_token()).
+  std::shared_ptr<Engine> engine() const;
+
+ signals:
+  void load_started(const QString& path);
+  void load_progress(double fraction);
+  void model_loaded(const moe::ui::ModelInfo& info);
+  void load_failed(const QString& message);
+  void answer_text(quint64 id, const QString& piece);
+  void answer_finished(quint64 id, const moe::ui::AnswerStats& stats);
+  void answer_failed(quint64 id, const QString& message);
+  void generating_changed(bool generating);
+  void settings_changed();
+  void scenario_changed();
+
+ private:
+  void on_loaded(const ModelInfo& info);
+  void on_load_failed(const QString& message);
+  void on_finished(quint64 id, const AnswerStats& stats);
+  void on_failed(quint64 id, const QString& message);
+  void install_selector();
+
+  std::shared_ptr<EngineShared> shared_;
+  QThread thread_;
+  EngineWorker* worker_ = nullptr;  // lives on thread_, deleted after wait()
+  ModelInfo model_;
+  bool loading_ = false, has_model_ = false;
+  quint64 next_id_ = 1, running_id_ = 0;
+  int pieces_at_stop_ = -1;
+  float theta_ = 0.0f;
+  int k_ = 2;
+  GenerationSettings settings_;
+  ChannelScenario scenario_;
+};
+
+}  // namespace moe::ui

@@ -1,0 +1,87 @@
+#include "ui/routing_heatmap.h"
+
+#include <QPainter>
+#include <algorithm>
+
+#include "ui/color_scale.h"
+
+namespace moe::ui {
+
+RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
+  setObjectName("routingHeatmap");
+  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+}
+
+void RoutingHeatmap::set_data(int n_layer, int n_expert, const std::vector<float>& heat,
+                              const std::vector<float>& last_route, int window_tokens) {
+  n_layer_ = n_layer;
+  n_expert_ = n_expert;
+  window_tokens_ = window_tokens;
+  last_route_ = last_route;
+  if (n_layer <= 0 || n_expert <= 0) {
+    image_ = QImage();
+  } else {
+    if (image_.width() != n_expert || image_.height() != n_layer)
+      image_ = QImage(n_expert, n_layer, QImage::Format_RGB32);
+    for (int l = 0; l < n_layer; ++l) {
+      auto* row = reinterpret_cast<QRgb*>(image_.scanLine(l));
+      for (int e = 0; e < n_expert; ++e) {
+        const size_t i = static_cast<size_t>(l * n_expert + e);
+        row[e] = heat_color(i < heat.size() ? heat[i] : 0.0f);
+      }
+    }
+  }
+  update();
+}
+
+void RoutingHeatmap::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), palette().window());
+  const QFontMetrics fm = p.fontMetrics();
+  if (image_.isNull()) {
+    p.setPen(palette().color(QPalette::PlaceholderText));
+    p.drawText(rect(), Qt::AlignCenter, tr("Routing appears here while the model answers."));
+    return;
+  }
+  const int left = fm.horizontalAdvance("L00") + 10, top = 6;
+  const int legend_w = fm.horizontalAdvance("100%") + 30, bottom = fm.height() + 6;
+  const QRect plot(left, top, std::max(10, width() - left - legend_w - 8),
+                   std::max(10, height() - top - bottom));
+  p.setRenderHint(QPainter::SmoothPixmapTransform, false);  // crisp cells
+  p.drawImage(plot, image_);
+
+  const double cw = static_cast<double>(plot.width()) / n_expert_;
+  const double ch = static_cast<double>(plot.height()) / n_layer_;
+  // Last token's route: a bright outline on every chosen cell.
+  p.setPen(QPen(QColor(80, 220, 255), std::max(1.5, std::min(cw, ch) * 0.12)));
+  p.setBrush(Qt::NoBrush);
+  for (int l = 0; l < n_layer_; ++l)
+    for (int e = 0; e < n_expert_; ++e)
+      if (last_route_.size() > static_cast<size_t>(l * n_expert_ + e) &&
+          last_route_[static_cast<size_t>(l * n_expert_ + e)] > 0)
+        p.drawRect(QRectF(plot.left() + e * cw + 1.5, plot.top() + l * ch + 1.5, cw - 3, ch - 3));
+
+  // Axes: experts along x, layers along y (label every n-th so labels never collide).
+  p.setPen(palette().color(QPalette::WindowText));
+  const int lstep = std::max(1, static_cast<int>(fm.height() / std::max(1.0, ch)) + 1);
+  for (int l = 0; l < n_layer_; l += lstep)
+    p.drawText(QRectF(0, plot.top() + l * ch, left - 6, ch), Qt::AlignRight | Qt::AlignVCenter,
+               QString("L%1").arg(l));
+  const int estep =
+      std::max(1, static_cast<int>(fm.horizontalAdvance("E00") / std::max(1.0, cw)) + 1);
+  for (int e = 0; e < n_expert_; e += estep)
+    p.drawText(QRectF(plot.left() + e * cw, plot.bottom() + 2, cw, fm.height()), Qt::AlignCenter,
+               QString("E%1").arg(e));
+
+  // Legend: the colour scale from 0 to 100 %.
+  const QRect bar(plot.right() + 14, plot.top(), 14, plot.height());
+  QImage scale(1, 256, QImage::Format_RGB32);
+  for (int i = 0; i < 256; ++i) scale.setPixel(0, 255 - i, heat_color(i / 255.0f));
+  p.drawImage(bar, scale);
+  p.drawRect(bar.adjusted(0, 0, -1, -1));
+  p.drawText(QPoint(bar.right() + 4, bar.top() + fm.ascent()), "100%");
+  p.drawText(QPoint(bar.right() + 4, bar.center().y() + fm.ascent() / 2), "50%");
+  p.drawText(QPoint(bar.right() + 4, bar.bottom()), "0%");
+}
+
+}  // namespace moe::ui
