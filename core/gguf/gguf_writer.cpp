@@ -1,7 +1,12 @@
 // GgufWriter: metadata + tensor directory in memory, tensor bytes buffered or produced at write
-// time, file written to "<path>.tmp" and renamed into place.
+// time, file written to "<path>.tmp.<pid>.<n>" and renamed into place: readers only ever see a
+// complete file, and two writers of the same path (two processes generating the same test
+// model) never write into each other's temporary file — the last rename wins, whole.
 #include "core/gguf/gguf_writer.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -360,7 +365,9 @@ Result<std::vector<uint8_t>> GgufWriter::to_bytes() const {
 }
 
 Status GgufWriter::write(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(counter.fetch_add(1));
   struct Closer {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };

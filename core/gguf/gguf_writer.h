@@ -1,7 +1,7 @@
 #pragma once
 // Builds a GGUF v3 file: metadata (every value type, arrays of strings / numbers / arrays) and
 // tensors whose bytes come either from a buffer or from a callback run at write time, so a
-// 26 GB model is streamed to disk without being held in memory. write() goes to "path.tmp"
+// 26 GB model is streamed to disk without being held in memory. write() goes to "path.tmp.<pid>.<n>"
 // and renames on success: no partial file is left behind on error.
 //
 // Layout written (GGUF spec): header, KVs, tensor infos, padding to `alignment`, tensor data
@@ -68,7 +68,7 @@ class GgufWriter {
                     TensorProducer producer);
   size_t n_tensors() const { return tensors_.size(); }
 
-  /// Writes the file: path + ".tmp", then rename(). On error the temporary file is removed.
+  /// Writes the file: a unique "path.tmp.<pid>.<n>", then rename(). On error the temporary file is removed.
   Status write(const std::string& path) const;
   /// The whole file in memory (tests, fuzz corpus seeds).
   Result<std::vector<uint8_t>> to_bytes() const;

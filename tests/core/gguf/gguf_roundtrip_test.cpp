@@ -2,6 +2,8 @@
 // tensors from buffers and from streaming producers, alignment, atomic file writes.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -245,6 +247,15 @@ class GgufWriterFile : public ::testing::Test {
  protected:
   std::filesystem::path dir_ = std::filesystem::path(MOE_BINARY_DIR) / "gguf_writer_test";
   void SetUp() override { std::filesystem::create_directories(dir_); }
+  // Temporary files the writer left beside `path` ("<path>.tmp.<pid>.<n>").
+  int leftover_tmp_files(const std::string& path) const {
+    const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp";
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+      n += e.path().filename().string().rfind(prefix, 0) == 0;
+    }
+    return n;
+  }
 };
 
 TEST_F(GgufWriterFile, WritesAtomicallyAndMaps) {
@@ -253,13 +264,44 @@ TEST_F(GgufWriterFile, WritesAtomicallyAndMaps) {
   w.set_string("general.architecture", "llama");
   ASSERT_TRUE(w.add_tensor("t", GgmlType::F16, {8}, std::vector<uint8_t>(16, 1)).ok());
   ASSERT_TRUE(w.write(path).ok());
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(leftover_tmp_files(path), 0);
   auto f = GgufFile::open(path);
   ASSERT_TRUE(f.ok()) << f.message();
   EXPECT_GE((*f)->fd(), 0);
   EXPECT_EQ((*f)->file_size(), std::filesystem::file_size(path));
   EXPECT_EQ(*(*f)->get_string("general.architecture"), "llama");
   EXPECT_EQ((*f)->find_tensor("t")->data[15], 1);
+}
+
+// Two writers of one path at once (parallel test processes generating the same model) must not
+// write into each other's temporary file: the result is one of them, whole.
+TEST_F(GgufWriterFile, ConcurrentWritersOfOnePathLeaveAWholeFile) {
+  const std::string path = (dir_ / "race.gguf").string();
+  auto make = [](uint8_t fill) {
+    GgufWriter w;
+    w.set_string("general.architecture", "llama");
+    EXPECT_TRUE(w.add_tensor("t", GgmlType::F32, {1 << 18}, [fill](const TensorSink& sink) -> Status {
+                   for (int i = 0; i < 64; ++i) MOE_TRY(sink(std::vector<uint8_t>(1 << 14, fill)));
+                   return Status{};
+                 }).ok());
+    return w;
+  };
+  GgufWriter a = make(1), b = make(2);
+  Status sa, sb;
+  std::thread ta([&] { sa = a.write(path); });
+  std::thread tb([&] { sb = b.write(path); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(sa.ok()) << sa.message();
+  ASSERT_TRUE(sb.ok()) << sb.message();
+  auto f = GgufFile::open(path);
+  ASSERT_TRUE(f.ok()) << f.message();
+  const TensorInfo* t = (*f)->find_tensor("t");
+  ASSERT_NE(t, nullptr);
+  const uint8_t first = t->data[0];
+  EXPECT_TRUE(first == 1 || first == 2);
+  for (uint64_t i = 0; i < t->n_bytes; i += 4093) ASSERT_EQ(t->data[i], first) << "byte " << i;
+  EXPECT_EQ(leftover_tmp_files(path), 0);
 }
 
 TEST_F(GgufWriterFile, ProducerFailureLeavesNoFile) {
@@ -274,7 +316,7 @@ TEST_F(GgufWriterFile, ProducerFailureLeavesNoFile) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("disk on fire"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(path));
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(leftover_tmp_files(path), 0);
   // A producer that emits the wrong byte count is caught too.
   GgufWriter w2;
   ASSERT_TRUE(w2.add_tensor("t", GgmlType::F32, {4}, [](const TensorSink& sink) {
