@@ -66,18 +66,23 @@ int bench(const BenchOptions& o) {
   }
   req.raw_prompt = prompt;
   GenerateStats best;
+  nlohmann::json prompt_runs = nlohmann::json::array(), decode_runs = nlohmann::json::array();
   for (int r = 0; r < std::max(1, o.repetitions); ++r) {
     auto st = e.generate(req, [](std::string_view) {});
     if (!st.ok()) {
       std::fprintf(stderr, "error: %s\n", st.message().c_str());
       return 1;
     }
+    prompt_runs.push_back(st->prompt_tok_per_s());
+    decode_runs.push_back(st->decode_tok_per_s());
     if (r == 0 || st->decode_tok_per_s() > best.decode_tok_per_s()) best = st.value();
   }
   const int k = e.experts_per_token();
   const double active = active_bytes_per_token(s, o.engine.config.model_path, k);
   const double achieved = active * best.decode_tok_per_s() / 1e9;
   const int threads = o.engine.config.n_threads;
+  // Before the triad, whose 3 x 256 MiB arrays would otherwise be the peak.
+  const uint64_t peak_rss = peak_rss_bytes();
   const MemBandwidth bw = o.skip_membw ? MemBandwidth{} : measure_memory_bandwidth(threads);
   nlohmann::json j = {
       {"model", o.engine.config.model_path},
@@ -90,8 +95,10 @@ int bench(const BenchOptions& o) {
       {"prompt_tok_per_s", best.prompt_tok_per_s()},
       {"decode_tokens", best.generated_tokens},
       {"decode_tok_per_s", best.decode_tok_per_s()},
+      {"prompt_tok_per_s_runs", prompt_runs},  // every repetition, in order
+      {"decode_tok_per_s_runs", decode_runs},
       {"time_to_first_token_ms", best.time_to_first_token_s * 1e3},
-      {"peak_rss_bytes", peak_rss_bytes()},
+      {"peak_rss_bytes", peak_rss},
       {"active_bytes_per_token", active},
       {"decode_achieved_gb_per_s", achieved},
       {"membw_triad_gb_per_s", bw.gb_per_s},
@@ -107,7 +114,7 @@ int bench(const BenchOptions& o) {
   std::printf("decode           %d tokens  %.2f tok/s\n", best.generated_tokens,
               best.decode_tok_per_s());
   std::printf("first token      %.1f ms\n", best.time_to_first_token_s * 1e3);
-  std::printf("peak RSS         %.1f MiB\n", peak_rss_bytes() / 1048576.0);
+  std::printf("peak RSS         %.1f MiB\n", peak_rss / 1048576.0);
   std::printf("active weights   %.1f MiB/token -> %.2f GB/s", active / 1048576.0, achieved);
   if (bw.gb_per_s > 0) {
     std::printf(" = %.0f%% of the %.1f GB/s triad bandwidth (%d threads)",

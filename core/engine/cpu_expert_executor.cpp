@@ -106,7 +106,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   // (2) h = silu(gate x) * up x: tasks = groups x row slices of n_ff; each slice is walked in
   // sub-blocks of kSub rows that stay in cache while every token of the group passes.
   const int n_groups = static_cast<int>(groups_.size());
-  const int64_t ff_chunk = rows_per_task(n_ff * n_groups, pool_.size());
+  const int64_t ff_chunk = rows_per_task(n_ff * n_groups, pool_.size(), b.n_tokens);
   const int64_t ff_slices = (n_ff + ff_chunk - 1) / ff_chunk;
   pool_.parallel_for(n_groups * ff_slices, [&](int64_t task, int thread) {
     const Group& g = groups_[static_cast<size_t>(task / ff_slices)];
@@ -136,7 +136,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
                 act_h_.data(), sh);
 
   // (4) y = down h: tasks = groups x row slices of n_embd.
-  const int64_t e_chunk = rows_per_task(n_embd * n_groups, pool_.size());
+  const int64_t e_chunk = rows_per_task(n_embd * n_groups, pool_.size(), b.n_tokens);
   const int64_t e_slices = (n_embd + e_chunk - 1) / e_chunk;
   pool_.parallel_for(n_groups * e_slices, [&](int64_t task, int) {
     const Group& g = groups_[static_cast<size_t>(task / e_slices)];

@@ -39,8 +39,11 @@ struct MatmulJob {
 void parallel_matmuls(ThreadPool& pool, std::span<const MatmulJob> jobs, const uint8_t* act,
                       size_t act_stride, int64_t n_tokens);
 
-/// Rows per task so that every thread gets a few tasks (dynamic balancing) and each task is
-/// at least `min_rows` rows.
-int64_t rows_per_task(int64_t n_rows, int n_threads, int64_t min_rows = 8);
+/// Rows per task, each at least `min_rows`. One token (decode): one task per thread, so each
+/// thread streams one long run of rows (every task start costs a DRAM latency before the
+/// prefetch is ahead; mixtral-mini decode measured 5-7 % faster than with 4 tasks per thread).
+/// Several tokens (prefill, compute-heavier): 4 tasks per thread for dynamic balancing (3-5 %
+/// faster prompt processing than 1).
+int64_t rows_per_task(int64_t n_rows, int n_threads, int64_t n_tokens, int64_t min_rows = 8);
 
 }  // namespace moe

@@ -128,10 +128,21 @@ inline __m256i q4k_scales_mins(const uint8_t* packed) {
 /// row group; measured on the reference machine that halved the bandwidth of 4-row kernels.
 /// So while reading block i of rows r..r+R-1 we prefetch block i of rows r+R..r+2R-1 (the
 /// next group, R * stride bytes ahead), and a single row looks kPrefetchAhead bytes ahead.
+/// Short rows (n_embd 1024: a Q4 row is 576 bytes) would put the next group only ~2 KiB
+/// ahead, less than the bytes in flight during one DRAM latency at full bandwidth (~100 ns x
+/// 40 GB/s = 4 KiB), which cost a third of the bandwidth; so the distance is a whole number of
+/// groups (same block position, same rows mod R) of at least kMinGroupAhead bytes. (The
+/// division is loop-invariant and compiled out of the kernels' loops; a while loop of
+/// additions instead was not, and cost a third of the speed.)
 constexpr size_t kPrefetchAhead = 1024;
+constexpr size_t kMinGroupAhead = 8192;
 template <size_t kBlockBytes>
 inline void prefetch_block(const void* block, int rows, size_t stride) {
-  const size_t ahead = rows > 1 ? static_cast<size_t>(rows) * stride : kPrefetchAhead;
+  size_t ahead = kPrefetchAhead;
+  if (rows > 1) {
+    const size_t group = static_cast<size_t>(rows) * stride;
+    ahead = group * ((kMinGroupAhead + group - 1) / group);
+  }
   const char* p = static_cast<const char*>(block) + ahead;
   for (size_t off = 0; off < kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }

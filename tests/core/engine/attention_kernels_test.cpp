@@ -22,7 +22,7 @@ TEST(AttentionKernels, ScoresAndMixMatchDoubleReference) {
   }
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0, 1);
-  for (int g : {1, 3}) {
+  for (int g : {1, 2, 3, 4}) {
     for (int hd : {8, 20, 64, 72, 128}) {
       const int n_pos = 37, stride = hd * 2 + 8;  // rows further apart than hd (GQA layout)
       const size_t ss = 40;                       // score row stride >= n_pos
@@ -73,6 +73,31 @@ TEST(AttentionKernels, ScoresAndMixMatchDoubleReference) {
         check_o();
       }
     }
+  }
+}
+
+// The grouped AVX2 paths (4 heads x 2 positions for scores, 2-4 heads in registers for mix)
+// give exactly the results of one head at a time: same operations per output element.
+TEST(AttentionKernels, GroupedHeadsEqualOneHeadAtATime) {
+  const attn::Kernels& ks = attn::kernels();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0, 1);
+  const int hd = 64, n_pos = 37, stride = 4 * hd, ss = 40;
+  std::vector<float> q(4 * hd), k(static_cast<size_t>(n_pos * stride)), v(k.size()), w(4 * ss);
+  for (auto* vec : {&q, &k, &v, &w}) {
+    for (auto& x : *vec) x = nd(rng);
+  }
+  for (int g : {2, 3, 4}) {
+    std::vector<float> s(g * ss, 0), s1(g * ss, 0), o(g * hd), o1(g * hd);
+    ks.f32.scores(q.data(), g, k.data(), stride, n_pos, hd, 0.125f, s.data(), ss);
+    ks.f32.mix(w.data(), ss, g, v.data(), stride, n_pos, hd, o.data());
+    for (int h = 0; h < g; ++h) {
+      ks.f32.scores(q.data() + h * hd, 1, k.data(), stride, n_pos, hd, 0.125f, s1.data() + h * ss,
+                    ss);
+      ks.f32.mix(w.data() + h * ss, ss, 1, v.data(), stride, n_pos, hd, o1.data() + h * hd);
+    }
+    for (int i = 0; i < g * ss; ++i) EXPECT_EQ(s[i], s1[i]) << "g " << g << " at " << i;
+    for (int i = 0; i < g * hd; ++i) EXPECT_EQ(o[i], o1[i]) << "g " << g << " at " << i;
   }
 }
 

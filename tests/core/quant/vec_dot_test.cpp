@@ -209,31 +209,33 @@ TEST_P(VecDot, MatvecAndMatmulEqualVecDotAtEveryLevel) {
     for (int64_t r = 1; r < rows - 1; ++r) {
       EXPECT_EQ(out[r - 1], want[r]) << simd_level_name(l) << " row " << r;
     }
-    // Six tokens (a 4-token group and a 2-token tail in the batched kernels): distinct
-    // activations, written with an output stride of rows + 3.
-    const int64_t ntok = 6;
-    const size_t ab = p.act.size(), os = static_cast<size_t>(rows + 3);
-    std::vector<uint8_t> acts;
-    std::vector<std::vector<float>> want_tok;
-    std::mt19937 rng(1234);
-    for (int64_t tok = 0; tok < ntok; ++tok) {
-      const auto x = random_activation(n, rng);
-      std::vector<uint8_t> a(ab);
-      quantize_activation(t, x.data(), a.data(), n);
-      acts.insert(acts.end(), a.begin(), a.end());
-      std::vector<float> wt;
-      for (int64_t r = 0; r < rows; ++r) wt.push_back(vec_dot(t, n, p.w.data() + rb * r, a.data()));
-      want_tok.push_back(wt);
-    }
-    std::vector<float> mm(ntok * os, -1.0f);
-    matmul_rows(t, p.w.data(), rb, n, 0, rows, acts.data(), ab, ntok, mm.data(), os);
-    for (int64_t k = 0; k < ntok; ++k) {
-      for (int64_t r = 0; r < rows; ++r) {
-        EXPECT_EQ(mm[k * os + r], want_tok[k][r])
-            << simd_level_name(l) << " token " << k << " row " << r;
+    // 5-7 tokens (every tail after the 4-token groups of the K-quant kernels and the
+    // 3-token groups of the legacy ones): distinct activations, output stride rows + 3.
+    for (const int64_t ntok : {5, 6, 7}) {
+      const size_t ab = p.act.size(), os = static_cast<size_t>(rows + 3);
+      std::vector<uint8_t> acts;
+      std::vector<std::vector<float>> want_tok;
+      std::mt19937 rng(1234);
+      for (int64_t tok = 0; tok < ntok; ++tok) {
+        const auto x = random_activation(n, rng);
+        std::vector<uint8_t> a(ab);
+        quantize_activation(t, x.data(), a.data(), n);
+        acts.insert(acts.end(), a.begin(), a.end());
+        std::vector<float> wt;
+        for (int64_t r = 0; r < rows; ++r)
+          wt.push_back(vec_dot(t, n, p.w.data() + rb * r, a.data()));
+        want_tok.push_back(wt);
       }
+      std::vector<float> mm(ntok * os, -1.0f);
+      matmul_rows(t, p.w.data(), rb, n, 0, rows, acts.data(), ab, ntok, mm.data(), os);
+      for (int64_t k = 0; k < ntok; ++k) {
+        for (int64_t r = 0; r < rows; ++r) {
+          EXPECT_EQ(mm[k * os + r], want_tok[k][r])
+              << simd_level_name(l) << " token " << k << " row " << r;
+        }
+      }
+      EXPECT_EQ(mm[rows], -1.0f);  // stride gap untouched
     }
-    EXPECT_EQ(mm[rows], -1.0f);  // stride gap untouched
   }
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Summary table of tools/bench_vs_llamacpp.sh's output directory (markdown on stdout).
+
+usage: bench_vs_llamacpp_summary.py OUT_DIR MODEL.gguf [MODEL.gguf ...]
+
+Every figure is the median over every individual run of every round: moe-cli's
+per-repetition figures (prompt_tok_per_s_runs, decode_tok_per_s_runs) and llama-bench's
+samples_ts. Decode bandwidth = active weight bytes per token (from moe-cli) x tok/s; each run
+is divided by the triad bandwidth that moe-cli measured in the same round, seconds later.
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+med = statistics.median
+
+
+def main(out, models):
+    print("| model | engine | prompt tok/s | decode tok/s | TTFT ms | peak RSS MiB "
+          "| decode GB/s | % of triad |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for m in models:
+        name = os.path.basename(m)[: -len(".gguf")]
+        rounds = sorted({f.split(".")[-2] for f in glob.glob(f"{out}/{name}.moe.*.json")})
+        if not rounds:
+            continue
+        moe = {r: json.load(open(f"{out}/{name}.moe.{r}.json")) for r in rounds}
+        lla = {}
+        for r in rounds:
+            path = f"{out}/{name}.llama.{r}.json"
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                lla[r] = json.load(open(path))
+        act = next(iter(moe.values()))["active_bytes_per_token"]
+        bw = {r: j["membw_triad_gb_per_s"] for r, j in moe.items()}
+
+        def row(engine, pp, tg, ttft, rss):
+            gbs = [act * t / 1e9 for t, _ in tg]
+            frac = [100 * g / bw[r] for g, (_, r) in zip(gbs, tg) if bw[r] > 0]
+            print(f"| {name} | {engine} | {med(pp):.0f} | {med(t for t, _ in tg):.0f} "
+                  f"| {ttft:.0f} | {rss} | {med(gbs):.1f} "
+                  f"| {med(frac):.0f}% of {med(bw.values()):.1f} |")
+
+        row("moe-cli",
+            [x for j in moe.values() for x in j["prompt_tok_per_s_runs"]],
+            [(x, r) for r, j in moe.items() for x in j["decode_tok_per_s_runs"]],
+            med(j["time_to_first_token_ms"] for j in moe.values()),
+            f"{max(j['peak_rss_bytes'] for j in moe.values()) / 2**20:.0f}")
+        if lla:
+            pp = [x for run in lla.values() for t in run if t["n_prompt"] > 0
+                  for x in t["samples_ts"]]
+            tg = [(x, r) for r, run in lla.items() for t in run if t["n_gen"] > 0
+                  for x in t["samples_ts"]]
+            n_prompt = next(t["n_prompt"] for run in lla.values() for t in run
+                            if t["n_prompt"] > 0)
+            try:
+                rss = f"{int(open(f'{out}/{name}.llama.rss_kib').read()) / 1024:.0f}"
+            except (OSError, ValueError):
+                rss = "?"
+            # llama-bench reports no first-token time: prompt time + one decode step.
+            ttft = 1000 * n_prompt / med(pp) + 1000 / med(t for t, _ in tg)
+            row("llama.cpp", pp, tg, ttft, rss)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2:])
