@@ -73,72 +73,44 @@ struct KFloat {
 
 // ---- 32-element formats x Q8_0 -------------------------------------------------------------
 
-struct KQ4_0 {
-  template <int R>
-  static void run(const uint8_t* w, size_t stride, int64_t n, const void* act, float* out) {
-    const auto* y = static_cast<const BlockQ8_0*>(act);
-    const __m256i eight = _mm256_set1_epi8(8);
-    __m256 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / kQK4_0; ++i) {
-      const __m256i qy = load32(y[i].qs);
-      const __m256i off = dot_u8s8(eight, qy);  // 8 * sum a, per lane
-      const float dy = f16(y[i].d);
-      for (int r = 0; r < R; ++r) {
-        const BlockQ4_0* x = row_block<BlockQ4_0>(w, stride, r, i);
-        prefetch_block<sizeof(BlockQ4_0)>(x, R, stride);
-        const __m256i p = _mm256_sub_epi32(dot_u8s8(unpack_nibbles16(x->qs), qy), off);
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-      }
-    }
-    for (int r = 0; r < R; ++r) out[r] = hsum(acc[r]);
-  }
-};
-
-struct KQ4_1 {
-  template <int R>
-  static void run(const uint8_t* w, size_t stride, int64_t n, const void* act, float* out) {
-    const auto* y = static_cast<const BlockQ8_0*>(act);
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / kQK4_1; ++i) {
-      const __m256i qy = load32(y[i].qs);
-      const __m256 ysum = _mm256_cvtepi32_ps(dot_u8s8(ones, qy));
-      const float dy = f16(y[i].d);
-      for (int r = 0; r < R; ++r) {
-        const BlockQ4_1* x = row_block<BlockQ4_1>(w, stride, r, i);
-        prefetch_block<sizeof(BlockQ4_1)>(x, R, stride);
-        const __m256 p = _mm256_cvtepi32_ps(dot_u8s8(unpack_nibbles16(x->qs), qy));
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->d) * dy), p, acc[r]);
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->m) * dy), ysum, acc[r]);
-      }
-    }
-    for (int r = 0; r < R; ++r) out[r] = hsum(acc[r]);
-  }
-};
-
 // Q5_0 / Q5_1: u = nibble | (bit << 4), 0..31.
 inline __m256i unpack_q5(const uint8_t* qs, const uint8_t* qh) {
   const __m256i hi = _mm256_and_si256(bytes_from_bits32(qh), _mm256_set1_epi8(0x10));
   return _mm256_or_si256(unpack_nibbles16(qs), hi);
 }
 
-struct KQ5_0 {
+// Unsigned quants u of one 32-element block, per format.
+struct UnpackQ4 {
+  template <class B>
+  static __m256i unpack(const B* x) {
+    return unpack_nibbles16(x->qs);
+  }
+};
+struct UnpackQ5 {
+  template <class B>
+  static __m256i unpack(const B* x) {
+    return unpack_q5(x->qs, x->qh);
+  }
+};
+
+// Symmetric formats (Q4_0, Q5_0): x = d * (u - kOffset), so
+// dot = d * dy * (Σ u·a - kOffset · Σ a).
+template <class Block, class Unpack, int kOffset>
+struct KSymmetric {
   template <int R>
   static void run(const uint8_t* w, size_t stride, int64_t n, const void* act, float* out) {
     const auto* y = static_cast<const BlockQ8_0*>(act);
-    const __m256i sixteen = _mm256_set1_epi8(16);
+    const __m256i offset = _mm256_set1_epi8(kOffset);
     __m256 acc[R];
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / kQK5_0; ++i) {
+    for (int64_t i = 0; i < n / 32; ++i) {
       const __m256i qy = load32(y[i].qs);
-      const __m256i off = dot_u8s8(sixteen, qy);
+      const __m256i off = dot_u8s8(offset, qy);  // kOffset * sum a, per lane
       const float dy = f16(y[i].d);
       for (int r = 0; r < R; ++r) {
-        const BlockQ5_0* x = row_block<BlockQ5_0>(w, stride, r, i);
-        prefetch_block<sizeof(BlockQ5_0)>(x, R, stride);
-        const __m256i p = _mm256_sub_epi32(dot_u8s8(unpack_q5(x->qs, x->qh), qy), off);
+        const Block* x = row_block<Block>(w, stride, r, i);
+        prefetch_block<sizeof(Block)>(x, R, stride);
+        const __m256i p = _mm256_sub_epi32(dot_u8s8(Unpack::unpack(x), qy), off);
         acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
       }
     }
@@ -146,21 +118,24 @@ struct KQ5_0 {
   }
 };
 
-struct KQ5_1 {
+// Formats with a minimum (Q4_1, Q5_1): x = d * u + m, so dot = d * dy * Σ u·a + m * dy * Σ a
+// (the activation block sum is computed here: Q8_0 activations serve every 32-element type).
+template <class Block, class Unpack>
+struct KWithMin {
   template <int R>
   static void run(const uint8_t* w, size_t stride, int64_t n, const void* act, float* out) {
     const auto* y = static_cast<const BlockQ8_0*>(act);
     const __m256i ones = _mm256_set1_epi8(1);
     __m256 acc[R];
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / kQK5_1; ++i) {
+    for (int64_t i = 0; i < n / 32; ++i) {
       const __m256i qy = load32(y[i].qs);
       const __m256 ysum = _mm256_cvtepi32_ps(dot_u8s8(ones, qy));
       const float dy = f16(y[i].d);
       for (int r = 0; r < R; ++r) {
-        const BlockQ5_1* x = row_block<BlockQ5_1>(w, stride, r, i);
-        prefetch_block<sizeof(BlockQ5_1)>(x, R, stride);
-        const __m256 p = _mm256_cvtepi32_ps(dot_u8s8(unpack_q5(x->qs, x->qh), qy));
+        const Block* x = row_block<Block>(w, stride, r, i);
+        prefetch_block<sizeof(Block)>(x, R, stride);
+        const __m256 p = _mm256_cvtepi32_ps(dot_u8s8(Unpack::unpack(x), qy));
         acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->d) * dy), p, acc[r]);
         acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(x->m) * dy), ysum, acc[r]);
       }
@@ -168,6 +143,11 @@ struct KQ5_1 {
     for (int r = 0; r < R; ++r) out[r] = hsum(acc[r]);
   }
 };
+
+using KQ4_0 = KSymmetric<BlockQ4_0, UnpackQ4, 8>;
+using KQ5_0 = KSymmetric<BlockQ5_0, UnpackQ5, 16>;
+using KQ4_1 = KWithMin<BlockQ4_1, UnpackQ4>;
+using KQ5_1 = KWithMin<BlockQ5_1, UnpackQ5>;
 
 struct KQ8_0 {
   template <int R>
