@@ -8,6 +8,12 @@
 namespace moe::kern::x86 {
 namespace {
 
+/// Block i of row r in a matrix of rows `stride` bytes apart starting at w.
+template <class Block>
+inline const Block* row_block(const uint8_t* w, size_t stride, int r, int64_t i) {
+  return reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * stride) + i;
+}
+
 /// Rows-at-once kernel adapters. A kernel K has
 ///   template <int R> static void run(const uint8_t* w, size_t stride, int64_t n,
 ///                                    const void* act, float* out);

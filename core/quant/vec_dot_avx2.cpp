@@ -15,11 +15,6 @@ namespace {
 
 using namespace x86;
 
-template <class Block>
-inline const Block* row_block(const uint8_t* w, size_t stride, int r, int64_t i) {
-  return reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * stride) + i;
-}
-
 // ---- float weights -----------------------------------------------------------------------
 
 // Loads 8 weights as float. F32: plain, F16: F16C, BF16: bits << 16.

@@ -16,11 +16,6 @@ namespace {
 
 using namespace x86;
 
-template <class Block>
-inline const Block* row_block(const uint8_t* w, size_t stride, int r, int64_t i) {
-  return reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * stride) + i;
-}
-
 // 16 int16 scales (sub-blocks of 16) -> the scale vector for 32-element quarter q (0..7).
 inline __m256i quarter_scales(__m256i lo_b, __m256i hi_b, int q) {
   return _mm256_shuffle_epi8(q < 4 ? lo_b : hi_b, pair_scale_shuffle(q % 4));

@@ -14,10 +14,7 @@
 namespace moe::kern {
 namespace {
 
-template <class Block>
-inline const Block* row_block(const uint8_t* w, size_t stride, int r, int64_t i) {
-  return reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * stride) + i;
-}
+using x86::row_block;
 
 inline __m512i load64(const void* p) {
   return _mm512_loadu_si512(p);
