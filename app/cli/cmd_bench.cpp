@@ -105,7 +105,7 @@ int bench(const BenchOptions& o) {
       {"decode_fraction_of_membw", bw.gb_per_s > 0 ? achieved / bw.gb_per_s : 0.0},
   };
   if (o.json) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("model            %s (%s)\n", s.name.c_str(), s.file_type.c_str());

@@ -27,7 +27,9 @@ int run_inspect(const InspectArgs& a) {
     return 1;
   }
   if (a.json) {
-    std::printf("%s\n", summary_to_json(*summary).dump(2).c_str());
+    std::printf("%s\n", summary_to_json(*summary)
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
   } else {
     std::fputs(summary_to_text(*summary).c_str(), stdout);
   }

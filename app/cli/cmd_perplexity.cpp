@@ -48,7 +48,7 @@ int perplexity(const PerplexityOptions& o) {
                         {"mean_nll", scores->nll_sum / scores->n_scored},
                         {"seconds", scores->seconds},
                         {"tok_per_s", tps}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("perplexity %.4f over %d scored tokens (%zu in %d-token windows), %.1f tok/s\n",
                 scores->perplexity(), scores->n_scored, tokens.size(), o.window, tps);

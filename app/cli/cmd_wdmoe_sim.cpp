@@ -145,7 +145,7 @@ int run(const SimOptions& o) {
           std::isnan(r.reduction) ? nlohmann::json(nullptr) : nlohmann::json(r.reduction);
       j["results"].push_back(e);
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("WDMoE simulation: %s, scenario %s, %zu tokens, %d layers, k = %d of %d experts\n",

@@ -65,7 +65,9 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   if (!prompt) return prompt.error();
   std::vector<int32_t> history = std::move(*prompt);
   st.prompt_tokens = static_cast<int>(history.size());
-  history.reserve(history.size() + static_cast<size_t>(std::max(0, req.max_new_tokens)));
+  // At most n_ctx - prompt + 1 tokens can be generated: a huge max_new_tokens (-n 2000000000)
+  // must not reserve gigabytes.
+  history.reserve(static_cast<size_t>(session_->n_ctx()) + 1);
 
   session_->reset();
   const uint64_t first_step = session_->step();

@@ -13,9 +13,9 @@ Result<LocalRuntime> open_local_runtime(const std::string& path, const LocalRunt
   if (!model.ok()) return model.error();
   rt.model = std::move(model).value();
   auto tok_data = read_tokenizer_data(rt.model->file());
-  if (!tok_data.ok()) return make_error(path, ": ", tok_data.message());
+  if (!tok_data.ok()) return tok_data.error();  // its errors already name the file
   auto tok = Tokenizer::create(std::move(tok_data).value());
-  if (!tok.ok()) return make_error(path, ": tokenizer: ", tok.message());
+  if (!tok.ok()) return make_error(path, ": ", tok.message());  // "tokenizer: ..."
   rt.tokenizer = std::move(tok).value();
   if (rt.tokenizer->n_vocab() > rt.model->hparams().n_vocab) {
     return make_error(path, ": the tokenizer has ", std::to_string(rt.tokenizer->n_vocab()),

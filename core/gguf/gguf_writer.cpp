@@ -380,6 +380,10 @@ Status GgufWriter::write(const std::string& path) const {
     }
     return {};
   });
+  // Errors of the content (not of the file) say "GGUF writer: ..."; name the file they were for.
+  if (!st.ok() && st.message().compare(0, tmp.size(), tmp) != 0) {
+    st = make_error(path, ": ", st.message());
+  }
   if (st.ok() && std::fflush(f.get()) != 0) {
     st = make_error(tmp, ": write failed: ", std::strerror(errno));
   }

@@ -82,6 +82,11 @@ size_t Sampler::truncate(size_t n) {
     for (size_t i = 0; i < n; ++i) {  // stable compaction keeps the order
       if (cand_[i].first >= threshold) cand_[kept++] = cand_[i];
     }
+    if (kept == 0) {  // min_p > 1 (or NaN logits): keep the single most likely candidate
+      cand_[0] =
+          *std::min_element(cand_.begin(), cand_.begin() + static_cast<ptrdiff_t>(n), higher);
+      kept = 1;
+    }
     n = kept;
   }
   return n;

@@ -1,5 +1,6 @@
 #include "core/wdmoe/scenario.h"
 
+#include <climits>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -113,11 +114,19 @@ Status read_number(const json& obj, const char* key, const std::string& path, do
   return {};
 }
 
+// An integer JSON value that fits an int (get<int>() would truncate silently).
+bool fits_int(const json& v) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(INT_MAX);
+  const int64_t x = v.get<int64_t>();
+  return x >= INT_MIN && x <= INT_MAX;
+}
+
 Status read_int(const json& obj, const char* key, const std::string& path, int& out) {
   auto it = obj.find(key);
   if (it == obj.end()) return {};
   if (!it->is_number_integer())
     return make_error(path, key, ": expected an integer, got ", std::string(it->type_name()));
+  if (!fits_int(*it)) return make_error(path, key, ": ", it->dump(), " is out of range");
   out = it->get<int>();
   return {};
 }
@@ -144,12 +153,18 @@ Status read_placement(const json& j, Scenario& s) {
   for (size_t e = 0; e < j.size(); ++e) {
     std::vector<int> devs;
     const json& v = j[e];
+    auto out_of_range = [&](const json& x) {
+      return make_error("placement[", std::to_string(e), "]: device ", x.dump(),
+                        " is out of range");
+    };
     if (v.is_number_integer()) {
+      if (!fits_int(v)) return out_of_range(v);
       devs.push_back(v.get<int>());
     } else if (v.is_array()) {
       for (const json& x : v) {
         if (!x.is_number_integer())
           return make_error("placement[", std::to_string(e), "]: expected device indices");
+        if (!fits_int(x)) return out_of_range(x);
         devs.push_back(x.get<int>());
       }
     } else {

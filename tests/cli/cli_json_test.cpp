@@ -158,6 +158,35 @@ TEST_F(CliModel, TraceHoldsRoutingEventsForEveryLayer) {
   EXPECT_GT(routing, 4 * 4);
 }
 
+// GGUF strings are not guaranteed UTF-8: a general.name with byte 0xFF used to make
+// `inspect --json` fail with a bare nlohmann "invalid UTF-8 byte" message.
+TEST(Cli, InspectJsonSurvivesInvalidUtf8InMetadata) {
+  const fs::path f =
+      fs::temp_directory_path() / ("moe_cli_badutf8_" + std::to_string(getpid()) + ".gguf");
+  {
+    std::string b = "GGUF";
+    auto put = [&](uint64_t v, int n) {
+      for (int i = 0; i < n; ++i) b += static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+    const std::string key = "general.name", val = "bad \xff\xfe name";
+    put(3, 4);  // version
+    put(0, 8);  // tensors
+    put(1, 8);  // kvs
+    put(key.size(), 8);
+    b += key;
+    put(8, 4);  // string
+    put(val.size(), 8);
+    b += val;
+    std::ofstream(f, std::ios::binary) << b;
+  }
+  const Output o = run_cli("inspect " + f.string() + " --json");
+  fs::remove(f);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << o.out;
+  EXPECT_EQ(j["name"], "bad \xEF\xBF\xBD\xEF\xBF\xBD name");  // U+FFFD for each bad byte
+}
+
 TEST(Cli, MissingOrCorruptModelFailsWithAMessage) {
   const Output missing = run_cli("run -m /nonexistent/model.gguf -p hi");
   EXPECT_NE(missing.rc, 0);

@@ -320,3 +320,62 @@ TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
 
 }  // namespace
 }  // namespace moe
+
+namespace moe {
+namespace {
+
+// read_tokenizer_data's errors already name the file; open_local_runtime used to add it again
+// ("m.gguf: m.gguf: missing metadata key ...").
+TEST(Engine, TokenizerErrorNamesTheFileOnce) {
+  auto src = GgufFile::open(kF32);
+  ASSERT_TRUE(src.ok());
+  GgufWriter w;
+  for (const GgufKv& kv : (*src)->metadata()) {
+    if (kv.key != "tokenizer.ggml.tokens") w.set_value(kv.key, kv.value);
+  }
+  for (const TensorInfo& t : (*src)->tensors()) {
+    ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
+  }
+  const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_no_tokens.gguf";
+  ASSERT_TRUE(w.write(path).ok());
+  EngineConfig cfg;
+  cfg.model_path = path;
+  cfg.n_threads = 2;
+  auto e = Engine::load(cfg);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.message(), path + ": missing metadata key 'tokenizer.ggml.tokens'");
+  // Tokenizer::create's errors start with "tokenizer: " already (was "tokenizer: tokenizer: ").
+  GgufWriter w2;
+  for (const GgufKv& kv : (*src)->metadata()) {
+    if (kv.key == "tokenizer.ggml.model") {
+      w2.set_string(kv.key, "bogus");
+    } else {
+      w2.set_value(kv.key, kv.value);
+    }
+  }
+  for (const TensorInfo& t : (*src)->tensors()) {
+    ASSERT_TRUE(w2.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
+  }
+  ASSERT_TRUE(w2.write(path).ok());
+  auto e2 = Engine::load(cfg);
+  ASSERT_FALSE(e2.ok());
+  EXPECT_EQ(e2.message().rfind(path + ": tokenizer: unsupported tokenizer model 'bogus'", 0), 0u)
+      << e2.message();
+}
+
+// A prompt longer than max_batch (64) is prefilled in chunks; the context then fills exactly.
+TEST(Engine, LongPromptInChunksThenContextFullExactly) {
+  auto e = load(/*n_ctx=*/128);  // the fixture's training context
+  ASSERT_TRUE(e);
+  std::string prompt;
+  for (int i = 0; i < 6; ++i) prompt += "the patient dose ";
+  auto st = e->generate(greedy_request(prompt, 1000), {});
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_GT(st->prompt_tokens, 64);
+  ASSERT_LT(st->prompt_tokens, 128);
+  EXPECT_EQ(st->stop_reason, "context_full");
+  EXPECT_EQ(st->prompt_tokens + st->generated_tokens, 129);  // the last one is not evaluated
+}
+
+}  // namespace
+}  // namespace moe

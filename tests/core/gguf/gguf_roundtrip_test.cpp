@@ -326,6 +326,20 @@ TEST_F(GgufWriterFile, ProducerFailureLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// Errors found while writing (bad producer, bad metadata) used to say only "GGUF writer: ...",
+// without the file being written.
+TEST_F(GgufWriterFile, WriteErrorsNameTheFile) {
+  const std::string path = (dir_ / "named.gguf").string();
+  GgufWriter w;
+  ASSERT_TRUE(w.add_tensor("t", GgmlType::F32, {4}, [](const TensorSink& sink) {
+                 return sink(std::vector<uint8_t>(12));
+               }).ok());
+  Status st = w.write(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            path + ": GGUF writer: tensor 't' producer emitted 12 bytes, expected 16");
+}
+
 TEST_F(GgufWriterFile, OpenErrorsNameTheFile) {
   auto missing = GgufFile::open((dir_ / "does_not_exist.gguf").string());
   ASSERT_FALSE(missing.ok());

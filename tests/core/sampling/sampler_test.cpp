@@ -132,6 +132,31 @@ TEST(Sampler, MinPCutsBelowFractionOfMax) {
   EXPECT_EQ(support(c, base), (std::set<int32_t>{1}));
 }
 
+// min_p > 1 (e.g. `moe-cli run --min-p 2`) used to leave no candidate and read cand_[-1].
+TEST(Sampler, MinPAboveOneKeepsTheMostLikelyToken) {
+  SamplerConfig c = plain(1.0f);
+  c.min_p = 2.0f;
+  EXPECT_EQ(support(c, logits_a()), (std::set<int32_t>{4}));
+  c.top_k = 3;  // sorted path
+  EXPECT_EQ(support(c, logits_a()), (std::set<int32_t>{4}));
+}
+
+// NaN logits (a broken model) made min-p keep nothing: with the default chain this read
+// cand_[-1] (heap-buffer-overflow under ASan). Any in-range token is acceptable.
+TEST(Sampler, NanLogitsNeverReadOutOfBounds) {
+  for (int top_k : {0, 40}) {
+    SamplerConfig c;  // defaults: min_p 0.05
+    c.top_k = top_k;
+    Sampler s(c);
+    for (int i = 0; i < 50; ++i) {
+      std::vector<float> l = {NAN, 1.0f, NAN, 2.0f, NAN};
+      const int32_t t = s.sample(l, {});
+      EXPECT_GE(t, 0);
+      EXPECT_LT(t, 5);
+    }
+  }
+}
+
 TEST(Sampler, TopKKeepsKLargest) {
   SamplerConfig c = plain(10.0f);
   c.top_k = 3;

@@ -91,6 +91,17 @@ TEST(Scenario, ClearErrors) {
   EXPECT_EQ(missing.message(), "/nonexistent/x.json: cannot open scenario file");
 }
 
+// Integers beyond int used to be truncated silently: 4294967297 slots became 1, and placement
+// 4294967296 became device 0 (accepted).
+TEST(Scenario, IntegersOutOfIntRangeAreErrors) {
+  EXPECT_EQ(err(R"({"devices": [{"distance_m": 5}], "tokens_per_slot": 4294967297})"),
+            "test.json: tokens_per_slot: 4294967297 is out of range");
+  EXPECT_EQ(err(R"({"devices": [{"distance_m": 5}], "placement": [4294967296]})"),
+            "test.json: placement[0]: device 4294967296 is out of range");
+  EXPECT_EQ(err(R"({"devices": [{"distance_m": 5}], "placement": [[0, -4294967296]]})"),
+            "test.json: placement[0]: device -4294967296 is out of range");
+}
+
 TEST(Scenario, PartialSharesSplitTheRest) {
   auto s = parse_scenario_json(R"({"total_bandwidth_hz": 100, "devices": [
       {"distance_m": 5, "bandwidth_hz": 40}, {"distance_m": 5}, {"distance_m": 9}]})");
