@@ -103,14 +103,10 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   }
   const uint8_t* g_up = same_up ? act_g_.data() : act_g2_.data();
 
-  // (2) h = silu(gate x) * up x: tasks = groups x row slices of n_ff; each slice is walked in
-  // sub-blocks of kSub rows that stay in cache while every token of the group passes.
+  // (2) h = silu(gate x) * up x over rows [r0, r1) of n_ff for group g: walked in sub-blocks
+  // of kSub rows that stay in cache while every token of the group passes.
   const int n_groups = static_cast<int>(groups_.size());
-  const int64_t ff_chunk = rows_per_task(n_ff * n_groups, pool_.size(), b.n_tokens);
-  const int64_t ff_slices = (n_ff + ff_chunk - 1) / ff_chunk;
-  pool_.parallel_for(n_groups * ff_slices, [&](int64_t task, int thread) {
-    const Group& g = groups_[static_cast<size_t>(task / ff_slices)];
-    const int64_t r0 = (task % ff_slices) * ff_chunk, r1 = std::min(n_ff, r0 + ff_chunk);
+  const auto gate_up = [&](const Group& g, int64_t r0, int64_t r1, int thread) {
     const ExpertWeights& ew = L.experts[static_cast<size_t>(g.expert)];
     const int64_t n = g.end - g.begin;
     float* up = up_scratch_.data() + static_cast<size_t>(thread) * up_stride_;
@@ -129,24 +125,49 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
         for (int64_t r = s0; r < s1; ++r) h[r] = silu(h[r]) * u[r];
       }
     }
-  });
-
-  // (3) h quantized for the down projection.
-  quantize_rows(pool_, e0.down.type, h_.data(), static_cast<size_t>(n_ff), n_assign, n_ff,
-                act_h_.data(), sh);
-
-  // (4) y = down h: tasks = groups x row slices of n_embd.
-  const int64_t e_chunk = rows_per_task(n_embd * n_groups, pool_.size(), b.n_tokens);
-  const int64_t e_slices = (n_embd + e_chunk - 1) / e_chunk;
-  pool_.parallel_for(n_groups * e_slices, [&](int64_t task, int) {
-    const Group& g = groups_[static_cast<size_t>(task / e_slices)];
-    const int64_t r0 = (task % e_slices) * e_chunk, r1 = std::min(n_embd, r0 + e_chunk);
-    const MatrixView& down = L.experts[static_cast<size_t>(g.expert)].down;
-    matmul_rows(down.type, down.data, down.row_stride, n_ff, r0, r1,
+  };
+  // (4) y = down h over rows [r0, r1) of n_embd for group g.
+  const auto down = [&](const Group& g, int64_t r0, int64_t r1) {
+    const MatrixView& dw = L.experts[static_cast<size_t>(g.expert)].down;
+    matmul_rows(dw.type, dw.data, dw.row_stride, n_ff, r0, r1,
                 act_h_.data() + static_cast<size_t>(g.begin) * sh, sh, g.end - g.begin,
                 y_.data() + static_cast<size_t>(g.begin) * n_embd + r0,
                 static_cast<size_t>(n_embd));
-  });
+  };
+
+  if (b.n_tokens == 1 && n_groups % pool_.size() == 0) {
+    // Decode with as many expert groups as threads (or a multiple): one task per group runs
+    // (2)-(4) for its expert alone, since its down projection needs only its own h. One
+    // dispatch and one barrier per layer instead of two, and no serial quantization between
+    // them. Per row the same kernels and arithmetic as below: identical results.
+    pool_.parallel_for(n_groups, [&](int64_t task, int thread) {
+      const Group& g = groups_[static_cast<size_t>(task)];
+      gate_up(g, 0, n_ff, thread);
+      for (int i = g.begin; i < g.end; ++i) {
+        quantize_activation(e0.down.type, h_.data() + static_cast<size_t>(i) * n_ff,
+                            act_h_.data() + static_cast<size_t>(i) * sh, n_ff);
+      }
+      down(g, 0, n_embd);
+    });
+  } else {
+    // Tasks = groups x row slices of n_ff, then of n_embd.
+    const int64_t ff_chunk = rows_per_task(n_ff * n_groups, pool_.size(), b.n_tokens);
+    const int64_t ff_slices = (n_ff + ff_chunk - 1) / ff_chunk;
+    pool_.parallel_for(n_groups * ff_slices, [&](int64_t task, int thread) {
+      const int64_t r0 = (task % ff_slices) * ff_chunk;
+      gate_up(groups_[static_cast<size_t>(task / ff_slices)], r0, std::min(n_ff, r0 + ff_chunk),
+              thread);
+    });
+    // (3) h quantized for the down projection.
+    quantize_rows(pool_, e0.down.type, h_.data(), static_cast<size_t>(n_ff), n_assign, n_ff,
+                  act_h_.data(), sh);
+    const int64_t e_chunk = rows_per_task(n_embd * n_groups, pool_.size(), b.n_tokens);
+    const int64_t e_slices = (n_embd + e_chunk - 1) / e_chunk;
+    pool_.parallel_for(n_groups * e_slices, [&](int64_t task, int) {
+      const int64_t r0 = (task % e_slices) * e_chunk;
+      down(groups_[static_cast<size_t>(task / e_slices)], r0, std::min(n_embd, r0 + e_chunk));
+    });
+  }
 
   // (5) out[t] += w_q * y_q (WDMoE eq. 1), in assignment order: deterministic sums.
   for (int i = 0; i < n_assign; ++i) {

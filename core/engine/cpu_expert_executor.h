@@ -4,6 +4,8 @@
 // (2) for every expert group and slice of n_ff rows, gate and up rows are streamed once for all
 // of the group's tokens and h = silu(gate x) * up x is formed; (3) h is quantized for the down
 // type; (4) down rows, likewise per group and slice; (5) out[t] += w * y (WDMoE eq. 1).
+// A decode step whose expert groups fill the threads evenly runs (2)-(4) as one task per
+// group instead (one dispatch per layer rather than two; same per-row arithmetic).
 // Buffers are sized at construction for max_tokens tokens: nothing is allocated per call.
 #include <memory>
 #include <vector>

@@ -56,6 +56,7 @@ Session::Session(const Model& model, ThreadPool& pool, ExpertExecutor& executor,
         1.0 / std::pow(static_cast<double>(hp.rope_freq_base), 2.0 * i / hp.n_rot));
   }
   rope_cs_.resize(static_cast<size_t>(pool.size()) * std::max(2, hp.n_rot));
+  rope_cs_pos_.assign(static_cast<size_t>(pool.size()), -1);
   const size_t max_assign = B * static_cast<size_t>(std::min(hp.n_expert, kMaxExpertsUsed));
   assign_.resize(max_assign);
   assign_sorted_.resize(max_assign);

@@ -93,7 +93,8 @@ class Session {
   std::vector<float> scores_;             // [n_threads, n_head / n_head_kv, n_ctx]
   std::vector<uint8_t> act_;              // prepared activations, [max_batch, act bytes of n_embd]
   std::vector<float> rope_inv_freq_;      // [n_rot / 2]
-  std::vector<float> rope_cs_;            // [n_threads, n_rot] cos/sin scratch
+  std::vector<float> rope_cs_;            // [n_threads, n_rot] cos/sin of ...
+  std::vector<int> rope_cs_pos_;          // [n_threads] ... this position (-1: none yet)
   std::vector<ExpertAssignment> assign_, assign_sorted_;
   std::vector<int32_t> expert_count_;  // [n_expert + 1]
   int n_assign_ = 0;

@@ -39,15 +39,19 @@ void Session::attention(int il, int n, float* layer_out) {
     }
   }
 
-  // RoPE on q and the new k rows (the cache keeps rotated keys).
+  // RoPE on q and the new k rows (the cache keeps rotated keys). The angles depend only on the
+  // position: each thread keeps those of the last position it rotated, so a decode step
+  // computes its n_rot / 2 cos/sin pairs once, not twice per layer.
   pool_.parallel_for(n, [&](int64_t t, int thread) {
-    float* scratch = rope_cs_.data() + static_cast<size_t>(thread) * hp.n_rot;
+    float* cs = rope_cs_.data() + static_cast<size_t>(thread) * hp.n_rot;
     const int p = pos_ + static_cast<int>(t);
-    ops::rope(q_.data() + static_cast<size_t>(t) * E, hp.n_head, hd, hp.n_rot,
-              rope_inv_freq_.data(), hp.rope_freq_scale, p, scratch);
-    float* k_row = k_new + static_cast<size_t>(t) * n_kv;
-    ops::rope(k_row, hp.n_head_kv, hd, hp.n_rot, rope_inv_freq_.data(), hp.rope_freq_scale, p,
-              scratch);
+    int& cached = rope_cs_pos_[static_cast<size_t>(thread)];
+    if (cached != p) {
+      ops::rope_angles(rope_inv_freq_.data(), hp.rope_freq_scale, p, hp.n_rot, cs);
+      cached = p;
+    }
+    ops::rope_apply(q_.data() + static_cast<size_t>(t) * E, hp.n_head, hd, hp.n_rot, cs);
+    ops::rope_apply(k_new + static_cast<size_t>(t) * n_kv, hp.n_head_kv, hd, hp.n_rot, cs);
   });
 
   if (f16) {  // the new rows go into the cache in half precision

@@ -22,15 +22,20 @@ inline void dequantize_matrix_row(const MatrixView& m, int64_t r, float* dst) {
   dequantize_row(m.type, m.row(r), dst, m.n_in);
 }
 
-/// Rotates the first n_rot dims of each of n_heads heads (head_dim apart) by position `pos`,
-/// interleaved pairs (x[2i], x[2i+1]) as GGML_ROPE_TYPE_NORM: angle = pos * scale * inv_freq[i].
-inline void rope(float* x, int n_heads, int head_dim, int n_rot, const float* inv_freq,
-                 float freq_scale, int pos, float* cos_sin /* [n_rot] scratch */) {
+/// cos_sin[2i], cos_sin[2i+1] = cos, sin of pos * scale * inv_freq[i] for i < n_rot / 2 (the
+/// RoPE angles of one position: the same for every layer and head).
+inline void rope_angles(const float* inv_freq, float freq_scale, int pos, int n_rot,
+                        float* cos_sin /* [n_rot] */) {
   for (int i = 0; i < n_rot / 2; ++i) {
     const double angle = static_cast<double>(pos) * freq_scale * inv_freq[i];
     cos_sin[2 * i] = static_cast<float>(std::cos(angle));
     cos_sin[2 * i + 1] = static_cast<float>(std::sin(angle));
   }
+}
+
+/// Rotates the first n_rot dims of each of n_heads heads (head_dim apart) by the angles of
+/// rope_angles, interleaved pairs (x[2i], x[2i+1]) as GGML_ROPE_TYPE_NORM.
+inline void rope_apply(float* x, int n_heads, int head_dim, int n_rot, const float* cos_sin) {
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<int64_t>(h) * head_dim;
     for (int i = 0; i < n_rot / 2; ++i) {
@@ -40,6 +45,13 @@ inline void rope(float* x, int n_heads, int head_dim, int n_rot, const float* in
       v[2 * i + 1] = a * s + b * c;
     }
   }
+}
+
+/// rope_angles then rope_apply: angle = pos * scale * inv_freq[i].
+inline void rope(float* x, int n_heads, int head_dim, int n_rot, const float* inv_freq,
+                 float freq_scale, int pos, float* cos_sin /* [n_rot] scratch */) {
+  rope_angles(inv_freq, freq_scale, pos, n_rot, cos_sin);
+  rope_apply(x, n_heads, head_dim, n_rot, cos_sin);
 }
 
 /// In-place softmax of x[n].
