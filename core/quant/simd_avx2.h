@@ -21,6 +21,20 @@ inline float f16(uint16_t h) {
   return _cvtsh_ss(h);
 }
 
+/// Element j of a row of a float weight type (F32, F16 or BF16), for the scalar tails.
+template <GgmlType T>
+inline float float_weight(const uint8_t* row, int64_t j) {
+  if constexpr (T == GgmlType::F32) {
+    float v;
+    std::memcpy(&v, row + 4 * j, 4);
+    return v;
+  } else {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * j, 2);
+    return T == GgmlType::F16 ? f16(h) : bf16_bits_to_float(h);
+  }
+}
+
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -51,15 +51,7 @@ struct KFloat {
       float s = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
       const uint8_t* x = w + static_cast<size_t>(r) * stride;
       for (int64_t j = i; j < n; ++j) {  // tail (n not a multiple of 16)
-        float wj;
-        if constexpr (T == GgmlType::F32) {
-          std::memcpy(&wj, x + 4 * j, 4);
-        } else {
-          uint16_t h;
-          std::memcpy(&h, x + 2 * j, 2);
-          wj = T == GgmlType::F16 ? f16(h) : bf16_bits_to_float(h);
-        }
-        s += wj * y[j];
+        s += float_weight<T>(x, j) * y[j];
       }
       out[r] = s;
     }

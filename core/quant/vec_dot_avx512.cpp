@@ -57,15 +57,7 @@ struct KFloat512 {
       float s = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]));
       const uint8_t* x = w + static_cast<size_t>(r) * stride;
       for (int64_t j = i; j < n; ++j) {  // tail (n not a multiple of 32)
-        float wj;
-        if constexpr (T == GgmlType::F32) {
-          std::memcpy(&wj, x + 4 * j, 4);
-        } else {
-          uint16_t h;
-          std::memcpy(&h, x + 2 * j, 2);
-          wj = T == GgmlType::F16 ? x86::f16(h) : bf16_bits_to_float(h);
-        }
-        s += wj * y[j];
+        s += x86::float_weight<T>(x, j) * y[j];
       }
       out[r] = s;
     }
