@@ -213,10 +213,15 @@ void ChatWindow::finish_answer(const AnswerStats& stats) {
 void ChatWindow::on_finished(quint64 id, const AnswerStats& stats) {
   if (id != answer_id_) return;
   finish_answer(stats);
-  status_->setText(tr("%1 tokens · %2 tokens/s · computed on %3")
+  QString status = tr("%1 tokens · %2 tokens/s · computed on %3")
                        .arg(stats.generated_tokens)
                        .arg(stats.decode_tok_per_s, 0, 'f', 1)
-                       .arg(stats.computed_on.isEmpty() ? tr("local CPU") : stats.computed_on));
+                       .arg(stats.computed_on.isEmpty() ? tr("local CPU") : stats.computed_on);
+  if (stats.dropped_messages > 0) {
+    status += tr(" · %1 oldest messages not seen by the model (context full)")
+                  .arg(stats.dropped_messages);
+  }
+  status_->setText(status);
   emit answer_completed(stats);
 }
 

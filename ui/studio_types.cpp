@@ -30,6 +30,7 @@ AnswerStats answer_stats_from(const GenerateStats& s) {
   a.time_to_first_token_s = s.time_to_first_token_s;
   a.stop_reason = QString::fromStdString(s.stop_reason);
   a.computed_on = QString::fromStdString(s.computed_on);
+  a.dropped_messages = s.dropped_messages;
   return a;
 }
 

@@ -23,6 +23,7 @@ struct AnswerStats {
   int prompt_tokens = 0, generated_tokens = 0;
   double prompt_tok_per_s = 0, decode_tok_per_s = 0, time_to_first_token_s = 0;
   QString stop_reason, computed_on;
+  int dropped_messages = 0;  ///< oldest turns left out to fit the context
 };
 
 /// Settings the operator changes between answers (sent with each request).

@@ -65,6 +65,8 @@ struct GenerateStats {
   double decode_tok_per_s() const { return decode_s > 0 ? generated_tokens / decode_s : 0; }
   std::string stop_reason;  ///< "eos", "max_tokens", "stopped", "context_full"
   std::string computed_on;  ///< "local CPU", or the devices that ran experts
+  /// Oldest turns left out so that the conversation and room for an answer fit the context.
+  int dropped_messages = 0;
 };
 
 /// Called with each complete UTF-8 piece of the answer as it is produced.
@@ -82,6 +84,9 @@ class Engine {
   virtual const Tokenizer& tokenizer() const = 0;
 
   /// Runs one chat turn to completion (or until stopped). Starts from an empty KV cache.
+  /// A conversation too long for the context loses its oldest turns (the system prompt and the
+  /// last message stay) until it fits with room for min(max_new_tokens, n_ctx / 2) answer
+  /// tokens; a last message that alone does not fit is an error.
   virtual Result<GenerateStats> generate(const GenerateRequest& request,
                                          const TextCallback& on_text) = 0;
   /// Stops the generation in progress at the next token step (any thread).

@@ -1,4 +1,5 @@
 // One chat turn: template -> tokens -> prefill -> sample/decode loop with streamed text.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -13,29 +14,55 @@ double since(Clock::time_point t0) {
 }
 }  // namespace
 
-Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& req) const {
+std::vector<int32_t> EngineImpl::encode_messages(const std::vector<ChatMessage>& messages) const {
   const TokenizerData& td = tokenizer_->data();
+  auto text_of = [&](int32_t id) {
+    return id >= 0 && id < tokenizer_->n_vocab() ? td.tokens[static_cast<size_t>(id)]
+                                                 : std::string();
+  };
+  const std::string bos = text_of(td.bos_id), eos = text_of(td.eos_id);
+  const std::string prompt =
+      apply_chat_template(template_kind_, messages, /*add_generation_prompt=*/true, bos,
+                          eos.empty() ? std::string("</s>") : eos);
+  // Templates that spell BOS out already carry it; do not add a second one.
+  const bool spelled = !bos.empty() && prompt.compare(0, bos.size(), bos) == 0;
+  return tokenizer_->encode(prompt, td.add_bos && !spelled, /*parse_special=*/true);
+}
+
+Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& req,
+                                                       int& dropped) const {
+  dropped = 0;
+  const int n_ctx = session_->n_ctx();
   std::vector<int32_t> tokens;
   if (!req.raw_prompt.empty()) {
-    tokens = tokenizer_->encode(req.raw_prompt, td.add_bos, /*parse_special=*/true);
+    tokens = tokenizer_->encode(req.raw_prompt, tokenizer_->data().add_bos, /*parse_special=*/true);
   } else {
     if (req.messages.empty()) return Error{"generate: no messages"};
-    auto text_of = [&](int32_t id) {
-      return id >= 0 && id < tokenizer_->n_vocab() ? td.tokens[static_cast<size_t>(id)]
-                                                   : std::string();
-    };
-    const std::string bos = text_of(td.bos_id), eos = text_of(td.eos_id);
-    const std::string prompt =
-        apply_chat_template(template_kind_, req.messages, /*add_generation_prompt=*/true, bos,
-                            eos.empty() ? std::string("</s>") : eos);
-    // Templates that spell BOS out already carry it; do not add a second one.
-    const bool spelled = !bos.empty() && prompt.compare(0, bos.size(), bos) == 0;
-    tokens = tokenizer_->encode(prompt, td.add_bos && !spelled, /*parse_special=*/true);
+    // Leave out the oldest turns until the prompt and room for an answer fit. A user message
+    // goes together with the assistant answer after it, so roles keep alternating.
+    const int room = std::clamp(req.max_new_tokens, 1, std::max(1, n_ctx / 2));
+    std::vector<ChatMessage> messages = req.messages;
+    tokens = encode_messages(messages);
+    for (;;) {
+      if (static_cast<int>(tokens.size()) + room <= n_ctx) break;
+      size_t first = 0;
+      while (first < messages.size() && messages[first].role == "system") ++first;
+      if (first + 1 >= messages.size()) break;  // only the last message is left
+      size_t n = 1;
+      if (messages[first].role == "user" && first + 2 < messages.size() &&
+          messages[first + 1].role == "assistant") {
+        n = 2;
+      }
+      messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(first),
+                     messages.begin() + static_cast<std::ptrdiff_t>(first + n));
+      dropped += static_cast<int>(n);
+      tokens = encode_messages(messages);
+    }
   }
   if (tokens.empty()) return Error{"generate: the prompt is empty"};
-  if (static_cast<int>(tokens.size()) >= session_->n_ctx()) {
+  if (static_cast<int>(tokens.size()) >= n_ctx) {
     return make_error("the prompt has ", std::to_string(tokens.size()),
-                      " tokens; it does not fit the context of ", std::to_string(session_->n_ctx()),
+                      " tokens; it does not fit the context of ", std::to_string(n_ctx),
                       " tokens (raise --ctx-size)");
   }
   return tokens;
@@ -61,7 +88,7 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   stop_.store(false, std::memory_order_relaxed);
   GenerateStats st;
   st.computed_on = std::string(executor_->name());
-  auto prompt = encode_prompt(req);
+  auto prompt = encode_prompt(req, st.dropped_messages);
   if (!prompt) return prompt.error();
   std::vector<int32_t> history = std::move(*prompt);
   st.prompt_tokens = static_cast<int>(history.size());

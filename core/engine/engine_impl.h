@@ -35,7 +35,9 @@ class EngineImpl final : public Engine {
   void fill_summary(const EngineConfig& config);
   /// Reads the live settings once for the next forward call.
   void apply_live_settings();
-  Result<std::vector<int32_t>> encode_prompt(const GenerateRequest& request) const;
+  /// Prompt tokens; `dropped` = oldest messages left out to fit the context.
+  Result<std::vector<int32_t>> encode_prompt(const GenerateRequest& request, int& dropped) const;
+  std::vector<int32_t> encode_messages(const std::vector<ChatMessage>& messages) const;
   Status prefill(const std::vector<int32_t>& tokens);
 
   EventBus bus_;  // declared first: outlives the session that publishes to it

@@ -152,6 +152,44 @@ TEST(Engine, ContextFullStopsGeneration) {
   EXPECT_NE(too_long.message().find("context"), std::string::npos);
 }
 
+// A conversation longer than the context loses its oldest user/assistant pairs (the system
+// prompt and the last question stay) so that the prompt plus room for the answer fits.
+TEST(Engine, LongConversationDropsTheOldestTurns) {
+  auto e = load(/*n_ctx=*/128);
+  ASSERT_TRUE(e);
+  GenerateRequest r;
+  r.max_new_tokens = 16;
+  r.sampler.temperature = 0;
+  r.messages.push_back({"system", "be brief"});
+  for (int i = 0; i < 12; ++i) {
+    r.messages.push_back({"user", "what is the dose " + std::to_string(i)});
+    r.messages.push_back({"assistant", "the dose is " + std::to_string(i)});
+  }
+  r.messages.push_back({"user", "and now"});
+  auto st = e->generate(r, {});
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT(st->dropped_messages, 0);
+  EXPECT_EQ(st->dropped_messages % 2, 0);  // whole user/assistant pairs
+  EXPECT_LT(st->dropped_messages, 24);     // not more than needed: something old is kept
+  EXPECT_LE(st->prompt_tokens + 16, 128);
+  // One pair fewer would not have fitted: the kept conversation uses most of the context.
+  EXPECT_GT(st->prompt_tokens + 16, 128 - 40);
+
+  GenerateRequest short_chat = r;
+  short_chat.messages.resize(3);
+  short_chat.messages.push_back({"user", "and now"});
+  auto s2 = e->generate(short_chat, {});
+  ASSERT_TRUE(s2.ok()) << s2.message();
+  EXPECT_EQ(s2->dropped_messages, 0);
+
+  GenerateRequest huge;
+  huge.max_new_tokens = 8;
+  huge.messages = {{"system", "be brief"}, {"user", std::string(400, 'x')}};
+  auto s3 = e->generate(huge, {});
+  ASSERT_FALSE(s3.ok());
+  EXPECT_NE(s3.message().find("context"), std::string::npos);
+}
+
 TEST(Engine, LiveExpertsPerTokenAndEvents) {
   auto e = load();
   ASSERT_TRUE(e);
