@@ -54,6 +54,10 @@ int chat(const ChatOptions& o) {
       continue;
     }
     history.push_back({"assistant", answer});
+    if (stats->dropped_messages > 0) {
+      std::fprintf(stderr, "[context full: the %d oldest messages were left out]\n",
+                   stats->dropped_messages);
+    }
     std::fprintf(stderr, "[%d tokens, %.2f tok/s, %s%s]\n", stats->generated_tokens,
                  stats->decode_tok_per_s(), stats->computed_on.c_str(),
                  stats->stop_reason == "stopped" ? ", stopped" : "");
