@@ -56,6 +56,7 @@ int bench(const BenchOptions& o) {
   GenerateRequest req;
   req.max_new_tokens = o.decode_tokens;
   req.ignore_eos = true;
+  req.reuse_cache = false;  // time the whole prompt every repetition
   req.sampler.temperature = 0;
   req.sampler.repeat_penalty = 1;
   // Aim the token count: encode once and trim the word count to the requested length.

@@ -55,13 +55,20 @@ struct GenerateRequest {
   std::string raw_prompt;
   int max_new_tokens = 512;
   bool ignore_eos = false;  ///< keep going past end-of-generation tokens (benchmarks)
+  /// Reuse the KV cache of the previous turn for the prompt prefix they share (a follow-up
+  /// question only evaluates the new tokens). Benchmarks turn it off to time the full prompt.
+  bool reuse_cache = true;
   SamplerConfig sampler;
 };
 
 struct GenerateStats {
   int prompt_tokens = 0, generated_tokens = 0;
+  int reused_prompt_tokens = 0;  ///< prompt prefix taken from the previous turn's KV cache
   double prompt_s = 0, decode_s = 0, time_to_first_token_s = 0;
-  double prompt_tok_per_s() const { return prompt_s > 0 ? prompt_tokens / prompt_s : 0; }
+  /// Prompt tokens evaluated (not reused) per second.
+  double prompt_tok_per_s() const {
+    return prompt_s > 0 ? (prompt_tokens - reused_prompt_tokens) / prompt_s : 0;
+  }
   double decode_tok_per_s() const { return decode_s > 0 ? generated_tokens / decode_s : 0; }
   std::string stop_reason;  ///< "eos", "max_tokens", "stopped", "context_full"
   std::string computed_on;  ///< "local CPU", or the devices that ran experts
@@ -83,7 +90,9 @@ class Engine {
   virtual const ModelSummary& summary() const = 0;
   virtual const Tokenizer& tokenizer() const = 0;
 
-  /// Runs one chat turn to completion (or until stopped). Starts from an empty KV cache.
+  /// Runs one chat turn to completion (or until stopped). The KV cache of the previous turn is
+  /// reused for the prompt prefix both share, when the routing settings (k, θ, selector) are
+  /// the ones that computed it; otherwise the prompt is evaluated from an empty cache.
   /// A conversation too long for the context loses its oldest turns (the system prompt and the
   /// last message stay) until it fits with room for min(max_new_tokens, n_ctx / 2) answer
   /// tokens; a last message that alone does not fit is an error.

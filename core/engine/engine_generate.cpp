@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <span>
 
 #include "core/engine/engine_impl.h"
 #include "core/sampling/sampler.h"
@@ -69,7 +70,7 @@ Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& re
 }
 
 // Feeds the prompt in max_batch chunks, checking the stop flag between them.
-Status EngineImpl::prefill(const std::vector<int32_t>& tokens) {
+Status EngineImpl::prefill(std::span<const int32_t> tokens) {
   const int B = session_->max_batch();
   for (size_t i = 0; i < tokens.size(); i += static_cast<size_t>(B)) {
     if (stop_.load(std::memory_order_relaxed)) return {};
@@ -96,9 +97,13 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   // must not reserve gigabytes.
   history.reserve(static_cast<size_t>(session_->n_ctx()) + 1);
 
-  session_->reset();
   const uint64_t first_step = session_->step();
-  MOE_TRY(prefill(history));
+  st.reused_prompt_tokens = reuse_cached_prefix(history, req.reuse_cache);
+  const size_t reused = static_cast<size_t>(st.reused_prompt_tokens);
+  const Status pre = prefill(std::span(history).subspan(reused));
+  // Whatever was evaluated (all, part when stopped, none on error) is what the cache holds.
+  cached_.assign(history.begin(), history.begin() + session_->pos());
+  MOE_TRY(pre);
   st.prompt_s = since(t0);
   const auto t_decode = Clock::now();
 
@@ -145,6 +150,7 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
       emit(decoder.flush());
       return s.error();
     }
+    cached_.push_back(tok);
   }
   emit(decoder.flush());
   st.decode_s = since(t_decode);

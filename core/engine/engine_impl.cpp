@@ -144,6 +144,31 @@ void EngineImpl::apply_live_settings() {
   rc.k = k_.load(std::memory_order_relaxed);
   rc.theta = theta_.load(std::memory_order_relaxed);
   session_->set_routing(rc);
+  const RoutingKey key{rc.k, rc.theta, rc.selector};
+  if (!(key == cached_key_)) {
+    // Positions already cached were routed with other settings: not reusable any more.
+    if (session_->pos() > 0) cache_mixed_ = true;
+    cached_key_ = key;
+  }
+}
+
+EngineImpl::RoutingKey EngineImpl::current_routing_key() const {
+  std::lock_guard lock(selector_mu_);
+  return {k_.load(std::memory_order_relaxed), theta_.load(std::memory_order_relaxed),
+          selector_.get()};
+}
+
+int EngineImpl::reuse_cached_prefix(const std::vector<int32_t>& prompt, bool allowed) {
+  size_t n = 0;
+  if (allowed && !cache_mixed_ && current_routing_key() == cached_key_) {
+    const size_t limit = std::min({cached_.size(), prompt.size() - 1,  // re-eval >= 1 token
+                                   static_cast<size_t>(session_->pos())});
+    while (n < limit && cached_[n] == prompt[n]) ++n;
+  }
+  session_->rewind(static_cast<int>(n));
+  cached_.resize(n);
+  if (n == 0) cache_mixed_ = false;  // everything is recomputed with the settings of this turn
+  return static_cast<int>(n);
 }
 
 }  // namespace moe

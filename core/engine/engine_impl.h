@@ -38,7 +38,10 @@ class EngineImpl final : public Engine {
   /// Prompt tokens; `dropped` = oldest messages left out to fit the context.
   Result<std::vector<int32_t>> encode_prompt(const GenerateRequest& request, int& dropped) const;
   std::vector<int32_t> encode_messages(const std::vector<ChatMessage>& messages) const;
-  Status prefill(const std::vector<int32_t>& tokens);
+  Status prefill(std::span<const int32_t> tokens);
+  /// How many leading prompt tokens the session's cache already holds, valid for the routing
+  /// settings about to be used; rewinds the session to that point.
+  int reuse_cached_prefix(const std::vector<int32_t>& prompt, bool allowed);
 
   EventBus bus_;  // declared first: outlives the session that publishes to it
   LocalRuntime rt_;
@@ -59,6 +62,19 @@ class EngineImpl final : public Engine {
   mutable std::mutex selector_mu_;
   std::shared_ptr<ExpertSelector> selector_;         // guarded by selector_mu_
   std::shared_ptr<ExpertSelector> active_selector_;  // the copy the current step uses
+
+  // What the session's KV cache holds: the tokens at positions [0, cached_.size()), computed
+  // with the routing settings cached_key_ (unless cache_mixed_: the settings changed mid-way).
+  struct RoutingKey {
+    int k = 0;
+    float theta = 0;
+    const ExpertSelector* selector = nullptr;
+    bool operator==(const RoutingKey&) const = default;
+  };
+  RoutingKey current_routing_key() const;
+  std::vector<int32_t> cached_;
+  RoutingKey cached_key_;
+  bool cache_mixed_ = false;
 };
 
 }  // namespace moe

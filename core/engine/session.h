@@ -56,6 +56,12 @@ class Session {
   std::span<float> mutable_logits() { return {logits_.data(), logits_size_}; }
 
   void reset() { pos_ = 0; }  ///< empty cache (start a new conversation)
+  /// Keeps the first `pos` cached positions (<= pos()) and continues from there: their keys and
+  /// values stay valid; later ones are overwritten by the next eval.
+  void rewind(int pos) {
+    MOE_CHECK(pos >= 0 && pos <= pos_, "Session::rewind past the cached positions");
+    pos_ = pos;
+  }
   int pos() const { return pos_; }
   int n_ctx() const { return n_ctx_; }
   int max_batch() const { return max_batch_; }

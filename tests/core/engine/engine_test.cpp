@@ -417,3 +417,69 @@ TEST(Engine, LongPromptInChunksThenContextFullExactly) {
 
 }  // namespace
 }  // namespace moe
+
+namespace moe {
+namespace {
+
+GenerateRequest chat_request(std::vector<ChatMessage> messages, int n) {
+  GenerateRequest r;
+  r.messages = std::move(messages);
+  r.max_new_tokens = n;
+  r.ignore_eos = true;
+  r.sampler.temperature = 0;
+  r.sampler.repeat_penalty = 1;
+  return r;
+}
+
+std::string answer_text(Engine& e, const GenerateRequest& r, GenerateStats* stats) {
+  std::string text;
+  auto st = e.generate(r, [&](std::string_view t) { text += t; });
+  EXPECT_TRUE(st.ok()) << st.message();
+  if (st.ok()) *stats = *st;
+  return text;
+}
+
+// A follow-up question reuses the previous turn's KV cache for the shared prefix and answers
+// exactly as an engine that evaluates the whole conversation from scratch.
+TEST(EngineCacheReuse, FollowUpReusesThePrefixAndAnswersTheSame) {
+  auto e = load(256);
+  ASSERT_TRUE(e);
+  GenerateStats s1, s2, fresh_stats;
+  const std::string a1 = answer_text(*e, chat_request({{"user", "the dose"}}, 6), &s1);
+  EXPECT_EQ(s1.reused_prompt_tokens, 0);
+  const auto turn2 =
+      chat_request({{"user", "the dose"}, {"assistant", a1}, {"user", "and the rate"}}, 6);
+  const std::string a2 = answer_text(*e, turn2, &s2);
+  EXPECT_GT(s2.reused_prompt_tokens, s1.prompt_tokens / 2);
+  EXPECT_LT(s2.reused_prompt_tokens, s2.prompt_tokens);
+  auto fresh = load(256);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(answer_text(*fresh, turn2, &fresh_stats), a2);
+  EXPECT_EQ(fresh_stats.reused_prompt_tokens, 0);
+  EXPECT_EQ(fresh_stats.prompt_tokens, s2.prompt_tokens);
+
+  // Regenerating the same request re-evaluates only the last prompt token.
+  GenerateStats s3;
+  EXPECT_EQ(answer_text(*e, turn2, &s3), a2);
+  EXPECT_EQ(s3.reused_prompt_tokens, s3.prompt_tokens - 1);
+}
+
+TEST(EngineCacheReuse, ChangedRoutingOrOptOutEvaluatesEverything) {
+  auto e = load(256);
+  ASSERT_TRUE(e);
+  const auto req = chat_request({{"user", "the dose"}}, 4);
+  GenerateStats st;
+  answer_text(*e, req, &st);
+  e->set_experts_per_token(1);  // the cached keys/values were routed with k = 2
+  answer_text(*e, req, &st);
+  EXPECT_EQ(st.reused_prompt_tokens, 0);
+  answer_text(*e, req, &st);  // now cached with k = 1
+  EXPECT_EQ(st.reused_prompt_tokens, st.prompt_tokens - 1);
+  auto no_reuse = req;
+  no_reuse.reuse_cache = false;
+  answer_text(*e, no_reuse, &st);
+  EXPECT_EQ(st.reused_prompt_tokens, 0);
+}
+
+}  // namespace
+}  // namespace moe
