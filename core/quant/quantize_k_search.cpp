@@ -20,13 +20,9 @@ inline float qx_weight(const float* qw, int i, int rmse_type, float x) {
   return std::sqrt(std::fabs(x));
 }
 
-inline int clamp_level(int l, int lo, int hi) {
-  return std::max(lo, std::min(hi, l));
-}
-
-}  // namespace
-
-float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type, const float* qw) {
+// The element of largest magnitude, with its sign (the first one on ties), as ggml's
+// make_qx_quants / make_q3_quants find it.
+inline float signed_absmax(int n, const float* x) {
   float max = 0, amax = 0;
   for (int i = 0; i < n; ++i) {
     const float ax = std::fabs(x[i]);
@@ -35,7 +31,18 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type, 
       max = x[i];
     }
   }
-  if (amax < kGroupMaxEps) {
+  return max;
+}
+
+inline int clamp_level(int l, int lo, int hi) {
+  return std::max(lo, std::min(hi, l));
+}
+
+}  // namespace
+
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type, const float* qw) {
+  const float max = signed_absmax(n, x);
+  if (std::fabs(max) < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.f;
   }
@@ -88,15 +95,8 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L, int rmse_type, 
 }
 
 float make_q3_quants(int n, int nmax, const float* x, int8_t* L, bool do_rmse) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = signed_absmax(n, x);
+  if (std::fabs(max) < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.f;
   }
