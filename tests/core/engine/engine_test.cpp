@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/engine.h"
@@ -35,6 +36,29 @@ GenerateRequest greedy_request(const std::string& raw, int n) {
   r.sampler.temperature = 0;
   r.sampler.repeat_penalty = 1;
   return r;
+}
+
+// Writes a copy of the golden F32 model to MOE_BINARY_DIR/`name`: every metadata entry passes
+// through `edit_kv` (false drops it), every tensor's bytes through `edit_tensor` if given.
+std::string write_variant(
+    const std::string& name, const std::function<bool(GgufKv&)>& edit_kv,
+    const std::function<void(const TensorInfo&, std::vector<uint8_t>&)>& edit_tensor = {}) {
+  auto src = GgufFile::open(kF32);
+  EXPECT_TRUE(src.ok()) << src.message();
+  GgufWriter w;
+  for (GgufKv kv : (*src)->metadata()) {
+    if (edit_kv(kv)) w.set_value(kv.key, kv.value);
+  }
+  for (const TensorInfo& t : (*src)->tensors()) {
+    std::vector<uint8_t> bytes(t.data, t.data + t.n_bytes);
+    if (edit_tensor) edit_tensor(t, bytes);
+    const Status s = w.add_tensor(t.name, t.type, t.shape, bytes);
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  const std::string path = std::string(MOE_BINARY_DIR) + "/" + name;
+  const Status s = w.write(path);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return path;
 }
 
 TEST(Engine, LoadReportsProgressAndSummary) {
@@ -313,34 +337,22 @@ namespace {
 // An embedding table with more rows than the tokenizer has tokens (padding, as some converted
 // models have): the padding ids are never produced.
 TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
-  auto src = GgufFile::open(kF32);
-  ASSERT_TRUE(src.ok());
   constexpr size_t kKeep = 250;  // of 300
-  GgufWriter w;
-  for (GgufKv kv : (*src)->metadata()) {
-    if (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
-        kv.key == "tokenizer.ggml.token_type") {
-      auto& arr = std::get<GgufArray>(kv.value.v);
-      arr.items.resize(kKeep);
-    }
-    w.set_value(kv.key, kv.value);
-  }
-  // The LM head rows of the padding ids are scaled up so that they would win every argmax.
-  std::vector<float> head;
-  for (const TensorInfo& t : (*src)->tensors()) {
-    if (t.name == "output.weight") {
-      const auto* f = reinterpret_cast<const float*>(t.data);
-      head.assign(f, f + t.n_elements);
-      for (size_t i = kKeep * 64; i < head.size(); ++i) head[i] *= 50.0f;
-      ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape,
-                               {reinterpret_cast<const uint8_t*>(head.data()), t.n_bytes})
-                      .ok());
-      continue;
-    }
-    ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
-  }
-  const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_padded.gguf";
-  ASSERT_TRUE(w.write(path).ok());
+  const std::string path = write_variant(
+      "engine_test_padded.gguf",
+      [&](GgufKv& kv) {
+        if (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
+            kv.key == "tokenizer.ggml.token_type") {
+          std::get<GgufArray>(kv.value.v).items.resize(kKeep);
+        }
+        return true;
+      },
+      // The LM head rows of the padding ids are scaled up so that they would win every argmax.
+      [&](const TensorInfo& t, std::vector<uint8_t>& bytes) {
+        if (t.name != "output.weight") return;
+        auto* f = reinterpret_cast<float*>(bytes.data());
+        for (size_t i = kKeep * 64; i < static_cast<size_t>(t.n_elements); ++i) f[i] *= 50.0f;
+      });
   EngineConfig cfg;
   cfg.model_path = path;
   cfg.n_threads = 2;
@@ -365,17 +377,8 @@ namespace {
 // read_tokenizer_data's errors already name the file; open_local_runtime used to add it again
 // ("m.gguf: m.gguf: missing metadata key ...").
 TEST(Engine, TokenizerErrorNamesTheFileOnce) {
-  auto src = GgufFile::open(kF32);
-  ASSERT_TRUE(src.ok());
-  GgufWriter w;
-  for (const GgufKv& kv : (*src)->metadata()) {
-    if (kv.key != "tokenizer.ggml.tokens") w.set_value(kv.key, kv.value);
-  }
-  for (const TensorInfo& t : (*src)->tensors()) {
-    ASSERT_TRUE(w.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
-  }
-  const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_no_tokens.gguf";
-  ASSERT_TRUE(w.write(path).ok());
+  const std::string path = write_variant(
+      "engine_test_no_tokens.gguf", [](GgufKv& kv) { return kv.key != "tokenizer.ggml.tokens"; });
   EngineConfig cfg;
   cfg.model_path = path;
   cfg.n_threads = 2;
@@ -383,18 +386,11 @@ TEST(Engine, TokenizerErrorNamesTheFileOnce) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.message(), path + ": missing metadata key 'tokenizer.ggml.tokens'");
   // Tokenizer::create's errors start with "tokenizer: " already (was "tokenizer: tokenizer: ").
-  GgufWriter w2;
-  for (const GgufKv& kv : (*src)->metadata()) {
-    if (kv.key == "tokenizer.ggml.model") {
-      w2.set_string(kv.key, "bogus");
-    } else {
-      w2.set_value(kv.key, kv.value);
-    }
-  }
-  for (const TensorInfo& t : (*src)->tensors()) {
-    ASSERT_TRUE(w2.add_tensor(t.name, t.type, t.shape, {t.data, t.n_bytes}).ok());
-  }
-  ASSERT_TRUE(w2.write(path).ok());
+  write_variant("engine_test_no_tokens.gguf", [](GgufKv& kv) {
+    if (kv.key == "tokenizer.ggml.model")
+      kv.value = GgufValue{GgufType::kString, std::string("bogus")};
+    return true;
+  });
   auto e2 = Engine::load(cfg);
   ASSERT_FALSE(e2.ok());
   EXPECT_EQ(e2.message().rfind(path + ": tokenizer: unsupported tokenizer model 'bogus'", 0), 0u)
