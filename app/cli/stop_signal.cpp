@@ -46,10 +46,9 @@ StopOnSigint::~StopOnSigint() {
 }
 
 bool StopOnSigint::take_interrupt() {
-  static int seen = 0;
   const int now = g_interrupts.load();
-  const bool got = now != seen;
-  seen = now;
+  const bool got = now != seen_;
+  seen_ = now;
   return got;
 }
 

@@ -22,6 +22,7 @@ class StopOnSigint {
   std::thread watcher_;
   std::atomic<bool> quit_{false};
   void (*previous_)(int) = nullptr;
+  int seen_ = 0;  // interrupts already reported by take_interrupt()
 };
 
 }  // namespace moe::cli
