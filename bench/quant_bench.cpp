@@ -4,6 +4,7 @@
 //   BM_Matvec:  matvec_rows over all rows against one prepared activation (the decode step),
 //   BM_Dequant: dequantize_row of every row into a small reused buffer,
 //   BM_Matmul8: matmul_rows with 8 activation vectors (prefill-style weight reuse),
+//   BM_MatvecHot: matvec over the first 64 rows again and again (from L2: kernel compute),
 // each single-threaded (threads:1) and split over all hardware threads (rows divided evenly,
 // one std::thread per part). Compare with bench_membw (memory bandwidth of this machine).
 // MOE_SIMD=scalar|avx2|avx512 selects the kernel level; the level used is in the context.
@@ -157,6 +158,21 @@ void BM_Matvec(benchmark::State& state, GgmlType type) {
   state.counters["threads_used"] = parts;
 }
 
+// Kernel compute speed without DRAM: the first kHotRows rows (~100-300 KiB, inside L2) again
+// and again. The gap between this and BM_Matvec shows whether a kernel can keep up with memory.
+constexpr int64_t kHotRows = 64;
+void BM_MatvecHot(benchmark::State& state, GgmlType type) {
+  Matrix& m = matrix(type);
+  std::vector<float> out(kHotRows);
+  for (auto _ : state) {
+    matvec_rows(type, m.w.data(), m.row_bytes, kCols, 0, kHotRows, m.act.data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kHotRows *
+                          static_cast<int64_t>(m.row_bytes));
+}
+
 void BM_Dequant(benchmark::State& state, GgmlType type) {
   Matrix& m = matrix(type);
   const int parts = threads_for(state.range(0));
@@ -216,6 +232,8 @@ const bool kRegistered = [] {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     }
+    benchmark::RegisterBenchmark(("BM_MatvecHot/" + name).c_str(), &BM_MatvecHot, t)
+        ->Unit(benchmark::kMicrosecond);
   }
   benchmark::AddCustomContext("moe_simd_level", std::string(simd_level_name(active_simd_level())));
   benchmark::AddCustomContext("moe_avx512_vnni", cpu_features().avx512vnni ? "yes" : "no");

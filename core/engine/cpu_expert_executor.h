@@ -40,7 +40,7 @@ class CpuExpertExecutor final : public ExpertExecutor {
   std::vector<uint8_t> act_g_, act_g2_;  // [max_assign, ...] the same, gathered per assignment
   std::vector<uint8_t> act_h_;           // [max_assign, act bytes of n_ff]
   std::vector<float> h_, y_;             // [max_assign, n_ff], [max_assign, n_embd]
-  std::vector<float> up_scratch_;        // [n_threads, max_tokens * kSub]
+  std::vector<float> up_scratch_;        // [n_threads, max(max_tokens * kSub, n_ff)]
   size_t up_stride_ = 0;
   std::vector<Group> groups_;
 };

@@ -4,6 +4,7 @@
 // time with the VNNI target enabled, and registration picks one at run time. ZMM state is
 // already checked by the AVX-512 level itself (XCR0 bits 5-7), which VNNI shares.
 #include <type_traits>
+#include <vector>
 
 #include "core/quant/kernel_adapters.h"
 #include "core/quant/simd_avx2.h"

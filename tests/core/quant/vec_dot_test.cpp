@@ -151,7 +151,8 @@ std::vector<float> dots_at(const Problem& p, SimdLevel level) {
 
 std::vector<int64_t> lengths_for(GgmlType type) {
   if (type_traits(type)->block_size == 1) return {16, 40, 256, 4096, 4099};
-  if (type_traits(type)->block_size == 32) return {32, 96, 1024, 4096};
+  // 160 and 352: whole 4-block groups plus 1 and 3 blocks (the AVX-512 Q4_0 kernel's tail).
+  if (type_traits(type)->block_size == 32) return {32, 96, 160, 352, 1024, 4096};
   return {256, 768, 4096};
 }
 
@@ -196,7 +197,8 @@ TEST_P(VecDot, SimdMatchesScalar) {
 TEST_P(VecDot, MatvecAndMatmulEqualVecDotAtEveryLevel) {
   LevelGuard guard;
   const GgmlType t = GetParam();
-  const int64_t n = type_traits(t)->block_size == 1 ? 264 : 512;
+  // 544 = 17 blocks of 32: odd (pair kernels' last block) and 4 groups + 1 (Q4_0 x4 kernel).
+  const int64_t n = type_traits(t)->block_size == 1 ? 264 : type_traits(t)->block_size == 32 ? 544 : 512;
   const int64_t rows = 11;  // not a multiple of the 2/4-row unrolls: tails run too
   const Problem p = make_problem(t, n, rows, 99);
   const size_t rb = row_bytes(t, n);
@@ -235,6 +237,37 @@ TEST_P(VecDot, MatvecAndMatmulEqualVecDotAtEveryLevel) {
         }
       }
       EXPECT_EQ(mm[rows], -1.0f);  // stride gap untouched
+    }
+  }
+}
+
+// Weights straight from a file mapping may sit at any offset (GGUF aligns tensors to 32 bytes
+// by default, but alignment is a file setting); kernels that pick aligned loads when they can
+// must give exactly the same results at every other offset.
+TEST_P(VecDot, EveryAlignmentGivesTheSameResults) {
+  LevelGuard guard;
+  const GgmlType t = GetParam();
+  const int64_t n = type_traits(t)->block_size == 1 ? 264 : type_traits(t)->block_size == 32 ? 544 : 512;
+  const int64_t rows = 6;
+  const Problem p = make_problem(t, n, rows, 7);
+  const size_t rb = row_bytes(t, n);
+  std::vector<SimdLevel> levels = simd_levels();
+  levels.insert(levels.begin(), SimdLevel::kScalar);
+  for (SimdLevel l : levels) {
+    set_simd_level(l);
+    std::vector<float> want(static_cast<size_t>(rows));
+    matvec_rows(t, p.w.data(), rb, n, 0, rows, p.act.data(), want.data());
+    for (const size_t offset : {1u, 2u, 4u, 8u, 18u, 36u, 63u}) {
+      std::vector<uint8_t> buf(p.w.size() + 128);
+      uint8_t* base = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) + offset;
+      std::memcpy(base, p.w.data(), p.w.size());
+      std::vector<float> got(static_cast<size_t>(rows), -1.0f);
+      matvec_rows(t, base, rb, n, 0, rows, p.act.data(), got.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        EXPECT_EQ(got[r], want[r]) << simd_level_name(l) << " offset " << offset << " row " << r;
+        EXPECT_EQ(vec_dot(t, n, base + rb * r, p.act.data()), want[r])
+            << simd_level_name(l) << " vec_dot, offset " << offset << " row " << r;
+      }
     }
   }
 }
