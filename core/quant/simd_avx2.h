@@ -117,16 +117,19 @@ inline __m256i q3k_scales(const uint8_t* packed) {
 }
 
 // Q4_K / Q5_K packed 6-bit scales and mins -> 16 int16: lanes 0-7 scales, 8-15 mins
-// (ggml get_scale_min_k4, in registers). Reads 16 bytes from `packed`; the 4 past the 12 scale
-// bytes are the block's own qs, so the over-read stays inside the block.
+// (ggml get_scale_min_k4, in registers), from a register whose bytes kOff..kOff+11 are the 12
+// packed bytes q (kOff = 4: the block's first 16 bytes d, dmin, scales, loaded as one).
 //   sc[j] = q[j] & 63,                       m[j] = q[j + 4] & 63                  (j < 4)
 //   sc[j] = (q[j + 4] & 15) | (q[j - 4] >> 6) << 4,  m[j] = (q[j + 4] >> 4) | (q[j] >> 6) << 4
-inline __m256i q4k_scales_mins(const uint8_t* packed) {
-  const __m128i v = load16(packed);
-  const __m128i a =
-      _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-  const __m128i b =
-      _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+template <int kOff>
+inline __m256i q4k_scales_mins_in(__m128i v) {
+  constexpr char o = kOff;
+  const __m128i a = _mm_shuffle_epi8(v, _mm_setr_epi8(o, o + 1, o + 2, o + 3, o + 8, o + 9, o + 10,
+                                                      o + 11, o + 4, o + 5, o + 6, o + 7, o + 8,
+                                                      o + 9, o + 10, o + 11));
+  const __m128i b = _mm_shuffle_epi8(
+      v, _mm_setr_epi8(-1, -1, -1, -1, o, o + 1, o + 2, o + 3, -1, -1, -1, -1, o + 4, o + 5, o + 6,
+                       o + 7));
   const __m128i low_mask =
       _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0);
   const __m128i hi_nib = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15);
@@ -134,6 +137,12 @@ inline __m256i q4k_scales_mins(const uint8_t* packed) {
       _mm_or_si128(_mm_and_si128(a, low_mask), _mm_and_si128(_mm_srli_epi16(a, 4), hi_nib));
   const __m128i high = _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30));  // bits 6-7 -> 4-5
   return _mm256_cvtepu8_epi16(_mm_or_si128(low, high));
+}
+
+/// The same from the 12 packed bytes at `packed` (reads 16: the 4 past the scales are the
+/// block's own qs, so the over-read stays inside the block).
+inline __m256i q4k_scales_mins(const uint8_t* packed) {
+  return q4k_scales_mins_in<0>(load16(packed));
 }
 
 /// Software prefetch for the weight stream. A matvec over rows that lie back to back in memory

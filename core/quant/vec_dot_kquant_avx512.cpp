@@ -7,6 +7,7 @@
 // No VNNI here: every product needs its integer sub-block scale, which maddubs + madd(scale)
 // applies in the same two instructions that vpdpbusd + a multiply would take.
 #include <type_traits>
+#include <vector>
 
 #include "core/quant/kernel_adapters.h"
 #include "core/quant/simd_avx2.h"
@@ -312,17 +313,35 @@ struct K16_512 {
   }
 };
 
+namespace plain {
+#define MOE_VNNI 0
+#include "core/quant/vec_dot_kquant_avx512_q4k.inc"
+#undef MOE_VNNI
+}  // namespace plain
+
+#pragma GCC push_options
+#pragma GCC target("avx512vnni")
+namespace vnni {
+#define MOE_VNNI 1
+#include "core/quant/vec_dot_kquant_avx512_q4k.inc"
+#undef MOE_VNNI
+}  // namespace vnni
+#pragma GCC pop_options
+
 }  // namespace
 
 void register_avx512_kquant(KernelTable& t) {
   x86::set_kernel<K16_512<Kind::kQ2>, 4>(t, GgmlType::Q2_K);
   x86::set_kernel<K16_512<Kind::kQ3>, 4>(t, GgmlType::Q3_K);
-  x86::set_kernel<KQ45_K512<false>, 4>(t, GgmlType::Q4_K);
   x86::set_kernel<KQ45_K512<true>, 4>(t, GgmlType::Q5_K);
   x86::set_kernel<K16_512<Kind::kQ6>, 4>(t, GgmlType::Q6_K);
   x86::set_matmul<K16_512<Kind::kQ2>>(t, GgmlType::Q2_K);
   x86::set_matmul<K16_512<Kind::kQ3>>(t, GgmlType::Q3_K);
-  x86::set_matmul<KQ45_K512<false>>(t, GgmlType::Q4_K);
+  if (cpu_features().avx512vnni && vnni_allowed()) {
+    vnni::register_q4k(t);
+  } else {
+    plain::register_q4k(t);
+  }
   x86::set_matmul<KQ45_K512<true>>(t, GgmlType::Q5_K);
   x86::set_matmul<K16_512<Kind::kQ6>>(t, GgmlType::Q6_K);
 }
