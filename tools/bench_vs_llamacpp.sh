@@ -4,7 +4,8 @@
 # part of this repository: pass the directory of its built binaries.
 #
 # usage: tools/bench_vs_llamacpp.sh MOE_CLI LLAMA_BIN_DIR OUT_DIR MODEL.gguf [MODEL.gguf ...]
-#   env: THREADS (2), PROMPT (128), GEN (64), REPS (3), ROUNDS (3)
+#   env: THREADS (2), PROMPT (128), GEN (64), REPS (3), ROUNDS (3),
+#        MOE_ARGS (--kv-f16: an F16 KV cache, as llama-bench's default, for like-for-like reads)
 # Writes OUT_DIR/<model>.<tool>.<round>.json (+ llama-bench's peak RSS via /usr/bin/time) and
 # prints a markdown table of medians over every run (tools/bench_vs_llamacpp_summary.py).
 set -euo pipefail
@@ -21,6 +22,7 @@ PROMPT=${PROMPT:-128}
 GEN=${GEN:-64}
 REPS=${REPS:-3}
 ROUNDS=${ROUNDS:-3}
+MOE_ARGS=${MOE_ARGS---kv-f16}
 mkdir -p "$OUT"
 {
   date -u
@@ -33,7 +35,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for model in "$@"; do
     name=$(basename "$model" .gguf)
     echo "round $round: $name (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-    "$MOE_CLI" bench -m "$model" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r "$REPS" --json \
+    # shellcheck disable=SC2086 # MOE_ARGS is a list of options
+    "$MOE_CLI" bench $MOE_ARGS -m "$model" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r "$REPS" --json \
       >"$OUT/$name.moe.$round.json" 2>/dev/null
     "$LLAMA_DIR/llama-bench" -m "$model" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r "$REPS" \
       -o json >"$OUT/$name.llama.$round.json" 2>/dev/null

@@ -6,14 +6,12 @@
 #include <string>
 
 #include "core/engine/parallel_matmul.h"
+#include "core/engine/session_ops.h"
 #include "core/quant/quant.h"
 
 namespace moe {
 namespace {
 
-inline float silu(float x) {
-  return x / (1.0f + std::exp(-x));
-}
 constexpr int64_t kSub = 32;  // rows of gate/up per sub-block (~72 KiB of Q4_K at n_embd 4096)
 
 }  // namespace
@@ -122,7 +120,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
                   h0 + r0, static_cast<size_t>(n_ff));
       matmul_rows(ew.up.type, ew.up.data, ew.up.row_stride, n_embd, r0, r1, au, sx, 1, up,
                   static_cast<size_t>(n_ff));
-      for (int64_t r = r0; r < r1; ++r) h0[r] = silu(h0[r]) * up[r - r0];
+      for (int64_t r = r0; r < r1; ++r) h0[r] = ops::silu(h0[r]) * up[r - r0];
       return;
     }
     for (int64_t s0 = r0; s0 < r1; s0 += kSub) {
@@ -134,7 +132,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
       for (int64_t t = 0; t < n; ++t) {
         float* h = h0 + t * n_ff;
         const float* u = up + t * kSub - s0;
-        for (int64_t r = s0; r < s1; ++r) h[r] = silu(h[r]) * u[r];
+        for (int64_t r = s0; r < s1; ++r) h[r] = ops::silu(h[r]) * u[r];
       }
     }
   };

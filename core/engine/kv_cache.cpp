@@ -6,11 +6,11 @@ KvCache::KvCache(int n_layer, int n_ctx, int n_kv_dim, KvType type)
     : type_(type), n_ctx_(n_ctx), n_kv_dim_(n_kv_dim) {
   const size_t n = static_cast<size_t>(n_layer) * n_ctx * n_kv_dim;
   if (type == KvType::kF32) {
-    k32_.resize(n);
-    v32_.resize(n);
+    k32_ = HugeArray<float>(n);
+    v32_ = HugeArray<float>(n);
   } else {
-    k16_.resize(n);
-    v16_.resize(n);
+    k16_ = HugeArray<uint16_t>(n);
+    v16_ = HugeArray<uint16_t>(n);
   }
 }
 

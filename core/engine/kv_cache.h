@@ -5,7 +5,8 @@
 // comparison exact; F16 (what llama.cpp uses) halves the memory for long contexts.
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+
+#include "core/util/huge_array.h"
 
 namespace moe {
 
@@ -32,8 +33,10 @@ class KvCache {
   }
   KvType type_;
   int n_ctx_, n_kv_dim_;
-  std::vector<float> k32_, v32_;
-  std::vector<uint16_t> k16_, v16_;
+  // Huge pages: a head's rows are n_kv_dim values apart, so a walk over the positions touches a
+  // new 4 KiB page every few rows.
+  HugeArray<float> k32_, v32_;
+  HugeArray<uint16_t> k16_, v16_;
 };
 
 }  // namespace moe

@@ -1,6 +1,8 @@
 #pragma once
 // Small per-row operations of the forward pass (RMSNorm, RoPE, softmax), plain loops the
 // compiler vectorises. Shapes in the comments.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -54,17 +56,54 @@ inline void rope(float* x, int n_heads, int head_dim, int n_rot, const float* in
   rope_apply(x, n_heads, head_dim, n_rot, cos_sin);
 }
 
+/// e^x in float, written so that loops over it vectorise (no libm call, no branch, no float to
+/// int conversion): Cephes' expf (round x / ln 2 to n, a degree-6 polynomial on the remainder,
+/// scale by 2^n through the exponent bits). Relative error < 1e-7 against std::exp over
+/// [-87, 88] (8.3e-8 measured: under one float ulp); x below -87.3 gives 0, x above 88 gives
+/// e^88 (finite), NaN gives NaN. moe_engine is compiled with -fno-trapping-math so that GCC
+/// if-converts the clamps and vectorises loops over this (we never enable FP traps). The
+/// attention softmax and the experts' SiLU spent ~3 ns per element in glibc's scalar expf.
+inline float exp_fast(float x) {
+  const float xc = std::min(std::max(x, -87.3f), 88.0f);
+  // Round x / ln 2 to the nearest integer by adding 1.5 * 2^23: n sits in the low mantissa bits.
+  const float big = xc * 1.44269504088896341f + 12582912.0f;
+  const float n = big - 12582912.0f;
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const uint32_t ni = std::bit_cast<uint32_t>(big) - 0x4B400000u;  // n, two's complement
+  const float scale = std::bit_cast<float>((ni + 127u) << 23);
+  const float e = p * scale;
+  return x < -87.3f ? 0.0f : e;
+}
+
 /// In-place softmax of x[n].
 inline void softmax(float* x, int n) {
   float mx = x[0];
-  for (int i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  float sum = 0;
-  for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
+  for (int i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  for (int i = 0; i < n; ++i) x[i] = exp_fast(x[i] - mx);
+  // Eight partial sums (vectorisable without reassociating a single running sum).
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += x[i + j];
   }
+  float sum = 0;
+  for (; i < n; ++i) sum += x[i];
+  for (int j = 0; j < 8; ++j) sum += part[j];
   const float inv = 1.0f / sum;
-  for (int i = 0; i < n; ++i) x[i] *= inv;
+  for (int k = 0; k < n; ++k) x[k] *= inv;
+}
+
+/// x * sigmoid(x), the experts' gate activation.
+inline float silu(float x) {
+  return x / (1.0f + exp_fast(-x));
 }
 
 }  // namespace moe::ops

@@ -3,6 +3,7 @@
 // has it: the same kernel source (vec_dot_avx512_legacy.inc) is compiled twice, the second
 // time with the VNNI target enabled, and registration picks one at run time. ZMM state is
 // already checked by the AVX-512 level itself (XCR0 bits 5-7), which VNNI shares.
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 

@@ -6,6 +6,7 @@
 // block once for all T tokens (matmul_rows).
 // No VNNI here: every product needs its integer sub-block scale, which maddubs + madd(scale)
 // applies in the same two instructions that vpdpbusd + a multiply would take.
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 

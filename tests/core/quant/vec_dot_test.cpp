@@ -212,8 +212,9 @@ TEST_P(VecDot, MatvecAndMatmulEqualVecDotAtEveryLevel) {
       EXPECT_EQ(out[r - 1], want[r]) << simd_level_name(l) << " row " << r;
     }
     // 5-7 tokens (every tail after the 4-token groups of the K-quant kernels and the
-    // 3-token groups of the legacy ones): distinct activations, output stride rows + 3.
-    for (const int64_t ntok : {5, 6, 7}) {
+    // 3-token groups of the legacy ones) and 100 (more than one 96-token pass of the Q4_0 /
+    // Q4_K kernels): distinct activations, output stride rows + 3.
+    for (const int64_t ntok : {5, 6, 7, 100}) {
       const size_t ab = p.act.size(), os = static_cast<size_t>(rows + 3);
       std::vector<uint8_t> acts;
       std::vector<std::vector<float>> want_tok;
