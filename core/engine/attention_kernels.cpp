@@ -59,6 +59,7 @@ const Kernels& scalar_kernels() {
 const Kernels& kernels() {
   static const Kernels& k = [&]() -> const Kernels& {
     const CpuFeatures& f = cpu_features();
+    if (active_simd_level() >= SimdLevel::kAvx512 && f.f16c && f.fma) return avx512_kernels();
     if (active_simd_level() >= SimdLevel::kAvx2 && f.f16c && f.fma) return avx2_kernels();
     return scalar_kernels();
   }();

@@ -4,8 +4,9 @@
 // cached position). Each cached row is read once for all g heads (the others hit L1):
 //   scores: s[h][p] = scale · q[h]·k[p]       h < g, p < n_pos; q rows hd apart, s rows s_stride
 //   mix:    o[h][:] = Σ_p w[h][p] · v[p][:]   o rows hd apart (overwritten), w rows w_stride
-// AVX2 (+F16C, FMA) versions are picked at run time when the CPU has them; the scalar ones are
-// the reference (same result up to float summation order).
+// AVX-512 or AVX2 (+F16C, FMA) versions are picked at run time when the CPU has them; the scalar
+// ones are the reference (same result up to float summation order; mix is identical across the
+// SIMD sets, scores differ in the grouping of the horizontal sums).
 #include <cstddef>
 #include <cstdint>
 
@@ -30,5 +31,7 @@ const Kernels& kernels();
 const Kernels& scalar_kernels();
 /// The AVX2 kernels (call only when the CPU has AVX2, FMA and F16C).
 const Kernels& avx2_kernels();
+/// The AVX-512 kernels (call only at SimdLevel::kAvx512 with FMA and F16C).
+const Kernels& avx512_kernels();
 
 }  // namespace moe::attn

@@ -46,19 +46,22 @@ void parallel_matmuls(ThreadPool& pool, std::span<const MatmulJob> jobs, const u
                       size_t act_stride, int64_t n_tokens) {
   constexpr size_t kMaxJobs = 4;
   MOE_CHECK(jobs.size() <= kMaxJobs, "parallel_matmuls: too many jobs");
-  int64_t total_rows = 0;
-  for (const MatmulJob& j : jobs) total_rows += j.w->n_out;
+  // Tasks are ranges of the jobs' rows taken end to end, so a task may finish one matrix and
+  // start the next: with one token each thread gets one equal share (Q/K/V of a decode step:
+  // Q's first half, then Q's second half + K + V, which lie back to back in a GGUF file: one
+  // stream per thread instead of a cold start per matrix).
+  int64_t first_row[kMaxJobs + 1] = {0};
+  for (size_t i = 0; i < jobs.size(); ++i) first_row[i + 1] = first_row[i] + jobs[i].w->n_out;
+  const int64_t total_rows = first_row[jobs.size()];
   const int64_t chunk = rows_per_task(total_rows, pool.size(), n_tokens);
-  int64_t first_task[kMaxJobs + 1] = {0};
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    first_task[i + 1] = first_task[i] + (jobs[i].w->n_out + chunk - 1) / chunk;
-  }
-  pool.parallel_for(first_task[jobs.size()], [&](int64_t task, int) {
-    size_t j = 0;
-    while (task >= first_task[j + 1]) ++j;
-    const MatrixView& w = *jobs[j].w;
-    const int64_t r0 = (task - first_task[j]) * chunk, r1 = std::min(w.n_out, r0 + chunk);
-    rows(w, r0, r1, act, act_stride, n_tokens, jobs[j].out, jobs[j].out_stride);
+  const int64_t n_tasks = (total_rows + chunk - 1) / chunk;
+  pool.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t g0 = task * chunk, g1 = std::min(total_rows, g0 + chunk);
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const int64_t r0 = std::max(g0, first_row[j]) - first_row[j];
+      const int64_t r1 = std::min(g1, first_row[j + 1]) - first_row[j];
+      if (r0 < r1) rows(*jobs[j].w, r0, r1, act, act_stride, n_tokens, jobs[j].out, jobs[j].out_stride);
+    }
   });
 }
 

@@ -13,10 +13,18 @@ namespace moe::ops {
 
 /// out[n] = x / sqrt(mean(x²) + eps) * w   (RMSNorm; out may alias x)
 inline void rms_norm(const float* x, const float* w, float eps, int n, float* out) {
+  // Eight partial sums in double: vectorised, and no 4-cycle add chain over n elements
+  // (one chain was ~1 us per call at n_embd 1024, twice per layer of a decode step).
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += static_cast<double>(x[i + j]) * x[i + j];
+  }
   double ss = 0;
-  for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  for (; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  for (int j = 0; j < 8; ++j) ss += part[j];
   const float scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
-  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+  for (int k = 0; k < n; ++k) out[k] = x[k] * scale * w[k];
 }
 
 /// dst[n_in] = row r of m, dequantized.

@@ -20,6 +20,9 @@ TEST(AttentionKernels, ScoresAndMixMatchDoubleReference) {
   if (best_simd_level() >= SimdLevel::kAvx2 && f.f16c && f.fma) {
     sets.push_back(&attn::avx2_kernels());
   }
+  if (best_simd_level() >= SimdLevel::kAvx512 && f.f16c && f.fma) {
+    sets.push_back(&attn::avx512_kernels());
+  }
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0, 1);
   for (int g : {1, 2, 3, 4}) {
@@ -76,13 +79,27 @@ TEST(AttentionKernels, ScoresAndMixMatchDoubleReference) {
   }
 }
 
-// The grouped AVX2 paths (4 heads x 2 positions for scores, 2-4 heads in registers for mix)
-// give exactly the results of one head at a time: same operations per output element.
+// The grouped SIMD paths (4 heads x 2 positions for scores, 2-4 heads in registers for mix)
+// give exactly the results of one head at a time: same operations per output element. And mix
+// is the same in every SIMD set.
+std::vector<const attn::Kernels*> simd_sets() {
+  std::vector<const attn::Kernels*> sets;
+  const CpuFeatures& f = cpu_features();
+  if (best_simd_level() >= SimdLevel::kAvx2 && f.f16c && f.fma) sets.push_back(&attn::avx2_kernels());
+  if (best_simd_level() >= SimdLevel::kAvx512 && f.f16c && f.fma) {
+    sets.push_back(&attn::avx512_kernels());
+  }
+  return sets;
+}
+
 TEST(AttentionKernels, GroupedHeadsEqualOneHeadAtATime) {
-  const attn::Kernels& ks = attn::kernels();
+  if (simd_sets().empty()) GTEST_SKIP() << "no SIMD attention kernels on this CPU";
+  for (const attn::Kernels* set : simd_sets()) {
+  for (const int hd : {64, 128}) {
+  const attn::Kernels& ks = *set;
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0, 1);
-  const int hd = 64, n_pos = 37, stride = 4 * hd, ss = 40;
+  const int n_pos = 37, stride = 4 * hd, ss = 40;
   std::vector<float> q(4 * hd), k(static_cast<size_t>(n_pos * stride)), v(k.size()), w(4 * ss);
   for (auto* vec : {&q, &k, &v, &w}) {
     for (auto& x : *vec) x = nd(rng);
@@ -98,6 +115,11 @@ TEST(AttentionKernels, GroupedHeadsEqualOneHeadAtATime) {
     }
     for (int i = 0; i < g * ss; ++i) EXPECT_EQ(s[i], s1[i]) << "g " << g << " at " << i;
     for (int i = 0; i < g * hd; ++i) EXPECT_EQ(o[i], o1[i]) << "g " << g << " at " << i;
+    std::vector<float> o2(g * hd);
+    simd_sets().front()->f32.mix(w.data(), ss, g, v.data(), stride, n_pos, hd, o2.data());
+    for (int i = 0; i < g * hd; ++i) EXPECT_EQ(o[i], o2[i]) << "mix across sets, g " << g;
+  }
+  }
   }
 }
 
