@@ -49,10 +49,14 @@ void mix(const float* w, size_t w_stride, int g, const T* v, size_t stride, int 
   }
 }
 
+void to_f16(const float* src, uint16_t* dst, int n) {
+  for (int i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
+}
+
 }  // namespace
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{{scores<float>, mix<float>}, {scores<uint16_t>, mix<uint16_t>}};
+  static const Kernels k{{scores<float>, mix<float>}, {scores<uint16_t>, mix<uint16_t>}, to_f16};
   return k;
 }
 

@@ -23,6 +23,8 @@ struct KernelsFor {
 struct Kernels {
   KernelsFor<float> f32;
   KernelsFor<uint16_t> f16;
+  /// dst[i] = fp16(src[i]), round to nearest even (the new K/V rows of an F16 cache).
+  void (*to_f16)(const float* src, uint16_t* dst, int n);
 };
 
 /// The best kernels for this CPU (chosen once, honouring set_simd_level's cap at that time).

@@ -175,7 +175,8 @@ void mix(const float* w, size_t w_stride, int g, const T* v, size_t stride, int 
 }  // namespace
 
 const Kernels& avx512_kernels() {
-  static const Kernels k{{scores<float>, mix<float>}, {scores<uint16_t>, mix<uint16_t>}};
+  static const Kernels k{{scores<float>, mix<float>}, {scores<uint16_t>, mix<uint16_t>},
+                         avx2_kernels().to_f16};
   return k;
 }
 

@@ -55,15 +55,10 @@ void Session::attention(int il, int n, float* layer_out) {
   });
 
   if (f16) {  // the new rows go into the cache in half precision
+    const attn::Kernels& kk = attn::kernels();
     for (int t = 0; t < n; ++t) {
-      const float* ks = k_new + static_cast<size_t>(t) * n_kv;
-      const float* vs = v_new + static_cast<size_t>(t) * n_kv;
-      uint16_t* kd = kv_.k16(il, pos_ + t);
-      uint16_t* vd = kv_.v16(il, pos_ + t);
-      for (int c = 0; c < n_kv; ++c) {
-        kd[c] = fp32_to_fp16(ks[c]);
-        vd[c] = fp32_to_fp16(vs[c]);
-      }
+      kk.to_f16(k_new + static_cast<size_t>(t) * n_kv, kv_.k16(il, pos_ + t), n_kv);
+      kk.to_f16(v_new + static_cast<size_t>(t) * n_kv, kv_.v16(il, pos_ + t), n_kv);
     }
   }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -120,6 +121,33 @@ TEST(AttentionKernels, GroupedHeadsEqualOneHeadAtATime) {
     for (int i = 0; i < g * hd; ++i) EXPECT_EQ(o[i], o2[i]) << "mix across sets, g " << g;
   }
   }
+  }
+}
+
+// The SIMD fp16 conversion of the new K/V rows equals the portable one for every non-NaN
+// value (normal, subnormal, overflow to infinity, ties), NaN stays NaN.
+TEST(AttentionKernels, F16ConversionEqualsPortableOne) {
+  std::vector<float> x;
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 20000; ++i) {
+    const uint32_t b = bits(rng);
+    float f;
+    std::memcpy(&f, &b, 4);
+    if (!std::isnan(f)) x.push_back(f);
+  }
+  for (float f : {0.0f, -0.0f, 65504.0f, 65520.0f, 1e-8f, 5.96e-8f, 2.98e-8f, 1.0009765625f,
+                  1.00048828125f, -3.4e38f}) {
+    x.push_back(f);
+  }
+  x.push_back(std::nanf(""));
+  const int n = static_cast<int>(x.size());
+  std::vector<uint16_t> want(x.size()), got(x.size());
+  attn::scalar_kernels().to_f16(x.data(), want.data(), n);
+  for (const attn::Kernels* set : simd_sets()) {
+    set->to_f16(x.data(), got.data(), n);
+    for (int i = 0; i + 1 < n; ++i) ASSERT_EQ(got[i], want[i]) << "value " << x[i];
+    EXPECT_TRUE(std::isnan(fp16_to_fp32(got[n - 1])));
   }
 }
 
