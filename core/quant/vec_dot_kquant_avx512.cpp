@@ -5,7 +5,8 @@
 // run_tokens<T> is the prefill form: one row x T activation vectors, unpacking each weight
 // block once for all T tokens (matmul_rows).
 // No VNNI here: every product needs its integer sub-block scale, which maddubs + madd(scale)
-// applies in the same two instructions that vpdpbusd + a multiply would take.
+// applies in the same two instructions that vpdpbusd + a multiply would take. (The Q4_K kernel,
+// vec_dot_kquant_avx512_q4k.inc, fuses madd + add into VNNI's vpdpwssd.)
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -44,9 +45,9 @@ inline float reduce(__m512 v) {
   return _mm512_reduce_add_ps(v);
 }
 
-template <bool kFive>
-struct KQ45_K512 {
-  using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+// Q5_K (Q4_K has its own kernel, vec_dot_kquant_avx512_q4k.inc).
+struct KQ5_K512 {
+  using Block = BlockQ5_K;
   template <int R>
   static void run(const uint8_t* w, size_t stride, int64_t n, const void* act, float* out) {
     const auto* y = static_cast<const BlockQ8_K*>(act);
@@ -76,18 +77,16 @@ struct KQ45_K512 {
         accm[r] = _mm_fmadd_ps(_mm_set1_ps(-x86::f16(x->dmin) * y[i].d), mins, accm[r]);
         scales[r] = _mm512_castsi256_si512(sm);
         sumi[r] = _mm512_setzero_si512();
-        if constexpr (kFive) hb[r] = _mm512_broadcast_i64x4(x86::load32(x->qh));
+        hb[r] = _mm512_broadcast_i64x4(x86::load32(x->qh));
       }
       for (int j = 0; j < 4; ++j) {  // elements 64j..64j+63: sub-blocks 2j, 2j+1
         const __m512i qy = load64(y[i].qs + 64 * j);
         for (int r = 0; r < R; ++r) {
           const Block* x = row_block<Block>(w, stride, r, i);
           const __m256i bits = x86::load32(x->qs + 32 * j);
-          __m512i u = _mm512_and_si512(join(bits, _mm256_srli_epi16(bits, 4)), m4);
-          if constexpr (kFive) {
-            const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(hb[r], hshift[j]), one);
-            u = _mm512_or_si512(u, _mm512_slli_epi16(h, 4));
-          }
+          const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(hb[r], hshift[j]), one);
+          const __m512i u = _mm512_or_si512(
+              _mm512_and_si512(join(bits, _mm256_srli_epi16(bits, 4)), m4), _mm512_slli_epi16(h, 4));
           const __m512i p = _mm512_maddubs_epi16(u, qy);
           sumi[r] = _mm512_add_epi32(
               sumi[r], _mm512_madd_epi16(_mm512_permutexvar_epi16(sidx[j], scales[r]), p));
@@ -126,8 +125,8 @@ struct KQ45_K512 {
       const __m256i sm = x86::q4k_scales_mins(x[i].scales);
       const __m512i scales = _mm512_castsi256_si512(sm);
       const float dx = x86::f16(x[i].d), dmin = x86::f16(x[i].dmin);
-      __m512i sumi[T], hb = _mm512_setzero_si512();
-      if constexpr (kFive) hb = _mm512_broadcast_i64x4(x86::load32(x[i].qh));
+      __m512i sumi[T];
+      const __m512i hb = _mm512_broadcast_i64x4(x86::load32(x[i].qh));
       for (int t = 0; t < T; ++t) {
         const __m256i bs = x86::load32(y[t][i].bsums);
         const __m128i ysum32 =
@@ -139,11 +138,9 @@ struct KQ45_K512 {
       }
       for (int j = 0; j < 4; ++j) {
         const __m256i bits = x86::load32(x[i].qs + 32 * j);
-        __m512i u = _mm512_and_si512(join(bits, _mm256_srli_epi16(bits, 4)), m4);
-        if constexpr (kFive) {
-          const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(hb, shifts(2 * j, 2 * j + 1)), one);
-          u = _mm512_or_si512(u, _mm512_slli_epi16(h, 4));
-        }
+        const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(hb, shifts(2 * j, 2 * j + 1)), one);
+        const __m512i u = _mm512_or_si512(
+            _mm512_and_si512(join(bits, _mm256_srli_epi16(bits, 4)), m4), _mm512_slli_epi16(h, 4));
         const __m512i sc = _mm512_permutexvar_epi16(scale_index(2 * j, true), scales);
         for (int t = 0; t < T; ++t) {
           const __m512i p = _mm512_maddubs_epi16(u, load64(y[t][i].qs + 64 * j));
@@ -250,7 +247,7 @@ struct K16_512 {
     for (int r = 0; r < R; ++r) out[r] = reduce(acc[r]);
   }
 
-  /// One weight row x T activation rows; see KQ45_K512::run_tokens.
+  /// One weight row x T activation rows; see KQ5_K512::run_tokens.
   template <int T>
   static void run_tokens(const uint8_t* w, size_t stride, int64_t n, const uint8_t* acts,
                          size_t act_stride, float* out, size_t out_stride) {
@@ -334,7 +331,7 @@ namespace vnni {
 void register_avx512_kquant(KernelTable& t) {
   x86::set_kernel<K16_512<Kind::kQ2>, 4>(t, GgmlType::Q2_K);
   x86::set_kernel<K16_512<Kind::kQ3>, 4>(t, GgmlType::Q3_K);
-  x86::set_kernel<KQ45_K512<true>, 4>(t, GgmlType::Q5_K);
+  x86::set_kernel<KQ5_K512, 4>(t, GgmlType::Q5_K);
   x86::set_kernel<K16_512<Kind::kQ6>, 4>(t, GgmlType::Q6_K);
   x86::set_matmul<K16_512<Kind::kQ2>>(t, GgmlType::Q2_K);
   x86::set_matmul<K16_512<Kind::kQ3>>(t, GgmlType::Q3_K);
@@ -343,7 +340,7 @@ void register_avx512_kquant(KernelTable& t) {
   } else {
     plain::register_q4k(t);
   }
-  x86::set_matmul<KQ45_K512<true>>(t, GgmlType::Q5_K);
+  x86::set_matmul<KQ5_K512>(t, GgmlType::Q5_K);
   x86::set_matmul<K16_512<Kind::kQ6>>(t, GgmlType::Q6_K);
 }
 
