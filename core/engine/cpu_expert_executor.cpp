@@ -46,7 +46,7 @@ CpuExpertExecutor::CpuExpertExecutor(const Model& model, ThreadPool& pool, int m
   act_h_.resize(act_h_stride_ * static_cast<size_t>(max_assign_));
   h_.resize(static_cast<size_t>(max_assign_) * n_ff);
   y_.resize(static_cast<size_t>(max_assign_) * hp.n_embd);
-  // A decode token's gate/up run as whole row ranges (below): room for all n_ff rows.
+  // A decode token's gate/up run as one sub-block of all its rows (below): room for n_ff.
   up_stride_ = std::max(static_cast<size_t>(max_tokens_) * kSub, static_cast<size_t>(n_ff));
   up_scratch_.resize(static_cast<size_t>(pool.size()) * up_stride_);
   groups_.reserve(static_cast<size_t>(max_assign_));
@@ -103,7 +103,10 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   const uint8_t* g_up = same_up ? act_g_.data() : act_g2_.data();
 
   // (2) h = silu(gate x) * up x over rows [r0, r1) of n_ff for group g: walked in sub-blocks
-  // of kSub rows that stay in cache while every token of the group passes.
+  // of kSub rows that stay in cache while every token of the group passes; one token takes
+  // all its rows as one sub-block (two long row streams: kernels that rearrange the activation
+  // for their weight layout, AVX-512 Q4_0 and Q4_K, do it once per call, and once per 32 rows
+  // was ~7 % of a decode step; up_stride_ has room for n_ff rows).
   const int n_groups = static_cast<int>(groups_.size());
   const auto gate_up = [&](const Group& g, int64_t r0, int64_t r1, int thread) {
     const ExpertWeights& ew = L.experts[static_cast<size_t>(g.expert)];
@@ -112,19 +115,9 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
     float* h0 = h_.data() + static_cast<size_t>(g.begin) * n_ff;
     const uint8_t* ag = act_g_.data() + static_cast<size_t>(g.begin) * sx;
     const uint8_t* au = g_up + static_cast<size_t>(g.begin) * sx;
-    if (n == 1) {
-      // One token: gate and up as two long row streams. Kernels that rearrange the activation
-      // for their weight layout (AVX-512 Q4_0) do it once per call; in sub-blocks that was
-      // once per 32 rows, ~7 % of a decode step. Same kernels, same per-row arithmetic.
-      matmul_rows(ew.gate.type, ew.gate.data, ew.gate.row_stride, n_embd, r0, r1, ag, sx, 1,
-                  h0 + r0, static_cast<size_t>(n_ff));
-      matmul_rows(ew.up.type, ew.up.data, ew.up.row_stride, n_embd, r0, r1, au, sx, 1, up,
-                  static_cast<size_t>(n_ff));
-      for (int64_t r = r0; r < r1; ++r) h0[r] = ops::silu(h0[r]) * up[r - r0];
-      return;
-    }
-    for (int64_t s0 = r0; s0 < r1; s0 += kSub) {
-      const int64_t s1 = std::min(r1, s0 + kSub);
+    const int64_t sub = n == 1 ? std::max<int64_t>(r1 - r0, 1) : kSub;
+    for (int64_t s0 = r0; s0 < r1; s0 += sub) {
+      const int64_t s1 = std::min(r1, s0 + sub);
       matmul_rows(ew.gate.type, ew.gate.data, ew.gate.row_stride, n_embd, s0, s1, ag, sx, n,
                   h0 + s0, static_cast<size_t>(n_ff));
       matmul_rows(ew.up.type, ew.up.data, ew.up.row_stride, n_embd, s0, s1, au, sx, n, up,

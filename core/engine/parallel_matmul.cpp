@@ -60,7 +60,9 @@ void parallel_matmuls(ThreadPool& pool, std::span<const MatmulJob> jobs, const u
     for (size_t j = 0; j < jobs.size(); ++j) {
       const int64_t r0 = std::max(g0, first_row[j]) - first_row[j];
       const int64_t r1 = std::min(g1, first_row[j + 1]) - first_row[j];
-      if (r0 < r1) rows(*jobs[j].w, r0, r1, act, act_stride, n_tokens, jobs[j].out, jobs[j].out_stride);
+      if (r0 < r1) {
+        rows(*jobs[j].w, r0, r1, act, act_stride, n_tokens, jobs[j].out, jobs[j].out_stride);
+      }
     }
   });
 }
