@@ -6,7 +6,7 @@
 #include <QVector>
 #include <memory>
 
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_selection.h"
 #include "core/util/status.h"
 #include "ui/studio_types.h"
 

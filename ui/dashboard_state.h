@@ -10,7 +10,7 @@
 #include <map>
 #include <vector>
 
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 
 namespace moe::ui {
 

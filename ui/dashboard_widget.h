@@ -7,7 +7,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 #include "ui/dashboard_state.h"
 
 class QLabel;

@@ -5,7 +5,7 @@
 
 #include "app/cli/command.h"
 #include "core/engine/engine.h"
-#include "core/engine/trace_writer.h"
+#include "core/engine_api/trace_writer.h"
 
 namespace moe::cli {
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
-#include "core/engine/expert_executor.h"
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_executor.h"
+#include "core/engine_api/expert_selection.h"
 #include "core/engine/thread_pool.h"
 #include "core/model/model.h"
 

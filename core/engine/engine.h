@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/engine/events.h"
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/events.h"
+#include "core/engine_api/expert_selection.h"
 #include "core/sampling/sampler.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/status.h"

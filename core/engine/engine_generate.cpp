@@ -108,7 +108,8 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   const auto t_decode = Clock::now();
 
   Sampler sampler(req.sampler);
-  StreamDecoder decoder(*tokenizer_);
+  // A chat answer starts a new message; a raw prompt's continuation goes on with its text.
+  StreamDecoder decoder(*tokenizer_, /*starts_text=*/req.raw_prompt.empty());
   auto emit = [&](const std::string& text) {
     if (!text.empty() && on_text) on_text(text);
   };

@@ -7,7 +7,7 @@
 
 #include "core/engine/engine.h"
 #include "core/engine/local_runtime.h"
-#include "core/engine/trace_writer.h"
+#include "core/engine_api/trace_writer.h"
 
 namespace moe {
 

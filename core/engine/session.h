@@ -13,9 +13,9 @@
 #include <span>
 #include <vector>
 
-#include "core/engine/events.h"
-#include "core/engine/expert_executor.h"
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/events.h"
+#include "core/engine_api/expert_executor.h"
+#include "core/engine_api/expert_selection.h"
 #include "core/engine/kv_cache.h"
 #include "core/engine/thread_pool.h"
 #include "core/model/model.h"

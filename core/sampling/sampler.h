@@ -13,7 +13,7 @@ struct SamplerConfig {
   int top_k = 40;               ///< <= 0: off
   float top_p = 0.95f;          ///< >= 1: off
   float min_p = 0.05f;          ///< <= 0: off
-  float repeat_penalty = 1.1f;  ///< 1: off
+  float repeat_penalty = 1.0f;  ///< 1: off (the default, as llama.cpp and transformers)
   int repeat_last_n = 64;       ///< how many recent tokens the penalty looks at
   uint64_t seed = 42;           ///< same seed + same logits -> same tokens
 };

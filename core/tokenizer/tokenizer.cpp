@@ -83,7 +83,7 @@ std::string StreamDecoder::push(int32_t id) {
   if (id < 0 || id >= tok_.n_vocab() || tok_.is_control(id)) return {};
   std::string piece = tok_.token_bytes(id);
   const TokenizerData& d = tok_.data();
-  if (first_ && d.model == "llama" && d.add_space_prefix && !piece.empty() && piece[0] == ' ')
+  if (first_ && starts_text_ && d.model == "llama" && d.add_space_prefix && !piece.empty() && piece[0] == ' ')
     piece.erase(0, 1);
   first_ = false;
   pending_ += piece;

@@ -80,7 +80,12 @@ class Tokenizer {
 /// complete characters available so far, holding back an incomplete tail.
 class StreamDecoder {
  public:
-  explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
+  /// starts_text: the tokens begin a new text (a chat answer after the template's markers), so
+  /// the leading space SentencePiece writes before a word is dropped from the first piece.
+  /// false: they continue a text (a completion after a raw prompt) and every space is kept,
+  /// so that prompt + output reads as one text (as llama.cpp prints it).
+  explicit StreamDecoder(const Tokenizer& tok, bool starts_text = true)
+      : tok_(tok), starts_text_(starts_text) {}
   std::string push(int32_t id);
   std::string flush();  ///< whatever is held back (invalid bytes become U+FFFD)
   void reset();
@@ -88,6 +93,7 @@ class StreamDecoder {
  private:
   const Tokenizer& tok_;
   std::string pending_;
+  bool starts_text_;
   bool first_ = true;
 };
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_selection.h"
 
 namespace moe {
 

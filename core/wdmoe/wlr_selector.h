@@ -14,7 +14,7 @@
 #include <array>
 #include <memory>
 
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_selection.h"
 #include "core/wdmoe/latency_source.h"
 
 namespace moe {

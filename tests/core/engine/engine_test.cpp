@@ -12,6 +12,7 @@
 #include "core/gguf/gguf_writer.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/unicode.h"
 
 namespace moe {
 namespace {
@@ -122,16 +123,21 @@ TEST(Engine, GreedyGenerationEqualsSessionArgmax) {
   std::vector<int32_t> toks = e->tokenizer().encode(prompt, true, true);
   EXPECT_EQ(st->prompt_tokens, static_cast<int>(toks.size()));
   ASSERT_TRUE((*s)->eval(toks).ok());
-  StreamDecoder dec(e->tokenizer());
-  std::string expected;
+  // A raw prompt's continuation keeps every space (prompt + answer reads as one text).
+  StreamDecoder dec(e->tokenizer(), /*starts_text=*/false);
+  std::string expected, raw_bytes;
   for (int i = 0; i < 6; ++i) {
     auto l = (*s)->logits();
     const int32_t next = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
     expected += dec.push(next);
+    if (!e->tokenizer().is_control(next)) raw_bytes += e->tokenizer().token_bytes(next);
     ASSERT_TRUE((*s)->eval({&next, 1}).ok());
   }
   expected += dec.flush();
   EXPECT_EQ(text, expected);
+  if (unicode::complete_utf8_prefix(raw_bytes) == raw_bytes.size()) {
+    EXPECT_EQ(text, raw_bytes);
+  }
   // Deterministic across calls (the cache starts empty every time).
   std::string again;
   ASSERT_TRUE(e->generate(greedy_request(prompt, 6), [&](std::string_view t) { again += t; }).ok());

@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "core/engine/engine.h"
-#include "core/engine/expert_executor.h"
+#include "core/engine_api/expert_executor.h"
 #include "core/model/model.h"
 
 namespace moe {

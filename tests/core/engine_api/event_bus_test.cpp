@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 
 namespace moe {
 namespace {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_selection.h"
 
 namespace moe {
 namespace {

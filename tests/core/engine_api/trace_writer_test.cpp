@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/engine/trace_writer.h"
+#include "core/engine_api/trace_writer.h"
 
 namespace moe {
 namespace {

@@ -32,6 +32,19 @@ TEST(Sampler, GreedyIsArgmax) {
   EXPECT_EQ(s.sample(neg, {}), 1);
 }
 
+// Greedy means greedy: with the default settings and temperature 0 the argmax is taken even
+// when it was just produced (no repetition penalty unless asked for, as llama.cpp and
+// transformers), so greedy output matches other engines token for token.
+TEST(Sampler, DefaultGreedyHasNoRepeatPenalty) {
+  SamplerConfig c;
+  EXPECT_EQ(c.repeat_penalty, 1.0f);
+  c.temperature = 0;
+  Sampler s(c);
+  std::vector<float> l = {1.0f, 1.05f, 0.5f};  // 1.05 / 1.1 would fall below 1.0
+  const std::vector<int32_t> history = {1, 1, 1};
+  EXPECT_EQ(s.sample(l, history), 1);
+}
+
 TEST(Sampler, TopK1IsArgmaxAtAnyTemperature) {
   SamplerConfig c = plain(5.0f);
   c.top_k = 1;
@@ -43,7 +56,7 @@ TEST(Sampler, TopK1IsArgmaxAtAnyTemperature) {
 }
 
 TEST(Sampler, SameSeedSameTokens) {
-  SamplerConfig c;  // defaults: T 0.7, top-k 40, top-p 0.95, min-p 0.05, penalty 1.1
+  SamplerConfig c;  // defaults: T 0.7, top-k 40, top-p 0.95, min-p 0.05, no penalty
   c.temperature = 1.5f;
   std::vector<float> base(1000);
   for (size_t i = 0; i < base.size(); ++i) base[i] = std::sin(static_cast<float>(i) * 0.37f) * 3;

@@ -60,6 +60,25 @@ TEST(Tokenizer, StreamDecoderFlushesIncompleteTailAsReplacement) {
   EXPECT_EQ(dec.push(3 + 'A'), "A");
 }
 
+// Completion text (moe-cli run --raw): the continuation of a prompt keeps the space before its
+// first word, so prompt + answer reads as one text; a chat answer starts without it.
+TEST(Tokenizer, StreamDecoderKeepsTheSpaceOfAContinuation) {
+  const auto tok = make("llama");
+  const auto prompt = tok->encode("The patient", false, false);
+  const auto all = tok->encode("The patient has a fever", false, false);
+  ASSERT_GT(all.size(), prompt.size());
+  ASSERT_TRUE(std::equal(prompt.begin(), prompt.end(), all.begin()));
+  const auto stream = [&](bool starts_text) {
+    StreamDecoder dec(*tok, starts_text);
+    std::string out;
+    for (size_t i = prompt.size(); i < all.size(); ++i) out += dec.push(all[i]);
+    return out + dec.flush();
+  };
+  EXPECT_EQ(stream(/*starts_text=*/false), " has a fever");
+  EXPECT_EQ("The patient" + stream(false), "The patient has a fever");
+  EXPECT_EQ(stream(/*starts_text=*/true), "has a fever");  // a chat answer's first word
+}
+
 TEST(Tokenizer, SpecialTokensOnlyWhenAsked) {
   const auto tok = make("gpt2");
   const std::string text = "<|im_start|>user\nHi<|im_end|>";

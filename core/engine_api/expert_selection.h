@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 
 namespace moe {
 

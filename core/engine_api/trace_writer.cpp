@@ -1,4 +1,4 @@
-#include "core/engine/trace_writer.h"
+#include "core/engine_api/trace_writer.h"
 
 #include <cerrno>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "core/engine/expert_selection.h"
+#include "core/engine_api/expert_selection.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 #include "core/util/status.h"
 
 namespace moe {

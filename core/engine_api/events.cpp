@@ -1,4 +1,4 @@
-#include "core/engine/events.h"
+#include "core/engine_api/events.h"
 
 #include <algorithm>
 
