@@ -2,11 +2,10 @@
 
 #include <cmath>
 
+#include "core/deploy/assemble.h"
 #include "core/wdmoe/channel_model.h"
 #include "core/wdmoe/latency_model.h"
-#include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/scenario.h"
-#include "core/wdmoe/wlr_selector.h"
 
 namespace moe::ui {
 
@@ -38,9 +37,15 @@ int ChannelScenario::n_devices() const {
 
 std::shared_ptr<ExpertSelector> ChannelScenario::make_selector(const ModelInfo&) const {
   // The scenario's own model dimensions set t_q (eqs. 4-6): it describes the deployment being
-  // simulated (Mixtral 8x7B in the paper), whatever model computes the tokens here.
-  auto source = std::make_shared<SimulatedLatencySource>(*s_);
-  return std::make_shared<WlrSelector>(std::move(source));
+  // simulated (Mixtral 8x7B in the paper), whatever model computes the tokens here. Built by
+  // the assembly place, as every front end's selection is.
+  SelectionSpec spec;
+  spec.selector = SelectorKind::kWlr;
+  spec.latency = LatencyKind::kSimulated;
+  spec.scenario = *s_;
+  auto sel = build_selection(spec);
+  MOE_CHECK(sel.ok(), "a validated scenario must build a selector: " + sel.message());
+  return sel->selector;
 }
 
 QVector<DeviceLinkRow> ChannelScenario::devices(const ModelInfo& model) const {
@@ -51,6 +56,7 @@ QVector<DeviceLinkRow> ChannelScenario::devices(const ModelInfo& model) const {
   std::vector<double> t;
   latency.device_latencies(links, t);
   const int n_expert = model.n_expert > 0 ? model.n_expert : s_->n_devices();
+  const Placement placement = s_->expert_placement();
   QVector<DeviceLinkRow> rows;
   for (int q = 0; q < s_->n_devices(); ++q) {
     const wdmoe::DeviceSpec& d = s_->devices[static_cast<size_t>(q)];
@@ -65,9 +71,7 @@ QVector<DeviceLinkRow> ChannelScenario::devices(const ModelInfo& model) const {
       r.rate_up_bps = links[q].rate_up;
     }
     if (q < static_cast<int>(t.size())) r.expert_latency_s = t[q];
-    for (int e = 0; e < n_expert; ++e)
-      for (int holder : s_->devices_of(e))
-        if (holder == q) r.experts.push_back(e);
+    for (int e : placement.experts_on(q, /*layer=*/0, n_expert)) r.experts.push_back(e);
     rows.push_back(r);
   }
   return rows;

@@ -1,5 +1,6 @@
 #include "ui/control_panel.h"
 
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -74,6 +75,22 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   sf->addRow(tr("Max answer tokens"), max_tokens_);
   layout->addWidget(sampling);
 
+  auto* memory = new QGroupBox(tr("Memory (next model load)"));
+  auto* mf = new QFormLayout(memory);
+  kv_type_ = new QComboBox;
+  kv_type_->setObjectName("kvType");
+  kv_type_->addItem(tr("F16 (half the memory)"), QStringLiteral("F16"));
+  kv_type_->addItem(tr("F32 (exact)"), QStringLiteral("F32"));
+  kv_type_->setToolTip(tr("Precision of the KV cache. F16 halves its memory (llama.cpp's "
+                          "default); F32 keeps results exact. Applies when a model is loaded."));
+  mf->addRow(tr("KV cache"), kv_type_);
+  memory_label_ = new QLabel;
+  memory_label_->setObjectName("memoryPlan");
+  memory_label_->setWordWrap(true);
+  memory_label_->setStyleSheet("color:#44505c;");
+  mf->addRow(memory_label_);
+  layout->addWidget(memory);
+
   auto* scen = new QGroupBox(tr("Channel scenario (WDMoE)"));
   auto* sv = new QVBoxLayout(scen);
   scenario_label_ = new QLabel;
@@ -99,6 +116,10 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
     connect(s, &QDoubleSpinBox::valueChanged, this, [this] { push_sampler(); });
   for (QSpinBox* s : {sampler_k_, seed_, max_tokens_})
     connect(s, &QSpinBox::valueChanged, this, [this] { push_sampler(); });
+  connect(kv_type_, &QComboBox::currentIndexChanged, this, [this] {
+    controller_->set_kv_type(kv_type_->currentData().toString() == "F32" ? KvType::kF32
+                                                                         : KvType::kF16);
+  });
   connect(load_scenario_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Load channel scenario"), {},
                                                       tr("Scenario (*.json)"));
@@ -115,7 +136,13 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
 
 void ControlPanel::sync_from_controller() {
   const QSignalBlocker b1(theta_), b2(k_), b3(temperature_), b4(top_p_), b5(sampler_k_),
-      b6(repeat_), b7(seed_), b8(max_tokens_);
+      b6(repeat_), b7(seed_), b8(max_tokens_), b9(kv_type_);
+  kv_type_->setCurrentIndex(kv_type_->findData(QString(kv_type_name(controller_->kv_type()))));
+  const ModelInfo& m = controller_->model();
+  memory_label_->setText(
+      controller_->has_model()
+          ? tr("Loaded: %1 KV cache, %2 for %3 tokens").arg(m.kv_type, format_bytes(m.kv_cache_bytes)).arg(m.n_ctx)
+          : tr("No model loaded"));
   theta_->setValue(static_cast<int>(controller_->theta() * 100 + 0.5f));
   theta_label_->setText(QString::number(controller_->theta(), 'f', 2));
   k_->setMaximum(std::max(1, std::min(controller_->model().n_expert, 8)));

@@ -1,9 +1,11 @@
 #pragma once
 // Operator controls applied live to the running engine: θ (WDMoE threshold), experts per token,
-// sampler settings and answer length, and the channel scenario (JSON file).
+// sampler settings and answer length, and the channel scenario (JSON file); and the KV cache
+// precision, which applies when a model is loaded.
 #include <QWidget>
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
@@ -30,6 +32,7 @@ class ControlPanel : public QWidget {
   QDoubleSpinBox* repeat_penalty() const { return repeat_; }
   QSpinBox* seed() const { return seed_; }
   QSpinBox* max_tokens() const { return max_tokens_; }
+  QComboBox* kv_type() const { return kv_type_; }
   QPushButton* scenario_button() const { return load_scenario_; }
   QPushButton* default_scenario_button() const { return default_scenario_; }
 
@@ -42,6 +45,8 @@ class ControlPanel : public QWidget {
   QLabel* theta_label_;
   QSpinBox *k_, *sampler_k_, *seed_, *max_tokens_;
   QDoubleSpinBox *temperature_, *top_p_, *repeat_;
+  QComboBox* kv_type_;
+  QLabel* memory_label_;
   QPushButton *load_scenario_, *default_scenario_;
   QLabel* scenario_label_;
 };

@@ -41,9 +41,10 @@ void EngineController::load_model(const QString& path, bool demo) {
   loading_ = true;
   shared_->cancel_load.store(false);  // here, not on the worker: a cancel right after counts
   emit load_started(path);
-  const int n_ctx = 4096;
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, path, demo, n_ctx] { w->load(path, demo, n_ctx); },
+      worker_, [w = worker_, path, demo, n_ctx = n_ctx_, kv = kv_type_] {
+        w->load(path, demo, n_ctx, kv);
+      },
       Qt::QueuedConnection);
 }
 
@@ -117,6 +118,12 @@ void EngineController::set_theta(float theta) {
 void EngineController::set_experts_per_token(int k) {
   k_ = std::clamp(k, 1, std::max(1, std::min(model_.n_expert, kMaxExpertsUsed)));
   if (auto e = shared_->engine()) e->set_experts_per_token(k_);
+  emit settings_changed();
+}
+
+void EngineController::set_kv_type(KvType kv_type) {
+  if (kv_type == kv_type_) return;
+  kv_type_ = kv_type;
   emit settings_changed();
 }
 

@@ -47,6 +47,11 @@ class EngineController : public QObject {
   float theta() const { return theta_; }
   void set_experts_per_token(int k);
   int experts_per_token() const { return k_; }
+  /// KV cache precision of the next model load (F16 for chat: half the memory; F32 exact).
+  void set_kv_type(KvType kv_type);
+  KvType kv_type() const { return kv_type_; }
+  /// Context length of the next model load (the one default, clamped to the model's).
+  int context_length() const { return n_ctx_; }
   void set_generation_settings(const GenerationSettings& s);
   const GenerationSettings& generation_settings() const { return settings_; }
   /// Replaces the channel scenario (and the WDMoE selector built from it).
@@ -90,6 +95,8 @@ class EngineController : public QObject {
   int pieces_at_stop_ = -1;
   float theta_ = 0.0f;
   int k_ = 2;
+  KvType kv_type_ = KvType::kF16;
+  int n_ctx_ = kDefaultContext;
   GenerationSettings settings_;
   ChannelScenario scenario_;
 };

@@ -15,7 +15,7 @@ namespace {
 constexpr qint64 kTextBatchMs = 25;
 }  // namespace
 
-void EngineWorker::load(const QString& path, bool demo, int n_ctx) {
+void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_type) {
   try {
     if (shared_->cancel_load.load()) {
       emit load_failed(tr("model load cancelled"));
@@ -28,9 +28,10 @@ void EngineWorker::load(const QString& path, bool demo, int n_ctx) {
         return;
       }
     }
-    EngineConfig config;
+    Deployment config;
     config.model_path = path.toStdString();
     config.n_ctx = n_ctx;
+    config.kv_type = kv_type;
     // Leave one hardware thread to the UI: a desktop app must stay smooth while it computes
     // (docs/benchmarks.md "UI responsiveness").
     const int hw = QThread::idealThreadCount();

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "core/engine/engine.h"
+#include "core/frontend/engine.h"
 #include "ui/studio_types.h"
 
 namespace moe::ui {
@@ -47,7 +47,7 @@ class EngineWorker : public QObject {
 
  public slots:
   /// Loads `path` (writing the demo model there first when `demo` and it is missing).
-  void load(const QString& path, bool demo, int n_ctx);
+  void load(const QString& path, bool demo, int n_ctx, KvType kv_type);
   /// Runs one chat turn to completion or stop.
   void generate(quint64 id, const moe::GenerateRequest& request);
   /// Drops the engine on this thread (called before the thread quits).

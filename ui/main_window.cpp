@@ -22,7 +22,6 @@ namespace moe::ui {
 
 namespace {
 constexpr int kMaxRecent = 8;
-constexpr int kContext = 4096;
 }  // namespace
 
 MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
@@ -163,7 +162,8 @@ bool MainWindow::open_model(const QString& path) {
     statusBar()->showMessage(tr("Wait for the current answer or load to finish."), 5000);
     return false;
   }
-  auto estimate = estimate_model_memory(path, kContext);
+  auto estimate =
+      estimate_model_memory(path, controller_->context_length(), controller_->kv_type());
   if (!estimate.ok()) {
     QMessageBox::critical(this, tr("Cannot open the model"),
                           QString::fromStdString(estimate.message()));
@@ -251,6 +251,8 @@ void MainWindow::restore_settings() {
   g.sampler.seed = s->value("sampler/seed", static_cast<qulonglong>(g.sampler.seed)).toULongLong();
   g.max_new_tokens = s->value("sampler/max_new_tokens", g.max_new_tokens).toInt();
   controller_->set_generation_settings(g);
+  controller_->set_kv_type(s->value("engine/kv_type", "F16").toString() == "F32" ? KvType::kF32
+                                                                                : KvType::kF16);
   controller_->set_theta(s->value("wdmoe/theta", 0.0).toFloat());
   const QString scenario = s->value("wdmoe/scenario").toString();
   if (!scenario.isEmpty()) {
@@ -270,6 +272,7 @@ void MainWindow::save_settings() {
   s->setValue("sampler/repeat_penalty", g.sampler.repeat_penalty);
   s->setValue("sampler/seed", static_cast<qulonglong>(g.sampler.seed));
   s->setValue("sampler/max_new_tokens", g.max_new_tokens);
+  s->setValue("engine/kv_type", kv_type_name(controller_->kv_type()));
   s->setValue("wdmoe/theta", controller_->theta());
   const QString src = controller_->scenario().source();
   s->setValue("wdmoe/scenario", src.startsWith("built-in") ? QString() : src);

@@ -4,17 +4,18 @@
 #include <QFileInfo>
 #include <algorithm>
 
-#include "core/gguf/gguf_file.h"
-#include "core/model/hparams.h"
+#include <QThread>
+
+#include "core/model/model.h"
 #include "ui/studio_types.h"
 
 namespace moe::ui {
 
 QString MemoryEstimate::describe() const {
-  QString s = QObject::tr("%1 weights + %2 KV cache (%3 tokens) = %4")
+  QString s = QObject::tr("%1 weights + %2 KV cache (%3 tokens, %4) + %5 buffers = %6")
                   .arg(format_bytes(weights_bytes), format_bytes(kv_cache_bytes))
                   .arg(n_ctx)
-                  .arg(format_bytes(total()));
+                  .arg(kv_type, format_bytes(compute_bytes), format_bytes(total()));
   if (available_bytes > 0) s += QObject::tr("; %1 free").arg(format_bytes(available_bytes));
   return s;
 }
@@ -32,20 +33,20 @@ quint64 available_memory_bytes() {
   return 0;
 }
 
-Result<MemoryEstimate> estimate_model_memory(const QString& path, int n_ctx) {
+Result<MemoryEstimate> estimate_model_memory(const QString& path, int n_ctx, KvType kv_type) {
   if (!QFileInfo(path).isFile()) return make_error(path.toStdString(), ": no such file");
-  auto file = GgufFile::open(path.toStdString());
-  if (!file.ok()) return file.error();
-  auto hp = read_hparams(*file.value());
-  if (!hp.ok()) return hp.error();
+  auto model = Model::load(path.toStdString());
+  if (!model.ok()) return model.error();
+  const int threads = std::max(1, QThread::idealThreadCount() - 1);  // as the worker uses
+  const MemoryPlan plan = plan_memory(*model.value(), n_ctx, kv_type, kDefaultMaxBatch, threads);
   MemoryEstimate m;
-  m.weights_bytes = file.value()->file_size();
-  m.n_ctx = std::clamp(n_ctx, 1, std::max(1, hp->n_ctx_train));
-  m.kv_cache_bytes = 2ull * static_cast<quint64>(hp->n_layer) * static_cast<quint64>(m.n_ctx) *
-                     static_cast<quint64>(hp->n_head_kv) * static_cast<quint64>(hp->head_dim) *
-                     sizeof(float);
+  m.weights_bytes = model.value()->file().file_size();
+  m.n_ctx = plan.n_ctx;
+  m.kv_cache_bytes = plan.kv_cache_bytes;
+  m.compute_bytes = plan.compute_bytes;
+  m.kv_type = kv_type_name(kv_type);
   m.available_bytes = available_memory_bytes();
-  auto name = file.value()->get_string("general.name");
+  auto name = model.value()->file().get_string("general.name");
   m.model_name = name.ok() ? QString::fromStdString(name.value()) : QFileInfo(path).fileName();
   return m;
 }

@@ -16,6 +16,8 @@ ModelInfo model_info_from(const ModelSummary& s, const QString& path, bool demo)
   m.n_ctx = s.n_ctx;
   m.file_bytes = s.file_bytes;
   m.kv_cache_bytes = s.kv_cache_bytes;
+  m.kv_type = QString::fromStdString(s.kv_type);
+  m.backend = QString::fromStdString(s.backend);
   m.random_weights = s.random_weights;
   m.demo = demo;
   return m;

@@ -5,7 +5,7 @@
 #include <QString>
 #include <QStringList>
 
-#include "core/engine/engine.h"
+#include "core/frontend/engine.h"
 
 namespace moe::ui {
 
@@ -14,6 +14,8 @@ struct ModelInfo {
   QString path, name, architecture, file_type;
   int n_layer = 0, n_embd = 0, n_expert = 0, n_expert_used = 0, n_expert_ff = 0, n_ctx = 0;
   quint64 file_bytes = 0, kv_cache_bytes = 0;
+  QString kv_type;  ///< "F16" / "F32"
+  QString backend;  ///< the assembled parts (store, executor, selector, ...)
   bool random_weights = false;
   bool demo = false;  ///< the bundled demo model
 };

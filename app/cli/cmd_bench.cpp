@@ -79,19 +79,21 @@ int bench(const BenchOptions& o) {
     if (r == 0 || st->decode_tok_per_s() > best.decode_tok_per_s()) best = st.value();
   }
   const int k = e.experts_per_token();
-  const double active = active_bytes_per_token(s, o.engine.config.model_path, k);
+  const double active = active_bytes_per_token(s, o.engine.deployment.model_path, k);
   const double achieved = active * best.decode_tok_per_s() / 1e9;
-  const int threads = o.engine.config.n_threads;
+  const int threads = o.engine.deployment.n_threads;
   // Before the triad, whose 3 x 256 MiB arrays would otherwise be the peak.
   const uint64_t peak_rss = peak_rss_bytes();
   const MemBandwidth bw = o.skip_membw ? MemBandwidth{} : measure_memory_bandwidth(threads);
   nlohmann::json j = {
-      {"model", o.engine.config.model_path},
+      {"model", o.engine.deployment.model_path},
       {"name", s.name},
       {"file_type", s.file_type},
       {"file_bytes", s.file_bytes},
       {"threads", threads},
       {"experts_per_token", k},
+      {"backend", s.backend},
+      {"kv_type", s.kv_type},
       {"prompt_tokens", best.prompt_tokens},
       {"prompt_tok_per_s", best.prompt_tok_per_s()},
       {"decode_tokens", best.generated_tokens},

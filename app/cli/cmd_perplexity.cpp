@@ -4,32 +4,37 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/engine_options.h"
 #include "app/cli/text_tokens.h"
-#include "core/engine/local_runtime.h"
+#include "core/deploy/assemble.h"
+#include "core/engine/scoring.h"
 
 namespace moe::cli {
 namespace {
 
 struct PerplexityOptions {
-  std::string model, text_file;
-  int threads = 0, window = 512, max_tokens = 0, k = 0;
+  Deployment deployment;
+  std::string text_file;
+  int window = 512, max_tokens = 0;
   bool json = false;
 };
 
 int perplexity(const PerplexityOptions& o) {
-  auto rt = open_local_runtime(o.model, {o.threads, o.window, 64});
+  Deployment d = o.deployment;
+  d.n_ctx = o.window;
+  auto rt = assemble(d);
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.message().c_str());
     return 1;
   }
-  auto read = read_text_tokens(o.text_file, *rt->tokenizer, o.max_tokens);
+  if (!o.json) std::fprintf(stderr, "backend: %s\n", (*rt)->describe().c_str());
+  auto read = read_text_tokens(o.text_file, *(*rt)->tokenizer, o.max_tokens);
   if (!read.ok()) {
     std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
   }
   const std::vector<int32_t>& tokens = *read;
-  if (o.k > 0) rt->session->set_routing(RoutingControl{nullptr, o.k, 0});
-  auto scores = score_tokens(*rt->session, tokens, o.window, [&](int done, int total) {
+  auto scores = score_tokens(*(*rt)->session, tokens, o.window, [&](int done, int total) {
     if (!o.json) std::fprintf(stderr, "\r%d / %d tokens", done, total);
   });
   if (!o.json) std::fprintf(stderr, "\n");
@@ -39,7 +44,8 @@ int perplexity(const PerplexityOptions& o) {
   }
   const double tps = scores->seconds > 0 ? tokens.size() / scores->seconds : 0;
   if (o.json) {
-    nlohmann::json j = {{"model", o.model},
+    nlohmann::json j = {{"model", d.model_path},
+                        {"backend", (*rt)->describe()},
                         {"text", o.text_file},
                         {"tokens", tokens.size()},
                         {"scored", scores->n_scored},
@@ -59,18 +65,14 @@ int perplexity(const PerplexityOptions& o) {
 const CommandRegistration kPerplexity{
     40, "perplexity", "Perplexity of the model on a text file", [](CLI::App& app) {
       auto o = std::make_shared<PerplexityOptions>();
-      app.add_option("-m,--model", o->model, "GGUF model file")
-          ->required()
-          ->check(CLI::ExistingFile);
+      add_deployment_options(app, o->deployment, /*ctx=*/false);
       app.add_option("-f,--file", o->text_file, "UTF-8 text file")
           ->required()
           ->check(CLI::ExistingFile);
-      app.add_option("-t,--threads", o->threads, "Threads (0: all hardware threads)");
       app.add_option("-w,--window", o->window, "Tokens per window (each from an empty cache)")
           ->check(CLI::Range(2, 1 << 20))
           ->capture_default_str();
       app.add_option("-n,--max-tokens", o->max_tokens, "Score at most this many tokens (0: all)");
-      app.add_option("--experts-per-token", o->k, "Experts per token (0: the model's own)");
       app.add_flag("--json", o->json, "Print the figures as JSON");
       return [o] { return perplexity(*o); };
     }};

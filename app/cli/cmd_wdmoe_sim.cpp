@@ -14,7 +14,9 @@
 
 #include "app/cli/command.h"
 #include "app/cli/text_tokens.h"
-#include "core/engine/local_runtime.h"
+#include "app/cli/engine_options.h"
+#include "core/deploy/assemble.h"
+#include "core/engine/scoring.h"
 #include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/selection_recorder.h"
 #include "core/wdmoe/wlr_selector.h"
@@ -23,10 +25,11 @@ namespace moe::cli {
 namespace {
 
 struct SimOptions {
-  std::string model, scenario, text_file;
+  Deployment deployment;
+  std::string scenario, text_file;
   std::vector<double> thetas{0, 0.1, 0.2, 0.3};
-  int threads = 0, max_tokens = 512, k = 0;
-  bool json = false, model_dims = false;
+  int max_tokens = 512;
+  bool json = false;
 };
 
 struct SimRow {
@@ -44,12 +47,16 @@ double percentile(std::vector<double> v, double p) {
   return v[lo] + (idx - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-Result<SimRow> run_theta(Session& session, const std::vector<int32_t>& tokens,
-                         const wdmoe::Scenario& scenario, double theta, int k) {
-  auto source = std::make_shared<SimulatedLatencySource>(scenario);
-  WlrSelector wlr(source);
-  RecordingSelector rec(wlr, session.n_ctx());
-  session.set_routing(RoutingControl{&rec, k, static_cast<float>(theta)});
+// A fresh selection (and channel) per θ from the same spec: the same fading for every θ.
+Result<SimRow> run_theta(Backend& b, const std::vector<int32_t>& tokens, double theta) {
+  Session& session = *b.session;
+  auto sel = build_selection(b.deployment.selection, &b.model->hparams());
+  if (!sel.ok()) return sel.error();
+  RecordingSelector rec(*sel->selector, session.n_ctx());
+  RoutingControl rc = b.routing(LiveSettings{b.deployment.selection.experts_per_token,
+                                             static_cast<float>(theta), nullptr});
+  rc.selector = &rec;
+  session.set_routing(rc);
   const int n = static_cast<int>(tokens.size());
   // One window over the whole text: every position's latency is recorded once.
   auto scores = score_tokens(session, tokens, n);
@@ -81,24 +88,31 @@ int run(const SimOptions& o) {
     std::fprintf(stderr, "error: %s\n", scenario.message().c_str());
     return 1;
   }
-  auto rt = open_local_runtime(o.model, {o.threads, o.max_tokens, 64});
-  if (!rt.ok()) {
-    std::fprintf(stderr, "error: %s\n", rt.message().c_str());
+  Deployment d = o.deployment;
+  d.n_ctx = o.max_tokens;
+  d.selection.selector = SelectorKind::kWlr;
+  d.selection.latency = LatencyKind::kSimulated;
+  d.selection.scenario = *scenario;
+  auto assembled = assemble(d);
+  if (!assembled.ok()) {
+    std::fprintf(stderr, "error: %s\n", assembled.message().c_str());
     return 1;
   }
-  const Model& m = *rt->model;
+  Backend& b = **assembled;
+  const Model& m = *b.model;
   if (!m.hparams().moe || m.hparams().n_expert < 2) {
     std::fprintf(stderr, "error: %s: not a mixture-of-experts model (WDMoE needs experts)\n",
-                 o.model.c_str());
+                 d.model_path.c_str());
     return 1;
   }
-  if (o.model_dims) {
+  if (d.selection.scenario_uses_model_dims) {  // the dims the latency model used (eqs. 4-5)
     scenario->model.hidden = m.hparams().n_embd;
     scenario->model.expert_hidden =
         m.hparams().n_expert_ff > 0 ? m.hparams().n_expert_ff : m.hparams().n_ff;
   }
+  if (!o.json) std::fprintf(stderr, "backend: %s\n", b.describe().c_str());
   auto read =
-      read_text_tokens(o.text_file, *rt->tokenizer, std::min(o.max_tokens, rt->session->n_ctx()));
+      read_text_tokens(o.text_file, *b.tokenizer, std::min(o.max_tokens, b.session->n_ctx()));
   if (!read.ok()) {
     std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
@@ -107,7 +121,7 @@ int run(const SimOptions& o) {
 
   std::vector<SimRow> rows;
   for (double theta : o.thetas) {
-    auto row = run_theta(*rt->session, tokens, *scenario, theta, o.k);
+    auto row = run_theta(b, tokens, theta);
     if (!row.ok()) {
       std::fprintf(stderr, "error: θ = %g: %s\n", theta, row.message().c_str());
       return 1;
@@ -124,14 +138,15 @@ int run(const SimOptions& o) {
   const bool random = rw.ok() && *rw;
   if (o.json) {
     nlohmann::json j;
-    j["model"] = o.model;
+    j["model"] = d.model_path;
+    j["backend"] = b.describe();
     j["scenario"] = scenario->name;
     j["model_dims"] = {{"hidden", scenario->model.hidden},
                        {"expert_hidden", scenario->model.expert_hidden}};
     j["tokens"] = tokens.size();
     j["n_layer"] = m.n_layer();
     j["n_expert"] = m.hparams().n_expert;
-    j["k"] = o.k > 0 ? o.k : m.hparams().n_expert_used;
+    j["k"] = b.routing(LiveSettings{d.selection.experts_per_token, 0, nullptr}).k;
     j["random_weights"] = random;
     j["results"] = nlohmann::json::array();
     for (const SimRow& r : rows) {
@@ -149,8 +164,8 @@ int run(const SimOptions& o) {
     return 0;
   }
   std::printf("WDMoE simulation: %s, scenario %s, %zu tokens, %d layers, k = %d of %d experts\n",
-              o.model.c_str(), scenario->name.c_str(), tokens.size(), m.n_layer(),
-              o.k > 0 ? o.k : m.hparams().n_expert_used, m.hparams().n_expert);
+              d.model_path.c_str(), scenario->name.c_str(), tokens.size(), m.n_layer(),
+              b.routing(LiveSettings{d.selection.experts_per_token, 0, nullptr}).k, m.hparams().n_expert);
   std::printf("%6s  %14s  %12s  %16s  %15s  %10s\n", "theta", "experts/token", "perplexity",
               "mean latency ms", "p95 latency ms", "reduction");
   for (const SimRow& r : rows) {
@@ -170,9 +185,7 @@ const CommandRegistration kWdmoeSim{
     70, "wdmoe-sim", "WDMoE study: latency and perplexity vs θ on a simulated wireless channel",
     [](CLI::App& app) {
       auto o = std::make_shared<SimOptions>();
-      app.add_option("-m,--model", o->model, "MoE model (GGUF)")
-          ->required()
-          ->check(CLI::ExistingFile);
+      add_deployment_options(app, o->deployment, /*ctx=*/false);
       app.add_option("--scenario", o->scenario,
                      "Scenario JSON (default: the paper's 8 devices, resources/scenarios/)")
           ->check(CLI::ExistingFile);
@@ -184,15 +197,11 @@ const CommandRegistration kWdmoeSim{
           ->required()
           ->check(CLI::ExistingFile);
       app.add_flag("--json", o->json, "Print the results as JSON");
-      app.add_flag("--use-model-dims", o->model_dims,
+      app.add_flag("--use-model-dims", o->deployment.selection.scenario_uses_model_dims,
                    "Latency model with this model's m, m_h (default: the scenario's, Mixtral)");
-      app.add_option("-t,--threads", o->threads, "CPU threads (0: all)")
-          ->check(CLI::Range(0, 1024));
       app.add_option("-n,--max-tokens", o->max_tokens, "Most tokens of the text to read")
           ->check(CLI::Range(2, 1 << 20))
           ->capture_default_str();
-      app.add_option("-k,--experts-per-token", o->k, "Top-k before the θ rule (0: the model's)")
-          ->check(CLI::Range(0, kMaxExpertsUsed));
       return [o] { return run(*o); };
     }};
 

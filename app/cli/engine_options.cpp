@@ -3,22 +3,38 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <map>
 
 namespace moe::cli {
 
-void add_engine_options(CLI::App& app, EngineOptions& o) {
-  app.add_option("-m,--model", o.config.model_path, "GGUF model file")
+void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
+  app.add_option("-m,--model", d.model_path, "GGUF model file")
       ->required()
       ->check(CLI::ExistingFile);
-  app.add_option("-t,--threads", o.config.n_threads, "Threads (0: all hardware threads)")
+  app.add_option("-t,--threads", d.n_threads, "Threads (0: all hardware threads)")
       ->check(CLI::Range(0, 1024));
-  app.add_option("-c,--ctx-size", o.config.n_ctx, "Context length (KV cache size)")
-      ->check(CLI::Range(16, 1 << 20));
-  app.add_option("--trace", o.config.trace_path, "Write every engine event as JSONL to FILE");
-  app.add_flag("--kv-f16", o.config.kv_f16, "Keep the KV cache in F16 (half the memory)");
-  app.add_option("--experts-per-token", o.experts_per_token,
+  if (ctx) {
+    app.add_option("-c,--ctx-size", d.n_ctx, "Context length (KV cache size)")
+        ->check(CLI::Range(16, 1 << 20))
+        ->capture_default_str();
+  }
+  app.add_flag_callback(
+      "--kv-f16", [&d] { d.kv_type = KvType::kF16; }, "Keep the KV cache in F16 (half the memory)");
+  const std::map<std::string, StoreKind> stores{{"mapped", StoreKind::kMapped},
+                                                {"ram-copy", StoreKind::kRamCopy}};
+  app.add_option("--expert-store", d.store,
+                 "Where expert weights are served from: mapped (the file mapping) or ram-copy "
+                 "(a copy in RAM)")
+      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
+      ->default_str("mapped");
+  app.add_option("--experts-per-token", d.selection.experts_per_token,
                  "Experts used per token (0: the model's own)")
-      ->check(CLI::Range(0, 64));
+      ->check(CLI::Range(0, kMaxExpertsUsed));
+}
+
+void add_engine_options(CLI::App& app, EngineOptions& o) {
+  add_deployment_options(app, o.deployment);
+  app.add_option("--trace", o.deployment.trace_path, "Write every engine event as JSONL to FILE");
 }
 
 void add_sampler_options(CLI::App& app, EngineOptions& o) {
@@ -45,16 +61,15 @@ SamplerConfig effective_sampler(const EngineOptions& o) {
 
 LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
   LoadedEngine le;
-  EngineConfig cfg = o.config;
-  const std::string trace_path = cfg.trace_path;
-  cfg.trace_path.clear();  // the CLI owns the trace writer so it can report its errors
-  auto loaded = Engine::load(cfg);
+  Deployment d = o.deployment;
+  const std::string trace_path = d.trace_path;
+  d.trace_path.clear();  // the CLI owns the trace writer so it can report its errors
+  auto loaded = Engine::load(d);
   if (!loaded.ok()) {
     std::fprintf(stderr, "error: %s\n", loaded.message().c_str());
     return le;
   }
   le.engine = std::move(loaded).value();
-  if (o.experts_per_token > 0) le.engine->set_experts_per_token(o.experts_per_token);
   if (!trace_path.empty()) {
     auto tw = TraceWriter::start(trace_path, le.engine->events());
     if (!tw.ok()) {
@@ -71,6 +86,7 @@ LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
                  s.name.c_str(), s.architecture.c_str(), s.file_type.c_str(), s.n_layer, s.n_expert,
                  le.engine->experts_per_token(), s.n_vocab, s.n_ctx,
                  s.random_weights ? " | RANDOM WEIGHTS (test model)" : "");
+    std::fprintf(stderr, "backend: %s\n", s.backend.c_str());
   }
   return le;
 }

@@ -1,22 +1,25 @@
 #pragma once
-// Options shared by the moe-cli commands that run a model (run, chat, bench, perplexity).
+// Options shared by the moe-cli commands that run a model (run, chat, bench, perplexity,
+// wdmoe-sim): one validated set that fills a Deployment for the assembly place (core/deploy).
 #include <memory>
 #include <string>
 
 #include "app/cli/command.h"
-#include "core/engine/engine.h"
+#include "core/frontend/engine.h"
 #include "core/engine_api/trace_writer.h"
 
 namespace moe::cli {
 
 struct EngineOptions {
-  EngineConfig config;
+  Deployment deployment;
   SamplerConfig sampler;
-  int experts_per_token = 0;  ///< 0: the model's own
   bool greedy = false;
 };
 
-/// -m/--model, -t/--threads, -c/--ctx-size, --trace, --kv-f16, --experts-per-token.
+/// -m/--model, -t/--threads, --kv-f16, --expert-store, --experts-per-token; with `ctx`,
+/// -c/--ctx-size too (commands with their own meaning of the context leave it out).
+void add_deployment_options(CLI::App& app, Deployment& d, bool ctx = true);
+/// The deployment options plus --trace.
 void add_engine_options(CLI::App& app, EngineOptions& o);
 /// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed, --greedy.
 void add_sampler_options(CLI::App& app, EngineOptions& o);
@@ -27,8 +30,8 @@ struct LoadedEngine {
   std::unique_ptr<TraceWriter> trace;  // declared after engine: destroyed first
 };
 
-/// Loads the model, prints a one-line summary to stderr, applies --experts-per-token and
-/// starts the trace. Errors are printed; returns nullptr engine on failure.
+/// Loads the model through the assembly place, prints a model line and a backend line to
+/// stderr (unless quiet) and starts the trace. Errors are printed; nullptr engine on failure.
 LoadedEngine load_engine(const EngineOptions& o, bool quiet = false);
 
 /// The sampler settings after --greedy.

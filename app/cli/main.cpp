@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help / --version exit 0; every usage error exits 2 (command.h), whatever CLI11's code.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   for (auto& [sub, action] : actions) {
     if (!sub->parsed()) continue;

@@ -5,7 +5,7 @@
 
 #include <csignal>
 
-#include "core/engine/engine.h"
+#include "core/frontend/engine.h"
 
 namespace moe::cli {
 namespace {

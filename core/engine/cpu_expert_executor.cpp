@@ -17,6 +17,7 @@ constexpr int64_t kSub = 32;  // rows of gate/up per sub-block (~72 KiB of Q4_K 
 }  // namespace
 
 Result<std::unique_ptr<CpuExpertExecutor>> CpuExpertExecutor::create(const Model& model,
+                                                                     ExpertStore& store,
                                                                      ThreadPool& pool,
                                                                      int max_tokens) {
   for (int il = 0; il < model.n_layer(); ++il) {
@@ -29,11 +30,13 @@ Result<std::unique_ptr<CpuExpertExecutor>> CpuExpertExecutor::create(const Model
       }
     }
   }
-  return std::unique_ptr<CpuExpertExecutor>(new CpuExpertExecutor(model, pool, max_tokens));
+  return std::unique_ptr<CpuExpertExecutor>(
+      new CpuExpertExecutor(model, store, pool, max_tokens));
 }
 
-CpuExpertExecutor::CpuExpertExecutor(const Model& model, ThreadPool& pool, int max_tokens)
-    : model_(model), pool_(pool), max_tokens_(std::max(1, max_tokens)) {
+CpuExpertExecutor::CpuExpertExecutor(const Model& model, ExpertStore& store, ThreadPool& pool,
+                                     int max_tokens)
+    : model_(model), store_(store), pool_(pool), max_tokens_(std::max(1, max_tokens)) {
   const HParams& hp = model.hparams();
   const int n_ff = model.layer(0).experts[0].gate.n_out;
   max_assign_ = max_tokens_ * std::min(hp.n_expert, kMaxExpertsUsed);
@@ -50,6 +53,18 @@ CpuExpertExecutor::CpuExpertExecutor(const Model& model, ThreadPool& pool, int m
   up_stride_ = std::max(static_cast<size_t>(max_tokens_) * kSub, static_cast<size_t>(n_ff));
   up_scratch_.resize(static_cast<size_t>(pool.size()) * up_stride_);
   groups_.reserve(static_cast<size_t>(max_assign_));
+  views_.reserve(static_cast<size_t>(max_assign_));
+}
+
+uint64_t CpuExpertExecutor::buffer_bytes() const {
+  const auto f = [](const auto& v) { return static_cast<uint64_t>(v.size() * sizeof(v[0])); };
+  return f(act_x_) + f(act_x2_) + f(act_g_) + f(act_g2_) + f(act_h_) + f(h_) + f(y_) +
+         f(up_scratch_) + static_cast<uint64_t>(groups_.capacity() * sizeof(Group));
+}
+
+void CpuExpertExecutor::release_all(int layer) {
+  for (size_t i = 0; i < views_.size(); ++i) store_.release(layer, groups_[i].expert);
+  views_.clear();
 }
 
 Status CpuExpertExecutor::run(const ExpertBatch& b) {
@@ -75,7 +90,30 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
     if (groups_.empty() || groups_.back().expert != a.expert) groups_.push_back({a.expert, i, i});
     groups_.back().end = i + 1;
   }
-  const ExpertWeights& e0 = L.experts[0];
+  // Every group's weights from the store, before any task starts; released on every path out.
+  views_.clear();
+  for (const Group& g : groups_) {
+    ExpertView v;
+    if (Status s = store_.acquire(b.layer, g.expert, v); !s.ok()) {
+      release_all(b.layer);
+      return s;
+    }
+    views_.push_back(v);
+    const ExpertWeights& w = *v.weights;
+    const ExpertWeights& first = *views_[0].weights;
+    if (w.gate.type != first.gate.type || w.up.type != first.up.type ||
+        w.down.type != first.down.type || w.gate.n_out != first.gate.n_out) {
+      release_all(b.layer);
+      return make_error("CPU expert executor: the store served experts of layer ",
+                        std::to_string(b.layer), " in mixed weight types");
+    }
+  }
+  struct ReleaseAtEnd {
+    CpuExpertExecutor* self;
+    int layer;
+    ~ReleaseAtEnd() { self->release_all(layer); }
+  } release_at_end{this, b.layer};
+  const ExpertWeights& e0 = *views_[0].weights;
   const int64_t n_embd = b.n_embd, n_ff = e0.gate.n_out;
   const size_t sx = act_x_stride_, sh = act_h_stride_;
 
@@ -109,7 +147,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   // was ~7 % of a decode step; up_stride_ has room for n_ff rows).
   const int n_groups = static_cast<int>(groups_.size());
   const auto gate_up = [&](const Group& g, int64_t r0, int64_t r1, int thread) {
-    const ExpertWeights& ew = L.experts[static_cast<size_t>(g.expert)];
+    const ExpertWeights& ew = *views_[static_cast<size_t>(&g - groups_.data())].weights;
     const int64_t n = g.end - g.begin;
     float* up = up_scratch_.data() + static_cast<size_t>(thread) * up_stride_;
     float* h0 = h_.data() + static_cast<size_t>(g.begin) * n_ff;
@@ -131,7 +169,7 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   };
   // (4) y = down h over rows [r0, r1) of n_embd for group g.
   const auto down = [&](const Group& g, int64_t r0, int64_t r1) {
-    const MatrixView& dw = L.experts[static_cast<size_t>(g.expert)].down;
+    const MatrixView& dw = views_[static_cast<size_t>(&g - groups_.data())].weights->down;
     matmul_rows(dw.type, dw.data, dw.row_stride, n_ff, r0, r1,
                 act_h_.data() + static_cast<size_t>(g.begin) * sh, sh, g.end - g.begin,
                 y_.data() + static_cast<size_t>(g.begin) * n_embd + r0,

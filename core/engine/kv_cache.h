@@ -6,11 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/model/memory_plan.h"
 #include "core/util/huge_array.h"
 
 namespace moe {
-
-enum class KvType { kF32, kF16 };
 
 class KvCache {
  public:

@@ -7,15 +7,10 @@
 #include <span>
 
 #include "core/engine/thread_pool.h"
+#include "core/model/memory_plan.h"  // max_act_row_bytes
 #include "core/model/model.h"
 
 namespace moe {
-
-/// Upper bound of the prepared-activation bytes of one row of n elements, any weight type
-/// (F32 weights are dotted with F32 activations: 4 bytes per element).
-inline size_t max_act_row_bytes(int64_t n) {
-  return static_cast<size_t>(n) * sizeof(float);
-}
 
 /// dst[t] = quantize_activation(weight_type, x[t]) for t < n_rows; rows `x_stride` floats and
 /// `dst_stride` bytes apart. Parallel over rows when there are several.

@@ -20,7 +20,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, ThreadPool&
                                                  ExpertExecutor& executor,
                                                  const SessionOptions& options) {
   const HParams& hp = model.hparams();
-  const int n_ctx = std::clamp(options.n_ctx, 1, std::max(1, hp.n_ctx_train));
+  const int n_ctx = clamp_context(hp, options.n_ctx);
   const int max_batch = std::clamp(options.max_batch, 1, 4096);
   return std::unique_ptr<Session>(
       new Session(model, pool, executor, n_ctx, max_batch, options.kv_type));
@@ -64,6 +64,15 @@ Session::Session(const Model& model, ThreadPool& pool, ExpertExecutor& executor,
 }
 
 Session::~Session() = default;
+
+// The memory plan (core/model/memory_plan.cpp) mirrors these buffers; a test compares the two.
+static_assert(kMaxExpertsUsed == 8 && sizeof(ExpertAssignment) == 12);
+uint64_t Session::buffer_bytes() const {
+  const auto f = [](const auto& v) { return static_cast<uint64_t>(v.size() * sizeof(v[0])); };
+  return f(x_) + f(xn_) + f(q_) + f(attn_) + f(router_) + f(logits_) + f(k_stage_) +
+         f(v_stage_) + f(scores_) + f(act_) + f(rope_inv_freq_) + f(rope_cs_) + f(rope_cs_pos_) +
+         f(assign_) + f(assign_sorted_) + f(expert_count_);
+}
 
 Status Session::eval(std::span<const int32_t> tokens, LogitsWanted wanted) {
   const bool all_logits = wanted == LogitsWanted::kAll;

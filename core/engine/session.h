@@ -23,8 +23,8 @@
 namespace moe {
 
 struct SessionOptions {
-  int n_ctx = 4096;    ///< KV cache length (clamped to [1, the model's training context])
-  int max_batch = 64;  ///< tokens per forward call; longer prompts are split
+  int n_ctx = kDefaultContext;      ///< KV cache length (clamped to the model's training context)
+  int max_batch = kDefaultMaxBatch;  ///< tokens per forward call; longer prompts are split
   KvType kv_type = KvType::kF32;  ///< F16 halves the cache (llama.cpp's default)
 };
 
@@ -67,6 +67,8 @@ class Session {
   int max_batch() const { return max_batch_; }
   const Model& model() const { return model_; }
   size_t kv_cache_bytes() const { return kv_.bytes(); }
+  /// Bytes of the work buffers (everything but the KV cache), allocated at creation.
+  uint64_t buffer_bytes() const;
 
   void set_routing(const RoutingControl& rc) { routing_ = rc; }
   void set_executor(ExpertExecutor& executor) { executor_ = &executor; }

@@ -1,13 +1,15 @@
 #pragma once
-// Expert execution (SPEC §6): for one MoE layer, given the FFN inputs of a batch of tokens and
-// the (token, expert, weight) assignments chosen by the ExpertSelector, add the weighted expert
-// outputs. Implementations: local CPU (cpu_expert_executor.h) now; offloaded store, CUDA and
-// remote LAN devices later. They compose (an offloaded store wraps another executor). The
-// forward pass knows only this interface.
+// Expert execution (design §6): *who computes*. For one MoE layer, given the FFN inputs of a
+// batch of tokens and the (token, expert, weight) assignments chosen by the ExpertSelector, add
+// the weighted expert outputs. Weights come from an ExpertStore (core/store: *where they
+// live*). Implementations: local CPU (core/engine/cpu_expert_executor.h) now; CUDA and remote
+// LAN devices later, composed by the assembly place (core/deploy). The forward pass knows only
+// this interface.
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "core/engine_api/events.h"
 #include "core/util/status.h"
 
 namespace moe {
@@ -40,7 +42,18 @@ class ExpertExecutor {
   /// Runs every assignment of the batch. Errors (a lost device with no fallback) come back as
   /// a Status; the generation reports them rather than crashing.
   virtual Status run(const ExpertBatch& batch) = 0;
+  /// Hint: these experts of `layer` are likely next (speculative prefetch); passed on to the
+  /// store that holds them. Never blocks.
+  virtual void prefetch(int layer, std::span<const int32_t> experts) {
+    (void)layer;
+    (void)experts;
+  }
   virtual std::string_view name() const = 0;
+  /// Where DeviceEvents (remote executors) go; set by the assembly place. Null: nowhere.
+  void set_event_bus(EventBus* bus) { bus_ = bus; }
+
+ protected:
+  EventBus* bus_ = nullptr;
 };
 
 }  // namespace moe

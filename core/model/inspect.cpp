@@ -58,8 +58,8 @@ int64_t expert_tensor_layer(const std::string& name) {
   return consume(name, pos, ".weight") && pos == name.size() ? layer : -1;
 }
 
-Result<ModelSummary> summarize_model(const GgufFile& f) {
-  ModelSummary s;
+Result<FileSummary> summarize_model(const GgufFile& f) {
+  FileSummary s;
   s.path = f.path();
   s.version = f.version();
   s.file_size = f.file_size();
@@ -160,7 +160,7 @@ Result<ModelSummary> summarize_model(const GgufFile& f) {
   return s;
 }
 
-std::string summary_to_text(const ModelSummary& s) {
+std::string summary_to_text(const FileSummary& s) {
   std::string out;
   char line[512];
   auto add = [&](const char* fmt, auto... args) {
@@ -214,7 +214,7 @@ std::string summary_to_text(const ModelSummary& s) {
   return out;
 }
 
-nlohmann::json summary_to_json(const ModelSummary& s) {
+nlohmann::json summary_to_json(const FileSummary& s) {
   nlohmann::json j;
   j["path"] = s.path;
   j["gguf_version"] = s.version;

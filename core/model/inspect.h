@@ -31,7 +31,7 @@ struct LayerExperts {
   uint64_t bytes = 0;
 };
 
-struct ModelSummary {
+struct FileSummary {
   std::string path;
   uint32_t version = 0;
   uint64_t file_size = 0, alignment = 0, data_offset = 0;
@@ -56,12 +56,12 @@ struct ModelSummary {
 };
 
 /// Builds the summary. An Error when a hyperparameter key has the wrong type.
-Result<ModelSummary> summarize_model(const GgufFile& file);
+Result<FileSummary> summarize_model(const GgufFile& file);
 
 /// If `name` is an expert weight, its layer (>= 0); otherwise -1.
 int64_t expert_tensor_layer(const std::string& name);
 
-std::string summary_to_text(const ModelSummary& s);
-nlohmann::json summary_to_json(const ModelSummary& s);
+std::string summary_to_text(const FileSummary& s);
+nlohmann::json summary_to_json(const FileSummary& s);
 
 }  // namespace moe

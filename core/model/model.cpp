@@ -168,6 +168,7 @@ Status Model::bind_experts(int il, LayerWeights& L) {
       }
       for (int e = 0; e < n_expert; ++e)
         L.experts[static_cast<size_t>(e)].*part.member = slice_view(*t, e);
+      expert_tensors_.insert(t);
       continue;
     }
     for (int e = 0; e < n_expert; ++e) {
@@ -183,6 +184,7 @@ Status Model::bind_experts(int il, LayerWeights& L) {
         return v.error();
       }
       L.experts[static_cast<size_t>(e)].*part.member = *v;
+      expert_tensors_.insert(file_->find_tensor(name));
     }
   }
   for (const auto& e : L.experts) expert_bytes_ += e.bytes();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/gguf/gguf_file.h"
@@ -55,6 +56,9 @@ class Model {
   int n_layer() const { return hp_.n_layer; }
 
   uint64_t expert_bytes() const { return expert_bytes_; }
+  /// True for the tensors bound as expert weights (merged, per-expert, or a dense FFN): what an
+  /// ExpertStore serves. Everything else is resident (non-expert) weight.
+  bool is_expert_tensor(const TensorInfo& t) const { return expert_tensors_.count(&t) > 0; }
   uint64_t non_expert_bytes() const { return non_expert_bytes_; }
   /// "F32", "Q8_0", "mixed Q4_K/Q6_K": the types of the expert weights.
   std::string weight_types() const;
@@ -73,6 +77,7 @@ class Model {
   std::vector<float> output_norm_;
   std::vector<LayerWeights> layers_;
   uint64_t expert_bytes_ = 0, non_expert_bytes_ = 0;
+  std::unordered_set<const TensorInfo*> expert_tensors_;
 };
 
 /// The 2-D slice `index` of a 3-D merged tensor {n_in, n_out, n}: a matrix view.

@@ -9,17 +9,12 @@ namespace moe {
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Expert e -> devices: the explicit placement, else e mod n (the paper: expert q on device q).
+// The fastest device holding the expert; +inf when none can serve it.
 template <class F>
-double min_over_replicas(const std::vector<std::vector<int>>& placement, int n_devices, int expert,
-                         F&& t_of) {
-  if (n_devices <= 0 || expert < 0) return kInf;
-  if (expert < static_cast<int>(placement.size())) {
-    double best = kInf;
-    for (int q : placement[expert]) best = std::min(best, t_of(q));
-    return best;
-  }
-  return t_of(expert % n_devices);
+double min_over_replicas(const Placement& placement, int layer, int expert, F&& t_of) {
+  double best = kInf;
+  for (int q : placement.devices(layer, expert)) best = std::min(best, t_of(q));
+  return best;
 }
 }  // namespace
 
@@ -27,7 +22,7 @@ SimulatedLatencySource::SimulatedLatencySource(wdmoe::Scenario s)
     : scenario_(std::move(s)),
       channel_(scenario_),
       model_(scenario_),
-      placement_(scenario_.placement) {
+      placement_(scenario_.expert_placement()) {
   links_.resize(scenario_.devices.size());
   t_.resize(scenario_.devices.size());
 }
@@ -45,11 +40,12 @@ void SimulatedLatencySource::refresh(uint64_t slot) {
   have_slot_ = true;
 }
 
-double SimulatedLatencySource::expert_latency_s(const TokenTime& at, int, int expert) {
+double SimulatedLatencySource::expert_latency_s(const TokenTime& at, int layer, int expert) {
   std::lock_guard lock(mu_);
   refresh(slot_of(at));
-  return min_over_replicas(placement_, static_cast<int>(t_.size()), expert,
-                           [&](int q) { return t_[q]; });
+  return min_over_replicas(placement_, layer, expert, [&](int q) {
+    return q >= 0 && q < static_cast<int>(t_.size()) ? t_[static_cast<size_t>(q)] : kInf;
+  });
 }
 
 void SimulatedLatencySource::advance_slot() {
@@ -73,8 +69,7 @@ void SimulatedLatencySource::set_bandwidth(const std::vector<double>& bandwidth_
   have_slot_ = false;
 }
 
-MeasuredLatencySource::MeasuredLatencySource(int n_devices, std::vector<std::vector<int>> placement,
-                                             Config cfg)
+MeasuredLatencySource::MeasuredLatencySource(int n_devices, Placement placement, Config cfg)
     : cfg_(cfg),
       n_devices_(n_devices),
       placement_(std::move(placement)),
@@ -114,9 +109,9 @@ MeasuredLatencySource::Estimate MeasuredLatencySource::estimate(int device) cons
   return est_[device];
 }
 
-double MeasuredLatencySource::expert_latency_s(const TokenTime&, int, int expert) {
+double MeasuredLatencySource::expert_latency_s(const TokenTime&, int layer, int expert) {
   std::lock_guard lock(mu_);
-  return min_over_replicas(placement_, n_devices_, expert, [&](int q) {
+  return min_over_replicas(placement_, layer, expert, [&](int q) {
     return q >= 0 && q < n_devices_ ? est_[q].latency_s : kInf;
   });
 }

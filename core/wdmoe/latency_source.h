@@ -11,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/engine_api/latency_sink.h"
+#include "core/engine_api/placement.h"
 #include "core/wdmoe/channel_model.h"
 #include "core/wdmoe/latency_model.h"
 
@@ -59,8 +61,8 @@ class SimulatedLatencySource final : public LatencySource {
   wdmoe::Scenario scenario_;
   wdmoe::ChannelModel channel_;
   wdmoe::LatencyModel model_;
-  std::vector<std::vector<int>> placement_;  // expert -> devices
-  mutable std::mutex mu_;                    // the engine asks, a dashboard may snapshot
+  Placement placement_;     // (layer, expert) -> devices
+  mutable std::mutex mu_;  // the engine asks, a dashboard may snapshot
   uint64_t epoch_ = 0;
   bool have_slot_ = false;
   uint64_t slot_ = 0;
@@ -70,7 +72,7 @@ class SimulatedLatencySource final : public LatencySource {
 
 /// EWMA estimator of per-device latency from real RPCs. record() may come from the network
 /// thread while the engine reads; both are serialised by a mutex.
-class MeasuredLatencySource final : public LatencySource {
+class MeasuredLatencySource final : public LatencySource, public LatencySink {
  public:
   struct Config {
     double alpha = 0.2;     ///< EWMA weight of a new sample; the first sample sets the estimate
@@ -83,17 +85,17 @@ class MeasuredLatencySource final : public LatencySource {
     double latency_s = 0;  ///< rtt + compute, prior when unmeasured, +inf when unavailable
   };
 
-  /// `placement[e]` = devices holding expert e (empty: expert e on device e mod n_devices).
-  MeasuredLatencySource(int n_devices, std::vector<std::vector<int>> placement, Config cfg);
-  MeasuredLatencySource(int n_devices, std::vector<std::vector<int>> placement)
+  /// `placement`: which devices hold each (layer, expert); Placement(n_devices) is the paper's.
+  MeasuredLatencySource(int n_devices, Placement placement, Config cfg);
+  MeasuredLatencySource(int n_devices, Placement placement)
       : MeasuredLatencySource(n_devices, std::move(placement), Config{}) {}
 
   /// One RPC: `rtt_s` = network round trip (request sent -> response received, minus the
   /// device's compute), `compute_s` = compute time the device reported. Bad samples (negative,
   /// non-finite, unknown device) are ignored and return false.
-  bool record(int device, double rtt_s, double compute_s);
+  bool record(int device, double rtt_s, double compute_s) override;
   /// A device timed out or left: +inf (dropped first by the θ rule) until its next record().
-  void mark_unavailable(int device);
+  void mark_unavailable(int device) override;
   Estimate estimate(int device) const;
 
   double expert_latency_s(const TokenTime& at, int layer, int expert) override;
@@ -102,7 +104,7 @@ class MeasuredLatencySource final : public LatencySource {
  private:
   Config cfg_;
   int n_devices_;
-  std::vector<std::vector<int>> placement_;
+  Placement placement_;
   mutable std::mutex mu_;
   std::vector<Estimate> est_;
 };

@@ -11,12 +11,6 @@ namespace moe::wdmoe {
 
 using nlohmann::json;
 
-std::vector<int> Scenario::devices_of(int expert) const {
-  if (expert >= 0 && expert < static_cast<int>(placement.size())) return placement[expert];
-  if (devices.empty() || expert < 0) return {};
-  return {expert % n_devices()};
-}
-
 Scenario default_scenario() {
   Scenario s;
   s.name = "paper_8_devices";

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/engine_api/placement.h"
 #include "core/util/status.h"
 
 namespace moe::wdmoe {
@@ -45,8 +46,8 @@ struct Scenario {
   std::vector<std::vector<int>> placement;
 
   int n_devices() const { return static_cast<int>(devices.size()); }
-  /// Devices holding expert e under the placement (default q -> q mod n).
-  std::vector<int> devices_of(int expert) const;
+  /// The placement as the one Placement type (default: expert q on device q mod n).
+  Placement expert_placement() const { return Placement(n_devices(), placement); }
 };
 
 /// The paper's simulation (§IV-A): 8 devices, 3.5 GHz, 100 MHz split evenly, BS 10 W, devices

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -197,6 +199,47 @@ TEST(Cli, MissingOrCorruptModelFailsWithAMessage) {
   EXPECT_EQ(corrupt.rc, 1);
   EXPECT_NE(corrupt.err.find("moe_cli_bad.gguf"), std::string::npos) << corrupt.err;
   fs::remove(bad);
+}
+
+// Every command that runs a model builds its backend in the one assembly place (core/deploy):
+// each names the parts assemble() made, and --expert-store, a deployment setting only
+// assemble() reads, takes effect in each without changing a result (the RAM copy serves the
+// same bytes to the same kernels).
+TEST_F(CliModel, EveryCommandAssemblesItsBackendInOnePlace) {
+  const std::string question = (dir_ / "question.txt").string();
+  std::ofstream(question) << "What is sepsis?\n";
+  const std::string m = " -m " + model_ + " -t 2 --expert-store ";
+  std::map<std::string, std::vector<std::string>> results;  // store -> outputs
+  for (const std::string store : {"mapped", "ram-copy"}) {
+    const std::string name = store == "mapped" ? "store mapped" : "store RAM copy";
+    const Output run = run_cli("run" + m + store + " -p 'What is sepsis?' -n 6 --greedy --ignore-eos");
+    ASSERT_EQ(run.rc, 0) << run.err;
+    EXPECT_NE(run.err.find("backend: " + name + ", executor local CPU, selector top-k"),
+              std::string::npos) << run.err;
+    const Output chat = run_cli("chat" + m + store + " -n 6 --greedy < " + question);
+    ASSERT_EQ(chat.rc, 0) << chat.err;
+    EXPECT_NE(chat.err.find("backend: " + name), std::string::npos) << chat.err;
+    const Output bench = run_cli("bench" + m + store + " -p 16 -n 4 -r 1 --no-membw --json");
+    ASSERT_EQ(bench.rc, 0) << bench.err;
+    EXPECT_NE(nlohmann::json::parse(bench.out)["backend"].get<std::string>().find(name),
+              std::string::npos);
+    const Output ppl =
+        run_cli("perplexity" + m + store + " -f " + text_ + " -w 64 -n 100 --json");
+    ASSERT_EQ(ppl.rc, 0) << ppl.err;
+    const auto pj = nlohmann::json::parse(ppl.out);
+    EXPECT_NE(pj["backend"].get<std::string>().find(name), std::string::npos) << pj.dump();
+    const Output sim = run_cli("wdmoe-sim" + m + store + " -f " + text_ +
+                               " --theta 0,0.3 -n 64 --json");
+    ASSERT_EQ(sim.rc, 0) << sim.err;
+    const auto sj = nlohmann::json::parse(sim.out);
+    EXPECT_NE(sj["backend"].get<std::string>().find(name + ", executor local CPU, selector wdmoe-wlr"),
+              std::string::npos) << sj.dump();
+    results[store] = {run.out, chat.out, pj["perplexity"].dump(), sj["results"].dump()};
+  }
+  EXPECT_EQ(results["mapped"], results["ram-copy"]);
+  const Output bad = run_cli("run -m " + model_ + " -p hi --expert-store floppy");
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("floppy"), std::string::npos) << bad.err;
 }
 
 }  // namespace

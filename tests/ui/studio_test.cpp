@@ -421,7 +421,7 @@ void StudioTest::openModelEstimatesCancelsAndRemembers() {
   Studio s;
   const QString path = s.data_dir() + "/clinic-model.gguf";
   QVERIFY(QFile::copy(test::shared_demo_model(), path));
-  auto est = estimate_model_memory(path, 4096);
+  auto est = estimate_model_memory(path, moe::kDefaultContext, moe::KvType::kF16);
   QVERIFY(est.ok());
   QCOMPARE(est->weights_bytes, static_cast<quint64>(QFileInfo(path).size()));
   QVERIFY(est->kv_cache_bytes > 0);

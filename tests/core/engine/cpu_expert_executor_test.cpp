@@ -1,4 +1,5 @@
 // CpuExpertExecutor against a plain float SwiGLU reference on the golden model's experts.
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
 
 #include <gtest/gtest.h>
@@ -47,7 +48,8 @@ void check(const std::string& file, float tol) {
   ASSERT_TRUE(m.ok()) << m.message();
   const Model& model = **m;
   ThreadPool pool(3);
-  auto ex = CpuExpertExecutor::create(model, pool, 4);
+  MappedExpertStore store(model);
+  auto ex = CpuExpertExecutor::create(model, store, pool, 4);
   ASSERT_TRUE(ex.ok());
   const int n_embd = model.hparams().n_embd, n_tok = 3;
   std::mt19937 rng(7);

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/engine/local_runtime.h"
+#include "core/deploy/assemble.h"
 #include "core/model/model_generator.h"
 
 namespace moe {
@@ -24,14 +24,24 @@ std::string demo_path() {
   return path;
 }
 
-std::vector<float> last_logits(LocalRuntime& rt) {
+std::vector<float> last_logits(Backend& rt) {
   auto l = rt.session->logits();
   return {l.end() - rt.model->hparams().n_vocab, l.end()};
 }
 
+Result<std::unique_ptr<Backend>> open(int threads, int n_ctx, int max_batch) {
+  Deployment d;
+  d.model_path = demo_path();
+  d.n_threads = threads;
+  d.n_ctx = n_ctx;
+  d.max_batch = max_batch;
+  return assemble(d);
+}
+
 TEST(DemoModelForward, Q4KMPrefillEqualsDecodeAndIsFinite) {
-  auto rt = open_local_runtime(demo_path(), {2, 256, 32});
-  ASSERT_TRUE(rt.ok()) << rt.message();
+  auto b = open(2, 256, 32);
+  ASSERT_TRUE(b.ok()) << b.message();
+  Backend* rt = b->get();
   EXPECT_EQ(rt->model->weight_types(), "mixed Q4_K/Q6_K");
   const std::vector<int32_t> toks =
       rt->tokenizer->encode("the patient reports mild fever and a dry cough", true, false);
@@ -59,8 +69,9 @@ TEST(DemoModelForward, Q4KMPrefillEqualsDecodeAndIsFinite) {
 TEST(DemoModelForward, ThreadCountDoesNotChangeGreedyDecode) {
   std::vector<std::vector<int32_t>> runs;
   for (int threads : {1, 3}) {
-    auto rt = open_local_runtime(demo_path(), {threads, 256, 16});
-    ASSERT_TRUE(rt.ok()) << rt.message();
+    auto b = open(threads, 256, 16);
+    ASSERT_TRUE(b.ok()) << b.message();
+    Backend* rt = b->get();
     std::vector<int32_t> toks = rt->tokenizer->encode("dose of the patient", true, false);
     ASSERT_TRUE(rt->session->eval(toks).ok());  // shorter than max_batch: one prefill call
     std::vector<int32_t> out;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/session.h"
 #include "core/engine/thread_pool.h"
@@ -25,7 +26,8 @@ std::vector<std::vector<float>> decode_logits(const std::string& file, int threa
     return out;
   }
   ThreadPool pool(threads);
-  auto e = CpuExpertExecutor::create(**m, pool, 8);
+  MappedExpertStore store(**m);
+  auto e = CpuExpertExecutor::create(**m, store, pool, 8);
   if (!e) {
     ADD_FAILURE() << e.message();
     return out;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/session.h"
 #include "core/engine/thread_pool.h"
@@ -43,6 +44,7 @@ Golden load_golden() {
 struct Rig {
   std::unique_ptr<Model> model;
   std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<MappedExpertStore> store;
   std::unique_ptr<CpuExpertExecutor> exec;
   std::unique_ptr<Session> session;
   EventBus bus;
@@ -54,7 +56,8 @@ struct Rig {
     if (!m) ADD_FAILURE() << m.message();
     model = std::move(*m);
     pool = std::make_unique<ThreadPool>(threads);
-    auto e = CpuExpertExecutor::create(*model, *pool, max_batch);
+    store = std::make_unique<MappedExpertStore>(*model);
+    auto e = CpuExpertExecutor::create(*model, *store, *pool, max_batch);
     if (!e) ADD_FAILURE() << e.message();
     exec = std::move(*e);
     auto s = Session::create(*model, *pool, *exec, {128, max_batch, kv});

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/session.h"
 
@@ -14,11 +15,13 @@ const std::string kQ8 = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_q8_
 struct Parts {
   std::unique_ptr<Model> model;
   ThreadPool pool{2};
+  std::unique_ptr<MappedExpertStore> store;
   std::unique_ptr<CpuExpertExecutor> exec;
   std::unique_ptr<Session> s;
   explicit Parts(int n_ctx, int max_batch = 8) {
     model = std::move(Model::load(kQ8).value());
-    exec = std::move(CpuExpertExecutor::create(*model, pool, max_batch).value());
+    store = std::make_unique<MappedExpertStore>(*model);
+    exec = std::move(CpuExpertExecutor::create(*model, *store, pool, max_batch).value());
     s = std::move(Session::create(*model, pool, *exec, {n_ctx, max_batch}).value());
   }
 };

@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/session.h"
 #include "core/gguf/gguf_writer.h"
@@ -71,7 +72,8 @@ void expect_error(const Rewrite& rw, std::initializer_list<const char*> needles)
 // Logits of the last of kTokens, with an optional selector.
 std::vector<float> run(const Model& m, ExpertSelector* selector = nullptr, int k = 0) {
   ThreadPool pool(2);
-  auto exec = CpuExpertExecutor::create(m, pool, 16);
+  MappedExpertStore store(m);
+  auto exec = CpuExpertExecutor::create(m, store, pool, 16);
   EXPECT_TRUE(exec.ok()) << exec.message();
   auto s = Session::create(m, pool, **exec, {64, 16});
   EXPECT_TRUE(s.ok());
@@ -193,6 +195,13 @@ TEST(ModelLoader, PerExpertTensorNamesGiveTheSameLogits) {
                   }});
   ASSERT_TRUE(b->model.ok()) << b->model.message();
   EXPECT_EQ(run(**b->model), run(**merged));
+  // The per-expert tensors are expert tensors to the store's warm-up (not found by name).
+  uint64_t expert = 0;
+  for (const TensorInfo& t : (*b->model)->file().tensors()) {
+    if ((*b->model)->is_expert_tensor(t)) expert += t.n_bytes;
+  }
+  EXPECT_EQ(expert, (*b->model)->expert_bytes());
+  EXPECT_EQ(expert, (*merged)->expert_bytes());
 }
 
 // Selects expert 0 with weight 1 for every token: the dense FFN case.

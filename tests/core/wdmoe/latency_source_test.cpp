@@ -60,7 +60,7 @@ TEST(SimulatedLatencySource, ReplicasTakeTheFastestAndBandwidthMatters) {
 }
 
 TEST(MeasuredLatencySource, EwmaOfRttPlusCompute) {
-  MeasuredLatencySource src(3, {}, {0.5, 2e-3});
+  MeasuredLatencySource src(3, Placement(3), {0.5, 2e-3});
   EXPECT_EQ(src.expert_latency_s({}, 0, 1), 2e-3);  // prior before any sample
   ASSERT_TRUE(src.record(1, 0.010, 0.002));         // first sample sets the estimate
   EXPECT_NEAR(src.expert_latency_s({}, 0, 1), 0.012, 1e-15);
@@ -83,7 +83,7 @@ TEST(MeasuredLatencySource, EwmaOfRttPlusCompute) {
 }
 
 TEST(MeasuredLatencySource, ConvergesToTheMeanOfNoisySamples) {
-  MeasuredLatencySource src(2, {{0, 1}}, {0.05, 1e-3});
+  MeasuredLatencySource src(2, Placement(2, {{0, 1}}), {0.05, 1e-3});
   uint64_t x = 42;
   for (int i = 0; i < 2000; ++i) {  // rtt uniform in [4, 6] ms, compute 1 ms
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;

@@ -11,6 +11,13 @@ namespace {
 const std::string kResource =
     std::string(MOE_FIXTURE_DIR) + "/../../resources/scenarios/paper_8_devices.json";
 
+// Devices holding expert e in layer 0 under the scenario's placement.
+std::vector<int> devices(const Scenario& s, int e) {
+  const Placement p = s.expert_placement();  // the span below points into it
+  const auto d = p.devices(0, e);
+  return {d.begin(), d.end()};
+}
+
 void expect_same(const Scenario& a, const Scenario& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.carrier_ghz, b.carrier_ghz);
@@ -40,8 +47,8 @@ TEST(Scenario, ShippedFileIsThePaperDefault) {
   expect_same(*s, default_scenario());
   EXPECT_EQ(s->n_devices(), 8);
   EXPECT_EQ(s->devices[5].bandwidth_hz, 12.5e6);      // 100 MHz split evenly
-  EXPECT_EQ(s->devices_of(3), std::vector<int>{3});   // expert q on device q
-  EXPECT_EQ(s->devices_of(11), std::vector<int>{3});  // more experts than devices: q mod n
+  EXPECT_EQ(devices(*s, 3), std::vector<int>{3});   // expert q on device q
+  EXPECT_EQ(devices(*s, 11), std::vector<int>{3});  // more experts than devices: q mod n
 }
 
 TEST(Scenario, JsonRoundTrip) {
@@ -50,7 +57,7 @@ TEST(Scenario, JsonRoundTrip) {
   auto b = parse_scenario_json(scenario_to_json(a));
   ASSERT_TRUE(b.ok()) << b.message();
   expect_same(a, *b);
-  EXPECT_EQ(b->devices_of(1), (std::vector<int>{1, 2}));
+  EXPECT_EQ(devices(*b, 1), (std::vector<int>{1, 2}));
 }
 
 std::string err(const std::string& json) {

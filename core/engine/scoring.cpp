@@ -1,4 +1,4 @@
-#include "core/engine/local_runtime.h"
+#include "core/engine/scoring.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,33 +6,6 @@
 #include <string>
 
 namespace moe {
-
-Result<LocalRuntime> open_local_runtime(const std::string& path, const LocalRuntimeOptions& o) {
-  LocalRuntime rt;
-  auto model = Model::load(path);  // GGUF reader errors pass through unchanged
-  if (!model.ok()) return model.error();
-  rt.model = std::move(model).value();
-  auto tok_data = read_tokenizer_data(rt.model->file());
-  if (!tok_data.ok()) return tok_data.error();  // its errors already name the file
-  auto tok = Tokenizer::create(std::move(tok_data).value());
-  if (!tok.ok()) return make_error(path, ": ", tok.message());  // "tokenizer: ..."
-  rt.tokenizer = std::move(tok).value();
-  if (rt.tokenizer->n_vocab() > rt.model->hparams().n_vocab) {
-    return make_error(path, ": the tokenizer has ", std::to_string(rt.tokenizer->n_vocab()),
-                      " tokens but token_embd.weight has ",
-                      std::to_string(rt.model->hparams().n_vocab), " rows");
-  }
-  rt.pool = std::make_unique<ThreadPool>(o.n_threads);
-  const int max_batch = std::max(1, o.max_batch);
-  auto exec = CpuExpertExecutor::create(*rt.model, *rt.pool, max_batch);
-  if (!exec.ok()) return exec.error();
-  rt.executor = std::move(exec).value();
-  auto session = Session::create(*rt.model, *rt.pool, *rt.executor,
-                                 {std::max(1, o.n_ctx), max_batch, o.kv_type});
-  if (!session.ok()) return session.error();
-  rt.session = std::move(session).value();
-  return rt;
-}
 
 double TokenScores::perplexity() const {
   return n_scored > 0 ? std::exp(nll_sum / n_scored) : 0.0;

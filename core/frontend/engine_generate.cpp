@@ -4,7 +4,7 @@
 #include <cmath>
 #include <span>
 
-#include "core/engine/engine_impl.h"
+#include "core/frontend/engine_impl.h"
 #include "core/sampling/sampler.h"
 
 namespace moe {
@@ -88,7 +88,7 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   const auto t0 = Clock::now();
   stop_.store(false, std::memory_order_relaxed);
   GenerateStats st;
-  st.computed_on = std::string(executor_->name());
+  st.computed_on = std::string(backend_->executor().name());
   auto prompt = encode_prompt(req, st.dropped_messages);
   if (!prompt) return prompt.error();
   std::vector<int32_t> history = std::move(*prompt);
@@ -163,7 +163,7 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   ge.generated_tokens = st.generated_tokens;
   ge.prompt_s = st.prompt_s;
   ge.decode_s = st.decode_s;
-  bus_.publish(ge);
+  backend_->bus.publish(ge);
   return st;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// The engine front end (SPEC §6): load a model (progress, cancel), generate from a chat with
+// The engine front end (design §6): load a model (progress, cancel), generate from a chat with
 // streamed text, stop, change settings live. One controller thread calls it (the UI's worker
-// thread, or moe-cli's main); the set_* methods and request_stop() may be called from any
-// thread and take effect at the next token step. Errors are values with a message.
+// thread, or moe-cli's main); update_settings() (and the set_* shorthands) and request_stop()
+// may be called from any thread and take effect at the next token step. Errors are values with
+// a message. The backend behind it is built by the one assembly place (core/deploy) from a
+// Deployment.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -11,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/deploy/deployment.h"
 #include "core/engine_api/events.h"
+#include "core/engine_api/live_settings.h"
 #include "core/engine_api/expert_selection.h"
 #include "core/sampling/sampler.h"
 #include "core/tokenizer/chat_template.h"
@@ -19,24 +23,7 @@
 
 namespace moe {
 
-class ExpertExecutor;
-class Model;
 class Tokenizer;
-
-/// Builds the executor the engine runs experts with, around the local CPU one (SPEC §6: an
-/// offloaded store, CUDA or remote devices wrap or replace `local`, falling back to it). The
-/// returned executor must not outlive the engine; `local` lives as long as the engine.
-using ExecutorWrapper =
-    std::function<Result<std::unique_ptr<ExpertExecutor>>(const Model& model, ExpertExecutor& local)>;
-
-struct EngineConfig {
-  std::string model_path;
-  int n_threads = 0;       ///< 0: all hardware threads
-  int n_ctx = 4096;        ///< KV cache length (clamped to the model's training context)
-  std::string trace_path;  ///< non-empty: write every event as JSONL to this file
-  bool kv_f16 = false;     ///< KV cache in F16 (half the memory of the default F32)
-  ExecutorWrapper executor_wrapper;  ///< empty: experts run on the local CPU executor
-};
 
 /// What the UI and the CLI show about a loaded model.
 struct ModelSummary {
@@ -45,6 +32,9 @@ struct ModelSummary {
   int n_expert = 0, n_expert_used = 0, n_vocab = 0, n_ctx_train = 0, n_ctx = 0;
   std::string tokenizer_model, chat_template;
   uint64_t file_bytes = 0, expert_bytes = 0, non_expert_bytes = 0, kv_cache_bytes = 0;
+  uint64_t compute_bytes = 0;  ///< work buffers (memory plan)
+  std::string kv_type;         ///< "F32" / "F16"
+  std::string backend;         ///< the assembled parts: "store mapped, executor local CPU, ..."
   bool random_weights = false;  ///< written by `moe-cli make-model` (metadata moe.random_weights)
 };
 
@@ -83,7 +73,7 @@ using ProgressCallback = std::function<bool(float fraction)>;
 
 class Engine {
  public:
-  static Result<std::unique_ptr<Engine>> load(const EngineConfig& config,
+  static Result<std::unique_ptr<Engine>> load(const Deployment& deployment,
                                               const ProgressCallback& progress = {});
   virtual ~Engine() = default;
 
@@ -101,12 +91,23 @@ class Engine {
   /// Stops the generation in progress at the next token step (any thread).
   virtual void request_stop() = 0;
 
-  // Live settings (any thread; applied at the next token step).
-  virtual void set_experts_per_token(int k) = 0;  ///< clamped to [1, n_expert]
-  virtual void set_theta(float theta) = 0;        ///< WDMoE θ, used by the WLR selector
-  virtual void set_selector(std::shared_ptr<ExpertSelector> selector) = 0;  ///< null: top-k
+  // Live settings (any thread): `edit` changes a copy of the current snapshot, which replaces
+  // it as a whole; the next token step uses the new one.
+  virtual void update_settings(const std::function<void(LiveSettings&)>& edit) = 0;
+  virtual LiveSettings settings() const = 0;
+  // Shorthands for one field each.
+  void set_experts_per_token(int k) {  ///< clamped to [1, n_expert] when applied
+    update_settings([k](LiveSettings& s) { s.experts_per_token = k; });
+  }
+  void set_theta(float theta) {  ///< WDMoE θ, used by the WLR selector
+    update_settings([theta](LiveSettings& s) { s.theta = theta; });
+  }
+  void set_selector(std::shared_ptr<ExpertSelector> selector) {  ///< null: the deployment's
+    update_settings([&selector](LiveSettings& s) { s.selector = std::move(selector); });
+  }
+  /// k in use (after clamping; the model's when not set).
   virtual int experts_per_token() const = 0;
-  virtual float theta() const = 0;
+  float theta() const { return settings().theta; }
 
   /// Events of every step: routing, selection, timing (subscribe before generating).
   virtual EventBus& events() = 0;

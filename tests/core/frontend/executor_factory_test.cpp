@@ -1,11 +1,13 @@
-// EngineConfig::executor_wrapper: the seam the offloaded store, CUDA and LAN executors plug into.
-// A wrapper that forwards to the local executor must see every MoE layer call, leave the
-// answer unchanged, and name where the answer was computed.
+// Deployment::executor: the seam CUDA and LAN executors plug into, built by the assembly place
+// with every part it made (model, store, local executor, pool, event bus). A wrapper that
+// forwards to the local executor must see every MoE layer call, leave the answer unchanged,
+// and name where the answer was computed.
 #include <gtest/gtest.h>
 
 #include <atomic>
 
-#include "core/engine/engine.h"
+#include "core/deploy/assemble.h"
+#include "core/frontend/engine.h"
 #include "core/engine_api/expert_executor.h"
 #include "core/model/model.h"
 
@@ -48,8 +50,8 @@ std::string answer(Engine& e, int n, GenerateStats* stats = nullptr) {
   return text;
 }
 
-TEST(ExecutorWrapper, SeesEveryLayerCallAndKeepsTheAnswer) {
-  EngineConfig cfg;
+TEST(ExecutorFactory, SeesEveryLayerCallAndKeepsTheAnswer) {
+  Deployment cfg;
   cfg.model_path = kF32;
   cfg.n_threads = 2;
   cfg.n_ctx = 64;
@@ -58,10 +60,12 @@ TEST(ExecutorWrapper, SeesEveryLayerCallAndKeepsTheAnswer) {
   const std::string expected = answer(**plain, 6);
 
   std::atomic<int> calls{0}, assigns{0}, n_layer{0};
-  cfg.executor_wrapper = [&](const Model& m, ExpertExecutor& local)
-      -> Result<std::unique_ptr<ExpertExecutor>> {
-    n_layer = m.n_layer();
-    return std::unique_ptr<ExpertExecutor>(new CountingExecutor(local, calls, assigns));
+  std::atomic<bool> saw_parts{false};
+  cfg.executor = [&](const AssemblyContext& ctx) -> Result<std::unique_ptr<ExpertExecutor>> {
+    n_layer = ctx.model.n_layer();
+    saw_parts = ctx.store.name() == "mapped" && ctx.local.name() == "local CPU" &&
+                ctx.pool.size() == 2 && ctx.latency_sink == nullptr;
+    return std::unique_ptr<ExpertExecutor>(new CountingExecutor(ctx.local, calls, assigns));
   };
   auto wrapped = Engine::load(cfg);
   ASSERT_TRUE(wrapped.ok()) << wrapped.message();
@@ -69,6 +73,9 @@ TEST(ExecutorWrapper, SeesEveryLayerCallAndKeepsTheAnswer) {
   EXPECT_EQ(answer(**wrapped, 6, &stats), expected);
   EXPECT_EQ(stats.computed_on, "counting wrapper");
   ASSERT_EQ(n_layer.load(), 2);
+  EXPECT_TRUE(saw_parts.load());
+  EXPECT_NE((*wrapped)->summary().backend.find("executor counting wrapper"), std::string::npos)
+      << (*wrapped)->summary().backend;
   // One call per layer per forward step (a prefill step and 5 more decode steps at least).
   EXPECT_EQ(calls.load() % 2, 0);
   EXPECT_GE(calls.load(), 2 * 6);
@@ -76,11 +83,11 @@ TEST(ExecutorWrapper, SeesEveryLayerCallAndKeepsTheAnswer) {
   EXPECT_EQ(assigns.load(), 2 * 2 * (stats.prompt_tokens + stats.generated_tokens - 1));
 }
 
-TEST(ExecutorWrapper, AFailingWrapperFailsTheLoadWithItsMessage) {
-  EngineConfig cfg;
+TEST(ExecutorFactory, AFailingWrapperFailsTheLoadWithItsMessage) {
+  Deployment cfg;
   cfg.model_path = kF32;
   cfg.n_threads = 1;
-  cfg.executor_wrapper = [](const Model&, ExpertExecutor&) -> Result<std::unique_ptr<ExpertExecutor>> {
+  cfg.executor = [](const AssemblyContext&) -> Result<std::unique_ptr<ExpertExecutor>> {
     return Error{"no expert device reachable"};
   };
   auto e = Engine::load(cfg);

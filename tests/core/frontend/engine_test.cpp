@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
-#include "core/engine/engine.h"
+#include "core/frontend/engine.h"
 #include "core/engine/session.h"
 #include "core/gguf/gguf_writer.h"
 #include "core/model/model.h"
@@ -20,7 +21,7 @@ namespace {
 const std::string kF32 = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_f32.gguf";
 
 std::unique_ptr<Engine> load(int n_ctx = 128) {
-  EngineConfig cfg;
+  Deployment cfg;
   cfg.model_path = kF32;
   cfg.n_threads = 2;
   cfg.n_ctx = n_ctx;
@@ -64,7 +65,7 @@ std::string write_variant(
 
 TEST(Engine, LoadReportsProgressAndSummary) {
   std::vector<float> seen;
-  EngineConfig cfg;
+  Deployment cfg;
   cfg.model_path = kF32;
   cfg.n_threads = 2;
   cfg.n_ctx = 100000;  // clamped to the training context
@@ -91,7 +92,7 @@ TEST(Engine, LoadReportsProgressAndSummary) {
 }
 
 TEST(Engine, LoadCanBeCancelledAndErrorsCarryTheReason) {
-  EngineConfig cfg;
+  Deployment cfg;
   cfg.model_path = kF32;
   auto c = Engine::load(cfg, [](float f) { return f < 0.5f; });
   ASSERT_FALSE(c.ok());
@@ -118,7 +119,8 @@ TEST(Engine, GreedyGenerationEqualsSessionArgmax) {
   auto model = Model::load(kF32);
   ASSERT_TRUE(model.ok());
   ThreadPool pool(1);
-  auto exec = CpuExpertExecutor::create(**model, pool, 8);
+  MappedExpertStore store(**model);
+  auto exec = CpuExpertExecutor::create(**model, store, pool, 8);
   auto s = Session::create(**model, pool, **exec, {128, 8});
   std::vector<int32_t> toks = e->tokenizer().encode(prompt, true, true);
   EXPECT_EQ(st->prompt_tokens, static_cast<int>(toks.size()));
@@ -310,7 +312,7 @@ TEST(Engine, TracePathWritesEveryEventAsJsonl) {
   const std::string path = std::string(MOE_BINARY_DIR) + "/engine_test_trace.jsonl";
   std::remove(path.c_str());
   {
-    EngineConfig cfg;
+    Deployment cfg;
     cfg.model_path = kF32;
     cfg.n_threads = 2;
     cfg.trace_path = path;
@@ -328,7 +330,7 @@ TEST(Engine, TracePathWritesEveryEventAsJsonl) {
   EXPECT_NE(all.find("\"type\":\"routing\""), std::string::npos);
   EXPECT_NE(all.find("\"type\":\"timing\""), std::string::npos);
   EXPECT_NE(all.find("\"type\":\"generation\""), std::string::npos);
-  EngineConfig bad;
+  Deployment bad;
   bad.model_path = kF32;
   bad.trace_path = "/nonexistent-dir/trace.jsonl";
   EXPECT_FALSE(Engine::load(bad).ok());
@@ -359,7 +361,7 @@ TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
         auto* f = reinterpret_cast<float*>(bytes.data());
         for (size_t i = kKeep * 64; i < static_cast<size_t>(t.n_elements); ++i) f[i] *= 50.0f;
       });
-  EngineConfig cfg;
+  Deployment cfg;
   cfg.model_path = path;
   cfg.n_threads = 2;
   auto e = Engine::load(cfg);
@@ -385,7 +387,7 @@ namespace {
 TEST(Engine, TokenizerErrorNamesTheFileOnce) {
   const std::string path = write_variant(
       "engine_test_no_tokens.gguf", [](GgufKv& kv) { return kv.key != "tokenizer.ggml.tokens"; });
-  EngineConfig cfg;
+  Deployment cfg;
   cfg.model_path = path;
   cfg.n_threads = 2;
   auto e = Engine::load(cfg);

@@ -1,19 +1,20 @@
 #pragma once
-// Private to core/engine: the local-CPU implementation of the Engine front end (engine.h).
-// engine_impl.cpp loads and holds the parts; engine_generate.cpp runs a chat turn.
+// Private to core/frontend: the implementation of the Engine front end (engine.h) over a
+// Backend from the assembly place. engine_impl.cpp loads and holds it; engine_generate.cpp
+// runs a chat turn.
 #include <atomic>
 #include <memory>
 #include <mutex>
 
-#include "core/engine/engine.h"
-#include "core/engine/local_runtime.h"
+#include "core/deploy/assemble.h"
 #include "core/engine_api/trace_writer.h"
+#include "core/frontend/engine.h"
 
 namespace moe {
 
 class EngineImpl final : public Engine {
  public:
-  static Result<std::unique_ptr<Engine>> create(const EngineConfig& config,
+  static Result<std::unique_ptr<Engine>> create(const Deployment& deployment,
                                                 const ProgressCallback& progress);
   ~EngineImpl() override;
 
@@ -22,18 +23,15 @@ class EngineImpl final : public Engine {
   Result<GenerateStats> generate(const GenerateRequest& request,
                                  const TextCallback& on_text) override;
   void request_stop() override { stop_.store(true, std::memory_order_relaxed); }
-  void set_experts_per_token(int k) override;
-  void set_theta(float theta) override { theta_.store(theta, std::memory_order_relaxed); }
-  void set_selector(std::shared_ptr<ExpertSelector> selector) override;
-  int experts_per_token() const override { return k_.load(std::memory_order_relaxed); }
-  float theta() const override { return theta_.load(std::memory_order_relaxed); }
-  EventBus& events() override { return bus_; }
+  void update_settings(const std::function<void(LiveSettings&)>& edit) override;
+  LiveSettings settings() const override;
+  int experts_per_token() const override;
+  EventBus& events() override { return backend_->bus; }
 
  private:
   EngineImpl() = default;
-  Status touch_weights(const ProgressCallback& progress);
-  void fill_summary(const EngineConfig& config);
-  /// Reads the live settings once for the next forward call.
+  void fill_summary();
+  /// Takes the newest live settings snapshot for the next forward call.
   void apply_live_settings();
   /// Prompt tokens; `dropped` = oldest messages left out to fit the context.
   Result<std::vector<int32_t>> encode_prompt(const GenerateRequest& request, int& dropped) const;
@@ -43,35 +41,28 @@ class EngineImpl final : public Engine {
   /// settings about to be used; rewinds the session to that point.
   int reuse_cached_prefix(const std::vector<int32_t>& prompt, bool allowed);
 
-  EventBus bus_;  // declared first: outlives the session that publishes to it
-  LocalRuntime rt_;
-  // Shorthands into rt_.
-  Model* model_ = nullptr;
+  std::unique_ptr<Backend> backend_;
+  // Shorthands into backend_.
   Tokenizer* tokenizer_ = nullptr;
-  ExpertExecutor* executor_ = nullptr;
   Session* session_ = nullptr;
-  // From EngineConfig::executor_wrapper; destroyed before rt_ (whose executor it may wrap).
-  std::unique_ptr<ExpertExecutor> wrapped_executor_;
-  std::unique_ptr<TraceWriter> trace_;
+  std::unique_ptr<TraceWriter> trace_;  // drained and unsubscribed before backend_ goes
   ModelSummary summary_;
   ChatTemplateKind template_kind_ = ChatTemplateKind::kMistral;
 
   std::atomic<bool> stop_{false};
-  std::atomic<int> k_{2};
-  std::atomic<float> theta_{0};
-  mutable std::mutex selector_mu_;
-  std::shared_ptr<ExpertSelector> selector_;         // guarded by selector_mu_
-  std::shared_ptr<ExpertSelector> active_selector_;  // the copy the current step uses
+  mutable std::mutex settings_mu_;
+  std::shared_ptr<const LiveSettings> settings_;  // guarded by settings_mu_; never null
+  std::shared_ptr<const LiveSettings> active_;    // the snapshot the current step uses
 
   // What the session's KV cache holds: the tokens at positions [0, cached_.size()), computed
-  // with the routing settings cached_key_ (unless cache_mixed_: the settings changed mid-way).
+  // with the routing cached_key_ (unless cache_mixed_: the settings changed mid-way).
   struct RoutingKey {
     int k = 0;
     float theta = 0;
     const ExpertSelector* selector = nullptr;
     bool operator==(const RoutingKey&) const = default;
   };
-  RoutingKey current_routing_key() const;
+  RoutingKey routing_key(const LiveSettings& s) const;
   std::vector<int32_t> cached_;
   RoutingKey cached_key_;
   bool cache_mixed_ = false;

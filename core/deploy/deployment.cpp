@@ -1,0 +1,45 @@
+#include "core/deploy/deployment.h"
+
+#include <cmath>
+#include <string>
+
+#include "core/engine_api/expert_selection.h"
+
+namespace moe {
+
+const char* store_kind_name(StoreKind k) {
+  return k == StoreKind::kRamCopy ? "ram-copy" : "mapped";
+}
+
+Result<StoreKind> parse_store_kind(const std::string& name) {
+  if (name == "mapped") return StoreKind::kMapped;
+  if (name == "ram-copy") return StoreKind::kRamCopy;
+  return make_error("expert store '", name, "' is not one of: mapped, ram-copy");
+}
+
+Status validate(const Deployment& d) {
+  if (d.model_path.empty()) return make_error("no model file given");
+  if (d.n_threads < 0 || d.n_threads > 1024) {
+    return make_error("threads: ", std::to_string(d.n_threads), " is outside [0, 1024]");
+  }
+  if (d.n_ctx < 1 || d.n_ctx > (1 << 20)) {
+    return make_error("context size: ", std::to_string(d.n_ctx), " is outside [1, 1048576]");
+  }
+  if (d.max_batch < 1 || d.max_batch > 4096) {
+    return make_error("batch size: ", std::to_string(d.max_batch), " is outside [1, 4096]");
+  }
+  const SelectionSpec& s = d.selection;
+  if (s.experts_per_token < 0 || s.experts_per_token > kMaxExpertsUsed) {
+    return make_error("experts per token: ", std::to_string(s.experts_per_token),
+                      " is outside [0, ", std::to_string(kMaxExpertsUsed), "]");
+  }
+  if (!std::isfinite(s.theta) || s.theta < 0 || s.theta > 1) {
+    return make_error("theta: ", std::to_string(s.theta), " is outside [0, 1]");
+  }
+  if (s.latency == LatencyKind::kMeasured && s.n_devices < 1) {
+    return make_error("measured latencies need at least one device");
+  }
+  return {};
+}
+
+}  // namespace moe

@@ -1,0 +1,104 @@
+// The assembly place: one Deployment builds store, executors, selector + latency source and
+// session, hands them the bus, and rejects bad settings before allocating anything.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/deploy/assemble.h"
+
+namespace moe {
+namespace {
+
+const std::string kF32 = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_f32.gguf";
+
+Deployment base() {
+  Deployment d;
+  d.model_path = kF32;
+  d.n_threads = 2;
+  d.n_ctx = 64;
+  return d;
+}
+
+TEST(Assemble, BuildsEveryPartAndDescribesThem) {
+  Deployment d = base();
+  d.kv_type = KvType::kF16;
+  d.store = StoreKind::kRamCopy;
+  d.selection.experts_per_token = 1;
+  auto b = assemble(d);
+  ASSERT_TRUE(b.ok()) << b.message();
+  EXPECT_EQ((*b)->store->name(), "RAM copy");
+  EXPECT_EQ(&(*b)->executor(), (*b)->local_executor.get());
+  EXPECT_EQ(&(*b)->local_executor->store(), (*b)->store.get());
+  EXPECT_EQ((*b)->selection.selector, nullptr);  // top-k
+  EXPECT_EQ((*b)->session->n_ctx(), 64);
+  EXPECT_EQ((*b)->plan.kv_type, KvType::kF16);
+  EXPECT_EQ((*b)->plan.kv_cache_bytes, (*b)->session->kv_cache_bytes());
+  EXPECT_EQ((*b)->describe(),
+            "store RAM copy, executor local CPU, selector top-k, k 1, 2 threads, ctx 64, KV F16");
+  // The routing the live settings give: k clamped to the model, the deployment's selector.
+  EXPECT_EQ((*b)->routing(LiveSettings{99, 0, nullptr}).k, (*b)->model->hparams().n_expert);
+  EXPECT_EQ((*b)->routing(LiveSettings{0, 0, nullptr}).k, 2);  // the model's own
+}
+
+TEST(Assemble, WlrSelectionWithSimulatedOrMeasuredLatency) {
+  Deployment d = base();
+  d.selection.selector = SelectorKind::kWlr;
+  d.selection.theta = 0.2f;
+  auto sim = assemble(d);
+  ASSERT_TRUE(sim.ok()) << sim.message();
+  ASSERT_NE((*sim)->selection.selector, nullptr);
+  EXPECT_STREQ((*sim)->selection.latency->name(), "simulated");
+  EXPECT_EQ((*sim)->selection.sink, nullptr);
+  EXPECT_NE((*sim)->describe().find("selector wdmoe-wlr"), std::string::npos);
+
+  d.selection.latency = LatencyKind::kMeasured;
+  d.selection.n_devices = 2;
+  d.selection.placement = Placement(2);
+  LatencySink* seen = nullptr;
+  d.executor = [&seen](const AssemblyContext& ctx) -> Result<std::unique_ptr<ExpertExecutor>> {
+    seen = ctx.latency_sink;
+    return Error{"stop here"};
+  };
+  auto measured = assemble(d);
+  ASSERT_FALSE(measured.ok());
+  EXPECT_NE(seen, nullptr);  // an executor that measures can report to the selector's source
+  EXPECT_NE(measured.message().find("stop here"), std::string::npos);
+}
+
+TEST(Assemble, BadSettingsAreRejectedByName) {
+  const auto error_of = [](const std::function<void(Deployment&)>& edit) {
+    Deployment d = base();
+    edit(d);
+    auto b = assemble(d);
+    return b.ok() ? std::string() : b.message();
+  };
+  EXPECT_NE(error_of([](Deployment& d) { d.n_threads = -1; }).find("threads"), std::string::npos);
+  EXPECT_NE(error_of([](Deployment& d) { d.n_ctx = 0; }).find("context"), std::string::npos);
+  EXPECT_NE(error_of([](Deployment& d) { d.selection.theta = NAN; }).find("theta"),
+            std::string::npos);
+  EXPECT_NE(error_of([](Deployment& d) { d.selection.experts_per_token = -5; })
+                .find("experts per token"),
+            std::string::npos);
+  EXPECT_NE(error_of([](Deployment& d) { d.model_path = "/nonexistent.gguf"; })
+                .find("/nonexistent.gguf"),
+            std::string::npos);
+  EXPECT_FALSE(parse_store_kind("floppy").ok());
+  EXPECT_EQ(parse_store_kind("ram-copy").value(), StoreKind::kRamCopy);
+}
+
+TEST(Assemble, LoadProgressEndsAtOneAndCancels) {
+  float last = -1;
+  auto b = assemble(base(), [&](float f) {
+    EXPECT_GE(f, last);
+    last = f;
+    return true;
+  });
+  ASSERT_TRUE(b.ok()) << b.message();
+  EXPECT_FLOAT_EQ(last, 1.0f);
+  auto c = assemble(base(), [](float f) { return f < 0.5f; });
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("cancelled"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moe
