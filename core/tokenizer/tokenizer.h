@@ -45,6 +45,12 @@ Result<TokenizerData> read_tokenizer_data(const GgufFile& file);
 class GgufWriter;
 void write_tokenizer_data(const TokenizerData& data, GgufWriter& writer);
 
+class Tokenizer;
+/// Opens only the tokenizer of a GGUF file, a model or a vocab-only file (tokenizer.ggml.*
+/// metadata, no tensors); no weights are read. Errors name the file: it cannot be opened or
+/// parsed, it has no tokenizer.ggml.model, or the tokenizer data is bad.
+Result<std::unique_ptr<Tokenizer>> open_gguf_tokenizer(const std::string& path);
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;

@@ -85,6 +85,18 @@ Result<TokenizerData> read_tokenizer_data(const GgufFile& f) {
   return d;
 }
 
+Result<std::unique_ptr<Tokenizer>> open_gguf_tokenizer(const std::string& path) {
+  auto file = GgufFile::open(path);  // its errors name the file
+  if (!file.ok()) return file.error();
+  if (!(*file)->has("tokenizer.ggml.model"))
+    return make_error(path, ": no tokenizer in this file (tokenizer.ggml.model is missing)");
+  auto data = read_tokenizer_data(**file);
+  if (!data.ok()) return data.error();
+  auto tok = Tokenizer::create(std::move(data).value());
+  if (!tok.ok()) return make_error(path, ": ", tok.message());  // "tokenizer: ..."
+  return tok;
+}
+
 void write_tokenizer_data(const TokenizerData& d, GgufWriter& w) {
   w.set_string("tokenizer.ggml.model", d.model);
   if (!d.pre.empty()) w.set_string("tokenizer.ggml.pre", d.pre);

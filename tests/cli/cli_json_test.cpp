@@ -14,34 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int rc = -1;
-  std::string out;  // stdout (stderr goes to err)
-  std::string err;
-};
-
-Output run_cli(const std::string& args) {
-  static int n = 0;
-  const fs::path err_file = fs::temp_directory_path() / ("moe_cli_err_" + std::to_string(getpid()) +
-                                                         "_" + std::to_string(n++) + ".txt");
-  const std::string cmd = std::string(MOE_CLI) + " " + args + " 2>" + err_file.string();
-  Output o;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf{};
-  size_t got;
-  while ((got = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), got);
-  const int status = pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  o.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(err_file);
-  return o;
-}
+using moe::cli_test::Output;
+using moe::cli_test::run_cli;
 
 class CliModel : public ::testing::Test {
  protected:
@@ -106,6 +86,7 @@ TEST_F(CliModel, PerplexityJsonScoresEveryTokenButTheFirstOfEachWindow) {
   const Output o = run_cli("perplexity -m " + model_ + " -f " + text_ + " -w 64 -n 200 -t 2 --json");
   ASSERT_EQ(o.rc, 0) << o.err;
   const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["method"], "windows");  // -w selects the window method
   EXPECT_EQ(j["tokens"], 200);
   EXPECT_EQ(j["scored"], 200 - 4);  // windows of 64, 64, 64, 8 tokens
   const double ppl = j["perplexity"].get<double>();

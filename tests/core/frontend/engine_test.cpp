@@ -382,7 +382,7 @@ TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
 namespace moe {
 namespace {
 
-// read_tokenizer_data's errors already name the file; open_local_runtime used to add it again
+// read_tokenizer_data's errors already name the file; the assembly place must not add it again
 // ("m.gguf: m.gguf: missing metadata key ...").
 TEST(Engine, TokenizerErrorNamesTheFileOnce) {
   const std::string path = write_variant(
