@@ -1,4 +1,4 @@
-// moe-cli wdmoe-sim: the WDMoE study of paper 001 §IV on this machine. For each θ the model
+// moe-cli wdmoe-sim: the WDMoE study of WDMoE [P2] §IV on this machine. For each θ the model
 // reads a text (teacher forcing) with the WLR selector on the simulated wireless channel of a
 // scenario, and we report experts per token, perplexity and the modelled latency per token
 // (Σ over layers of eq. 7), mean and p95, with the reduction against θ = 0. The channel is the

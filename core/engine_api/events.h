@@ -1,5 +1,5 @@
 #pragma once
-// The event stream (SPEC §6): plain fixed-size structs the engine publishes without ever
+// The event stream (design §6): plain fixed-size structs the engine publishes without ever
 // waiting on a listener. Each subscriber gets its own bounded ring; when a ring is full the
 // event is dropped for that subscriber and counted. Consumers: the dashboard (drained on a
 // timer), the JSONL trace writer, benchmarks.

@@ -1,5 +1,5 @@
 #pragma once
-// Expert selection (SPEC §6): router logits of one token at one MoE layer -> the experts to run
+// Expert selection (design §6): router logits of one token at one MoE layer -> the experts to run
 // and their weights. One place for plain top-k (Mixtral) and the WDMoE WLR/θ rule
 // (core/wdmoe/wlr_selector.h). Called on the engine thread for every token and layer: no
 // allocation.

@@ -1,5 +1,5 @@
 #pragma once
-// Bandwidth allocation across expert devices (SPEC §3.2, follow-up paper 002: "jointly optimize
+// Bandwidth allocation across expert devices (design §3.2, follow-up [P3]: "jointly optimize
 // expert selection and bandwidth allocation"). Baseline: equal split. Optimiser: minimise the
 // surrogate
 //     J_p(B) = ( Σ_q f_q t_q(B_q)^p / Σ_q f_q )^(1/p),      Σ_q B_q = B,  B_q >= B_min

@@ -1,5 +1,5 @@
 #pragma once
-// The wireless link between the BS and each expert device (paper 001 §II-C, §IV-A; SPEC §3.2).
+// The wireless link between the BS and each expert device (WDMoE [P2] §II-C, §IV-A; design §3.2).
 //
 //   PL(d) [dB]  = 32.4 + 20 log10(f_GHz) + 20 log10(d_m)
 //   g^2         = 10^(-PL/10) · X,  X ~ Exp(1)  (Rayleigh fading, redrawn per time slot)

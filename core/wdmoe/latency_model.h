@@ -1,5 +1,5 @@
 #pragma once
-// Per-token latency of WDMoE (paper 001 §II-D, §II-E; SPEC §3.2).
+// Per-token latency of WDMoE (WDMoE [P2] §II-D, §II-E; design §3.2).
 //
 //   L_comp = 4 m m_h + 2 m_h m + η m_h + m_h          FLOPs, one token through one expert (eq. 4)
 //   L_comm = ε m                                       bytes of one token's activation   (eq. 5)

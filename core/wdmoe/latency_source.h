@@ -1,5 +1,5 @@
 #pragma once
-// Latency sources (SPEC §6 "Latency source"): the predicted time t for one token through one
+// Latency sources (design §6 "Latency source"): the predicted time t for one token through one
 // expert of one MoE layer (WDMoE eq. 6), as the WLR selector needs it. The selector never knows
 // which source it reads:
 //   * SimulatedLatencySource — the paper's channel + compute model, fading redrawn per slot;

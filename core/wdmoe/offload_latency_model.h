@@ -1,6 +1,6 @@
 #pragma once
-// The latency model of the offloading paper (paper 000, "Efficient Inference Offloading for MoE
-// LLMs in IoMT", §3.1; SPEC §3.1). Used by the offloading planner and the dashboard (predicted
+// The latency model of the offloading paper ([P1], "Efficient Inference Offloading for MoE
+// LLMs in IoMT", §3.1; design §3.1). Used by the offloading planner and the dashboard (predicted
 // vs measured). All sizes in bytes, speeds in bytes/s, rates in bit/s, times in seconds.
 //
 // Local (§3.1.2), per layer weight w:

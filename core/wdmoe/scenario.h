@@ -1,5 +1,5 @@
 #pragma once
-// A WDMoE deployment scenario (paper 001 §II, §IV-A; SPEC §3.2): the base station, the expert
+// A WDMoE deployment scenario (WDMoE [P2] §II, §IV-A; design §3.2): the base station, the expert
 // devices (distance, transmit power, bandwidth share, compute speed), the model dimensions that
 // set the per-token data and FLOPs, and where each expert lives. Loaded from JSON
 // (resources/scenarios/*.json) or built in code (default_scenario(), the paper's setup).

@@ -1,5 +1,5 @@
 #pragma once
-// WDMoE expert selection (paper 001 §III, Algorithm 1; SPEC §3.2):
+// WDMoE expert selection (WDMoE [P2] §III, Algorithm 1; design §3.2):
 //   take the top-k experts by gate weight; WLR_q = w_q / t_q (eq. 9);
 //   κ = min WLR / (min WLR + max WLR) over the current set (eq. 10);
 //   while κ < θ and more than one expert remains, drop the lowest-WLR expert and recompute;

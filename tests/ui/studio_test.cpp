@@ -2,6 +2,7 @@
 // Each test function runs in its own process (one ctest each) with a temporary data dir.
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
@@ -93,6 +94,7 @@ class StudioTest : public QObject {
   void regenerateAndNewConversation();
   void exportMarkdown();
   void uiResponsiveness();
+  void kvCacheSettingAppliesAtLoad();
 };
 
 // A newcomer's first start: no model anywhere, the demo model is generated and loaded, and the
@@ -619,4 +621,36 @@ void StudioTest::uiResponsiveness() {
 }
 
 QTEST_MAIN(StudioTest)
+// The KV-cache precision is a load-time setting (the memory plan): F16 by default for chat, F32
+// on request, chosen with the keyboard in the Memory group, applied by the next load, remembered.
+void StudioTest::kvCacheSettingAppliesAtLoad() {
+  Studio s;
+  QVERIFY(s.load_demo());
+  EngineController* c = s.window().controller();
+  QCOMPARE(c->model().kv_type, QString("F16"));
+  const quint64 f16_bytes = c->model().kv_cache_bytes;
+  QVERIFY(f16_bytes > 0);
+  QVERIFY(c->model().backend.startsWith("store mapped, executor local CPU"));
+  DashboardWidget* dash = s.window().dashboard();
+  auto* combo = dash->findChild<QComboBox*>("kvType");
+  auto* label = dash->findChild<QLabel*>("memoryPlan");
+  QVERIFY(combo && label);
+  QVERIFY(label->text().contains("F16"));
+  QTest::keyClick(combo, Qt::Key_Down);  // F16 -> F32
+  QCOMPARE(combo->currentData().toString(), QString("F32"));
+  QCOMPARE(c->kv_type(), moe::KvType::kF32);
+  QCOMPARE(c->model().kv_type, QString("F16"));  // the loaded model keeps its cache
+  QSignalSpy loaded(c, &EngineController::model_loaded);
+  QVERIFY(s.window().open_model(c->model().path));
+  QVERIFY(loaded.wait(60000));
+  QCOMPARE(c->model().kv_type, QString("F32"));
+  QCOMPARE(c->model().kv_cache_bytes, 2 * f16_bytes);
+  QVERIFY(label->text().contains("F32"));
+  s.close_window();
+  s.reopen_window();
+  auto* again = s.window().dashboard()->findChild<QComboBox*>("kvType");
+  QVERIFY(again);
+  QCOMPARE(again->currentData().toString(), QString("F32"));
+}
+
 #include "studio_test.moc"

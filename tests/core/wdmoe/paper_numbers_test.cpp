@@ -1,4 +1,4 @@
-// The offloading paper's worked numbers (paper 000 §4.3), reproduced by the offload latency
+// The offloading paper's worked numbers ([P1] §4.3, docs/design.md), reproduced by the offload latency
 // model from the paper's inputs, each within 1% (docs/wdmoe.md explains every derivation and
 // the paper's unit slips).
 #include <gtest/gtest.h>
