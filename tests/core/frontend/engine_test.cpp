@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <set>
+#include <thread>
 
 #include "core/store/mapped_expert_store.h"
 #include "core/engine/cpu_expert_executor.h"
@@ -252,6 +256,49 @@ TEST(Engine, LiveExpertsPerTokenAndEvents) {
   EXPECT_EQ(routing, (st->prompt_tokens + 2) * 2);
   e->set_experts_per_token(100);
   EXPECT_EQ(e->experts_per_token(), 4);
+}
+
+// Live settings are one snapshot taken once per token step: while another thread keeps
+// switching between {k 1, θ 0} and {k 3, θ 0.2}, every step routes all its layers with one of
+// the two, never a mix; fields not edited are kept.
+TEST(Engine, LiveSettingsAreOneSnapshotPerStep) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  e->update_settings([](LiveSettings& s) {
+    s.experts_per_token = 3;
+    s.theta = 0.2f;
+  });
+  EXPECT_EQ(e->settings().experts_per_token, 3);
+  EXPECT_FLOAT_EQ(e->theta(), 0.2f);
+  e->set_experts_per_token(1);
+  EXPECT_FLOAT_EQ(e->theta(), 0.2f);  // kept
+  EXPECT_EQ(e->experts_per_token(), 1);
+  auto q = e->events().subscribe();
+  std::atomic<bool> done{false};
+  std::thread flipper([&] {
+    for (int i = 0; !done.load(); ++i) {
+      e->update_settings([i](LiveSettings& s) {
+        s.experts_per_token = i % 2 ? 3 : 1;
+        s.theta = i % 2 ? 0.2f : 0.0f;
+      });
+      std::this_thread::yield();
+    }
+  });
+  auto st = e->generate(greedy_request("the patient has a fever and a cough", 24), {});
+  done = true;
+  flipper.join();
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::vector<Event> ev;
+  q->drain(ev);
+  std::map<uint64_t, std::set<int>> k_of_step;
+  for (const Event& x : ev) {
+    if (const auto* r = std::get_if<RoutingEvent>(&x)) k_of_step[r->step].insert(r->n_chosen);
+  }
+  ASSERT_GE(k_of_step.size(), 20u);
+  for (const auto& [step, ks] : k_of_step) {
+    EXPECT_EQ(ks.size(), 1u) << "step " << step << " mixed settings";
+    EXPECT_TRUE(ks.count(1) || ks.count(3)) << step;
+  }
 }
 
 // A selector that records that it ran and always picks expert 3.
