@@ -163,6 +163,9 @@ bool encode_scalar(const GgufValue& v, std::vector<uint8_t>& out) {
 
 }  // namespace
 
+GgufArray::GgufArray() = default;
+GgufArray::GgufArray(GgufType elem_type) : elem_type_(elem_type) {}
+
 GgufArray::GgufArray(const GgufArray& other)
     : elem_type_(other.elem_type_),
       size_(other.size_),

@@ -31,8 +31,9 @@ struct GgufValue;
 /// heap); a copy always owns its bytes, so a copied value outlives the file it came from.
 class GgufArray {
  public:
-  GgufArray() = default;
-  explicit GgufArray(GgufType elem_type) : elem_type_(elem_type) {}
+  // Out of line: GgufValue is incomplete here (clang instantiates vector<GgufValue> otherwise).
+  GgufArray();
+  explicit GgufArray(GgufType elem_type);
   GgufArray(const GgufArray& other);
   GgufArray& operator=(const GgufArray& other);
   GgufArray(GgufArray&& other) noexcept;
