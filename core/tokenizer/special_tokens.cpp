@@ -1,7 +1,6 @@
 #include "core/tokenizer/special_tokens.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <utility>
 
 namespace moe {
@@ -21,51 +20,77 @@ void SpecialTokenMatcher::build(const TokenizerData& data) {
   edge_to_.clear();
   std::fill(std::begin(root_next_), std::end(root_next_), 0u);
 
-  // 1. A trie of the reversed texts; a terminal keeps the lowest id with its text (all types)
-  //    and the lowest user-defined id. Edges in a hash map while building.
+  // 1. The special tokens sorted by their reversed text, bytes compared unsigned (ties keep
+  //    the vocabulary order, so the lowest id comes first).
+  const size_t n = std::min(data.tokens.size(), data.token_types.size());
+  std::vector<uint32_t> order;
+  for (size_t i = 0; i < n; ++i) {
+    if (is_special(static_cast<TokenType>(data.token_types[i])) && !data.tokens[i].empty()) {
+      order.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  if (order.empty()) return;  // no special tokens: split() passes text through
+  auto reversed_less = [&](uint32_t a, uint32_t b) {
+    const std::string& x = data.tokens[a];
+    const std::string& y = data.tokens[b];
+    return std::lexicographical_compare(x.rbegin(), x.rend(), y.rbegin(), y.rend(),
+                                        [](char c, char d) {
+                                          return static_cast<uint8_t>(c) < static_cast<uint8_t>(d);
+                                        });
+  };
+  std::stable_sort(order.begin(), order.end(), reversed_less);
+
+  // 2. The trie of the reversed texts, built in that order: each text shares the path of the
+  //    previous one up to their common prefix, so a node's children appear in increasing byte
+  //    order. Edges are then grouped by parent (node k's are [first_edge(k), first_edge(k+1))).
   struct Terminal {
     int32_t all = -1, user_defined = -1;
     uint32_t depth = 0;
   };
+  struct Edge {
+    uint32_t parent, child;
+    uint8_t byte;
+  };
   std::vector<Terminal> term(1);
-  std::unordered_map<uint64_t, uint32_t> edges;  // (parent << 8 | byte) -> child
-  const size_t n = std::min(data.tokens.size(), data.token_types.size());
-  for (size_t i = 0; i < n; ++i) {
-    const auto type = static_cast<TokenType>(data.token_types[i]);
+  std::vector<Edge> edges;
+  std::vector<uint32_t> path{0};  // nodes along the previous text's path, by depth
+  const std::string* prev = nullptr;
+  for (uint32_t i : order) {
     const std::string& text = data.tokens[i];
-    if (!is_special(type) || text.empty()) continue;
-    uint32_t node = 0;
-    for (auto it = text.rbegin(); it != text.rend(); ++it) {
-      const uint64_t key = (uint64_t{node} << 8) | static_cast<uint8_t>(*it);
-      const auto [pos, added] = edges.try_emplace(key, static_cast<uint32_t>(term.size()));
-      if (added) term.push_back({-1, -1, term[node].depth + 1});
-      node = pos->second;
+    size_t common = 0;
+    if (prev != nullptr) {
+      while (common < text.size() && common < prev->size() &&
+             text[text.size() - 1 - common] == (*prev)[prev->size() - 1 - common])
+        ++common;
     }
+    path.resize(common + 1);
+    for (size_t d = common; d < text.size(); ++d) {
+      const auto child = static_cast<uint32_t>(term.size());
+      term.push_back({-1, -1, static_cast<uint32_t>(d + 1)});
+      edges.push_back({path[d], child, static_cast<uint8_t>(text[text.size() - 1 - d])});
+      path.push_back(child);
+    }
+    Terminal& t = term[path[text.size()]];
     const auto id = static_cast<int32_t>(i);
-    if (term[node].all < 0) term[node].all = id;
-    if (type == TokenType::kUserDefined && term[node].user_defined < 0) {
-      term[node].user_defined = id;
+    if (t.all < 0) t.all = id;
+    if (static_cast<TokenType>(data.token_types[i]) == TokenType::kUserDefined &&
+        t.user_defined < 0) {
+      t.user_defined = id;
     }
+    prev = &text;
   }
-  if (term.size() == 1) return;  // no special tokens: split() passes text through
-
-  // 2. Edges as one array sorted by (parent, byte); node k's are [first_edge(k), first_edge(k+1)).
-  std::vector<std::pair<uint64_t, uint32_t>> sorted(edges.begin(), edges.end());
-  edges = {};
-  std::sort(sorted.begin(), sorted.end());
   const auto n_nodes = static_cast<uint32_t>(term.size());
   nodes_.assign(n_nodes + 1, Node{});
-  edge_byte_.resize(sorted.size());
-  edge_to_.resize(sorted.size());
-  size_t e = 0;
-  for (uint32_t k = 0; k <= n_nodes; ++k) {
-    while (e < sorted.size() && (sorted[e].first >> 8) < k) ++e;
-    nodes_[k].first_edge = static_cast<uint32_t>(e);
-  }
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    edge_byte_[i] = static_cast<uint8_t>(sorted[i].first & 0xff);
-    edge_to_[i] = sorted[i].second;
-    if ((sorted[i].first >> 8) == 0) root_next_[edge_byte_[i]] = edge_to_[i];
+  for (const Edge& e : edges) ++nodes_[e.parent + 1].first_edge;  // counts, then prefix sums
+  for (uint32_t k = 1; k <= n_nodes; ++k) nodes_[k].first_edge += nodes_[k - 1].first_edge;
+  edge_byte_.resize(edges.size());
+  edge_to_.resize(edges.size());
+  std::vector<uint32_t> fill(n_nodes, 0);
+  for (const Edge& e : edges) {
+    const uint32_t at = nodes_[e.parent].first_edge + fill[e.parent]++;
+    edge_byte_[at] = e.byte;
+    edge_to_[at] = e.child;
+    if (e.parent == 0) root_next_[e.byte] = e.child;
   }
 
   // 3. Failure links and outputs, breadth first (a failure target is shallower, so done).
