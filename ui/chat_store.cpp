@@ -1,5 +1,8 @@
 #include "ui/chat_store.h"
 
+#include <algorithm>
+
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -19,6 +22,8 @@ qint64 now_ms() {
 QString text(const QString& s) {
   return s.isNull() ? QStringLiteral("") : s;
 }
+// The stop reason of an answer still being written (what a crash leaves behind).
+const char* kInterrupted = "interrupted";
 }  // namespace
 
 ChatStore::~ChatStore() {
@@ -39,8 +44,28 @@ bool ChatStore::exec(const QString& sql) {
   return true;
 }
 
+template <class Body>
+bool ChatStore::transaction(Body&& body) {
+  QSqlDatabase d = db(connection_);
+  if (!d.transaction()) {
+    error_ = d.lastError().text();
+    return false;
+  }
+  if (!body()) {
+    d.rollback();
+    return false;
+  }
+  if (!d.commit()) {
+    error_ = d.lastError().text();
+    d.rollback();
+    return false;
+  }
+  return true;
+}
+
 bool ChatStore::open(const QString& path) {
   const QString name = "moe-chat-" + QUuid::createUuid().toString(QUuid::Id128);
+  path_ = path;
   {
     QSqlDatabase d = QSqlDatabase::addDatabase("QSQLITE", name);
     d.setDatabaseName(path);
@@ -52,8 +77,21 @@ bool ChatStore::open(const QString& path) {
     }
   }
   connection_ = name;
+  {
+    QSqlQuery probe(db(connection_));
+    if (!probe.exec("SELECT count(*) FROM sqlite_master") || !probe.next()) {
+      error_ =
+          QObject::tr("%1: the history cannot be read: %2").arg(path, probe.lastError().text());
+      probe = QSqlQuery();
+      db(connection_).close();
+      QSqlDatabase::removeDatabase(connection_);
+      connection_.clear();
+      return false;
+    }
+  }
   // WAL: readers never block the writer, and a crash loses at most the last transaction.
   // synchronous=NORMAL keeps each commit to an append without an fsync on the UI thread.
+  // On a read-only file these fail; it still opens for reading, with problem() saying so.
   const bool ok = exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=NORMAL") &&
                   exec("PRAGMA foreign_keys=ON") &&
                   exec(
@@ -70,8 +108,53 @@ bool ChatStore::open(const QString& path) {
                       "CREATE INDEX IF NOT EXISTS messages_by_conversation ON "
                       "messages(conversation_id, id)") &&
                   exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT)");
-  if (!ok) error_ = QString("%1: %2").arg(path, error_);
-  return ok;
+  const QString schema_error = error_;
+  check_health();
+  if (!ok && !read_only_) {
+    error_ = QString("%1: %2").arg(path, problem_.isEmpty() ? schema_error : problem_);
+    return false;
+  }
+  return true;
+}
+
+// quick_check reads every page (a few ms for a year of chats); the write probe is rolled back.
+void ChatStore::check_health() {
+  problem_.clear();
+  read_only_ = false;
+  QStringList problems;
+  {
+    QSqlQuery q(db(connection_));
+    QStringList findings;
+    QString failure;
+    if (!q.exec("PRAGMA quick_check")) {
+      failure = q.lastError().text();
+    } else {
+      while (q.next() && findings.size() < 5) {
+        const QString row = q.value(0).toString();
+        if (row != "ok") findings << row;
+      }
+      if (q.lastError().isValid()) failure = q.lastError().text();
+    }
+    if (!findings.isEmpty()) {
+      problems << QObject::tr("the history database is damaged (%1)").arg(findings.join("; "));
+    } else if (!failure.isEmpty()) {
+      problems << QObject::tr("the history database could not be checked (%1)").arg(failure);
+    }
+  }
+  QSqlDatabase d = db(connection_);
+  QSqlQuery probe(d);
+  const bool began = d.transaction();
+  const bool wrote =
+      began && probe.exec("INSERT OR REPLACE INTO kv(key, value) VALUES('.write_probe', '')");
+  if (began) d.rollback();
+  if (!wrote) {
+    read_only_ = true;
+    const QString why = began ? probe.lastError().text() : d.lastError().text();
+    problems << QObject::tr(
+                    "the history database cannot be written (%1): new messages will not be saved")
+                    .arg(why);
+  }
+  problem_ = problems.join("; ");
 }
 
 qint64 ChatStore::create_conversation(const QString& title, const QString& system_prompt) {
@@ -90,26 +173,31 @@ qint64 ChatStore::create_conversation(const QString& title, const QString& syste
   return q.lastInsertId().toLongLong();
 }
 
-QVector<ConversationHeader> ChatStore::conversations() const {
+QVector<ConversationHeader> ChatStore::conversations(bool* complete) const {
   QVector<ConversationHeader> out;
   QSqlQuery q(db(connection_));
-  q.exec("SELECT id, title, updated_ms FROM conversations ORDER BY updated_ms DESC, id DESC");
-  while (q.next()) {
+  bool ok = q.exec(
+      "SELECT id, title, updated_ms FROM conversations ORDER BY updated_ms DESC, "
+      "id DESC");
+  while (ok && q.next()) {
     out.push_back({q.value(0).toLongLong(), q.value(1).toString(),
                    QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong())});
   }
+  ok = ok && !q.lastError().isValid();  // a step that failed part-way ends the loop too
+  if (!ok) error_ = q.lastError().text();
+  if (complete != nullptr) *complete = ok;
   return out;
 }
 
-QVector<StoredMessage> ChatStore::messages(qint64 conversation) const {
+QVector<StoredMessage> ChatStore::messages(qint64 conversation, bool* complete) const {
   QVector<StoredMessage> out;
   QSqlQuery q(db(connection_));
   q.prepare(
       "SELECT id, role, content, tokens_per_s, computed_on, stop_reason FROM messages "
       "WHERE conversation_id = ? ORDER BY id");
   q.addBindValue(conversation);
-  q.exec();
-  while (q.next()) {
+  bool ok = q.exec();
+  while (ok && q.next()) {
     StoredMessage m;
     m.id = q.value(0).toLongLong();
     m.role = q.value(1).toString();
@@ -119,6 +207,49 @@ QVector<StoredMessage> ChatStore::messages(qint64 conversation) const {
     m.stop_reason = q.value(5).toString();
     out.push_back(m);
   }
+  ok = ok && !q.lastError().isValid();
+  if (!ok) error_ = q.lastError().text();
+  if (complete != nullptr) *complete = ok;
+  return out;
+}
+
+QVector<StoredMessage> ChatStore::readable_messages(qint64 conversation, int* unreadable) const {
+  *unreadable = 0;
+  bool complete = false;
+  QVector<StoredMessage> out = messages(conversation, &complete);
+  if (complete) return out;
+  QSet<qint64> have;
+  for (const StoredMessage& m : out) have.insert(m.id);
+  QSqlQuery ids(db(connection_));
+  ids.prepare("SELECT id FROM messages WHERE conversation_id = ? ORDER BY id");
+  ids.addBindValue(conversation);
+  QVector<qint64> missing;
+  if (ids.exec()) {
+    while (ids.next()) {
+      if (!have.contains(ids.value(0).toLongLong())) missing.push_back(ids.value(0).toLongLong());
+    }
+  }
+  for (qint64 id : missing) {
+    QSqlQuery q(db(connection_));
+    q.prepare(
+        "SELECT role, content, tokens_per_s, computed_on, stop_reason FROM messages WHERE id = ?");
+    q.addBindValue(id);
+    if (!q.exec() || !q.next()) {
+      ++*unreadable;
+      continue;
+    }
+    StoredMessage m;
+    m.id = id;
+    m.role = q.value(0).toString();
+    m.content = q.value(1).toString();
+    m.tokens_per_s = q.value(2).toDouble();
+    m.computed_on = q.value(3).toString();
+    m.stop_reason = q.value(4).toString();
+    out.push_back(m);
+  }
+  if (ids.lastError().isValid() && *unreadable == 0) *unreadable = 1;  // the index is damaged too
+  std::sort(out.begin(), out.end(),
+            [](const StoredMessage& a, const StoredMessage& b) { return a.id < b.id; });
   return out;
 }
 
@@ -127,36 +258,99 @@ bool ChatStore::touch(qint64 conversation) {
   q.prepare("UPDATE conversations SET updated_ms = ? WHERE id = ?");
   q.addBindValue(now_ms());
   q.addBindValue(conversation);
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 qint64 ChatStore::add_message(qint64 conversation, const StoredMessage& m) {
+  qint64 id = 0;
+  const bool ok = transaction([&] {
+    QSqlQuery q(db(connection_));
+    q.prepare(
+        "INSERT INTO messages(conversation_id, role, content, tokens_per_s, computed_on, "
+        "stop_reason, created_ms) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    q.addBindValue(conversation);
+    q.addBindValue(text(m.role));
+    q.addBindValue(text(m.content));
+    q.addBindValue(m.tokens_per_s);
+    q.addBindValue(text(m.computed_on));
+    q.addBindValue(text(m.stop_reason));
+    q.addBindValue(now_ms());
+    if (!q.exec()) {
+      error_ = q.lastError().text();
+      return false;
+    }
+    id = q.lastInsertId().toLongLong();
+    return touch(conversation);
+  });
+  return ok ? id : 0;
+}
+
+qint64 ChatStore::begin_answer(qint64 conversation) {
+  StoredMessage m;
+  m.role = "assistant";
+  m.stop_reason = kInterrupted;
+  return add_message(conversation, m);
+}
+
+bool ChatStore::update_answer(qint64 message, const QString& content) {
   QSqlQuery q(db(connection_));
-  q.prepare(
-      "INSERT INTO messages(conversation_id, role, content, tokens_per_s, computed_on, "
-      "stop_reason, created_ms) VALUES(?, ?, ?, ?, ?, ?, ?)");
-  q.addBindValue(conversation);
-  q.addBindValue(text(m.role));
-  q.addBindValue(text(m.content));
-  q.addBindValue(m.tokens_per_s);
-  q.addBindValue(text(m.computed_on));
-  q.addBindValue(text(m.stop_reason));
-  q.addBindValue(now_ms());
+  q.prepare("UPDATE messages SET content = ? WHERE id = ?");
+  q.addBindValue(text(content));
+  q.addBindValue(message);
   if (!q.exec()) {
     error_ = q.lastError().text();
-    return 0;
+    return false;
   }
-  touch(conversation);
-  return q.lastInsertId().toLongLong();
+  if (q.numRowsAffected() != 1) {
+    error_ = QObject::tr("the answer being saved is no longer in the history");
+    return false;
+  }
+  return true;
+}
+
+bool ChatStore::finish_answer(qint64 message, const StoredMessage& m) {
+  return transaction([&] {
+    QSqlQuery q(db(connection_));
+    q.prepare(
+        "UPDATE messages SET content = ?, tokens_per_s = ?, computed_on = ?, stop_reason = ? "
+        "WHERE id = ?");
+    q.addBindValue(text(m.content));
+    q.addBindValue(m.tokens_per_s);
+    q.addBindValue(text(m.computed_on));
+    q.addBindValue(text(m.stop_reason));
+    q.addBindValue(message);
+    if (!q.exec()) {
+      error_ = q.lastError().text();
+      return false;
+    }
+    QSqlQuery c(db(connection_));
+    c.prepare("SELECT conversation_id FROM messages WHERE id = ?");
+    c.addBindValue(message);
+    if (!c.exec() || !c.next()) {
+      error_ = c.lastError().isValid() ? c.lastError().text()
+                                       : QObject::tr("the answer is no longer in the history");
+      return false;
+    }
+    return touch(c.value(0).toLongLong());
+  });
 }
 
 bool ChatStore::remove_last_answer(qint64 conversation) {
-  const auto all = messages(conversation);
-  if (all.isEmpty() || all.back().role != "assistant") return false;
+  bool complete = false;
+  const auto all = messages(conversation, &complete);
+  if (!complete || all.isEmpty() || all.back().role != "assistant") return false;
   QSqlQuery q(db(connection_));
   q.prepare("DELETE FROM messages WHERE id = ?");
   q.addBindValue(all.back().id);
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 bool ChatStore::rename_conversation(qint64 conversation, const QString& title) {
@@ -164,14 +358,22 @@ bool ChatStore::rename_conversation(qint64 conversation, const QString& title) {
   q.prepare("UPDATE conversations SET title = ? WHERE id = ?");
   q.addBindValue(text(title));
   q.addBindValue(conversation);
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 bool ChatStore::delete_conversation(qint64 conversation) {
   QSqlQuery q(db(connection_));
   q.prepare("DELETE FROM conversations WHERE id = ?");
   q.addBindValue(conversation);
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 QString ChatStore::system_prompt(qint64 conversation) const {
@@ -179,6 +381,7 @@ QString ChatStore::system_prompt(qint64 conversation) const {
   q.prepare("SELECT system_prompt FROM conversations WHERE id = ?");
   q.addBindValue(conversation);
   if (q.exec() && q.next()) return q.value(0).toString();
+  if (q.lastError().isValid()) error_ = q.lastError().text();
   return {};
 }
 
@@ -187,7 +390,11 @@ bool ChatStore::set_system_prompt(qint64 conversation, const QString& prompt) {
   q.prepare("UPDATE conversations SET system_prompt = ? WHERE id = ?");
   q.addBindValue(text(prompt));
   q.addBindValue(conversation);
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 bool ChatStore::put_value(const QString& key, const QString& value) {
@@ -197,7 +404,11 @@ bool ChatStore::put_value(const QString& key, const QString& value) {
       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   q.addBindValue(key);
   q.addBindValue(text(value));
-  return q.exec();
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    return false;
+  }
+  return true;
 }
 
 QString ChatStore::value(const QString& key, const QString& fallback) const {
@@ -205,6 +416,7 @@ QString ChatStore::value(const QString& key, const QString& fallback) const {
   q.prepare("SELECT value FROM kv WHERE key = ?");
   q.addBindValue(key);
   if (q.exec() && q.next()) return q.value(0).toString();
+  if (q.lastError().isValid()) error_ = q.lastError().text();
   return fallback;
 }
 

@@ -11,6 +11,7 @@
 #include <QPushButton>
 
 #include "ui/engine_controller.h"
+#include "ui/history_export.h"
 #include "ui/markdown_export.h"
 #include "ui/transcript_view.h"
 
@@ -32,7 +33,7 @@ QString title_from(const QString& question) {
 }  // namespace
 
 ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* parent)
-    : QWidget(parent), controller_(controller), store_(store) {
+    : QWidget(parent), controller_(controller), store_(store), recorder_(store) {
   build_ui();
   connect(export_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"),
@@ -53,6 +54,19 @@ ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* 
   autosave_timer_.setInterval(kAutosaveMs);
   connect(&autosave_timer_, &QTimer::timeout, this, &ChatWindow::save_draft_if_dirty);
   autosave_timer_.start();
+  checkpoint_timer_.setInterval(AnswerRecorder::kCheckpointMs);
+  connect(&checkpoint_timer_, &QTimer::timeout, this, &ChatWindow::checkpoint_answer);
+
+  if (!store_->problem().isEmpty()) {
+    history_label_->setText(
+        tr("<b>Chat history problem:</b> %1.").arg(store_->problem().toHtmlEscaped()));
+    history_notice_->setVisible(true);
+  }
+  connect(export_history_, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export readable history"),
+                                                      "chat-history.md", tr("Markdown (*.md)"));
+    if (!path.isEmpty()) export_readable_history(path);
+  });
 
   // Restore: the last open conversation (or a fresh one) and the unsent draft.
   const qint64 last = store_->value(kLastConversationKey, "0").toLongLong();
@@ -72,10 +86,17 @@ ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* 
   update_buttons();
 }
 
+void ChatWindow::report_store_error(const QString& what) {
+  emit status_message(tr("%1: %2").arg(what, store_->last_error()));
+}
+
 void ChatWindow::refresh_list() {
   const QSignalBlocker block(list_);
   list_->clear();
-  for (const ConversationHeader& c : store_->conversations()) {
+  bool complete = true;
+  const auto headers = store_->conversations(&complete);
+  if (!complete) report_store_error(tr("Some conversations could not be read"));
+  for (const ConversationHeader& c : headers) {
     auto* item = new QListWidgetItem(c.title.isEmpty() ? tr("New conversation") : c.title);
     item->setData(Qt::UserRole, c.id);
     item->setToolTip(c.updated.toString("yyyy-MM-dd hh:mm"));
@@ -111,7 +132,9 @@ void ChatWindow::open_conversation(qint64 id) {
   save_draft_if_dirty();
   conversation_ = id;
   store_->put_value(kLastConversationKey, QString::number(id));
-  transcript_->set_messages(store_->messages(id));
+  bool complete = true;
+  transcript_->set_messages(store_->messages(id, &complete));
+  if (!complete) report_store_error(tr("Part of this conversation could not be read"));
   {
     const QSignalBlocker block(system_prompt_);
     system_prompt_->setPlainText(store_->system_prompt(id));
@@ -127,13 +150,13 @@ bool ChatWindow::send() {
       controller_->is_loading())
     return false;
   save_draft_if_dirty();
-  if (store_->messages(conversation_).isEmpty())
-    store_->rename_conversation(conversation_, title_from(question));
+  if (store_->messages(conversation_).isEmpty() &&
+      !store_->rename_conversation(conversation_, title_from(question)))
+    report_store_error(tr("Conversation title not saved"));
   StoredMessage m;
   m.role = "user";
   m.content = question;
-  if (store_->add_message(conversation_, m) == 0)
-    emit status_message(tr("History not saved: %1").arg(store_->last_error()));
+  if (store_->add_message(conversation_, m) == 0) report_store_error(tr("History not saved"));
   transcript_->append_user(question);
   input_->clear();
   store_->put_value(kDraftKey, QString());
@@ -157,20 +180,24 @@ void ChatWindow::start_answer(qint64 conversation) {
   std::vector<ChatMessage> messages;
   const QString prompt = system_prompt_->toPlainText().trimmed();
   if (!prompt.isEmpty()) messages.push_back({"system", prompt.toStdString()});
-  for (const StoredMessage& m : store_->messages(conversation))
+  bool complete = true;
+  for (const StoredMessage& m : store_->messages(conversation, &complete))
     messages.push_back({m.role.toStdString(), m.content.toStdString()});
-  answer_text_.clear();
+  if (!complete) report_store_error(tr("Part of this conversation could not be read"));
   pending_.clear();
-  answer_saved_ = false;
   answer_conversation_ = conversation;
   answer_id_ = controller_->generate(std::move(messages));
   if (answer_id_ == 0) {
     status_->setText(tr("The engine is busy or no model is loaded."));
     return;
   }
+  // The answer's row exists from now on and is saved every few seconds: a crash keeps it.
+  answer_save_failed_ = !recorder_.start(conversation);
+  if (answer_save_failed_) report_store_error(tr("The answer will not be saved"));
   transcript_->begin_answer();
   status_->setText(tr("Answering…"));
   flush_timer_.start();
+  checkpoint_timer_.start();
   update_buttons();
 }
 
@@ -183,7 +210,7 @@ void ChatWindow::stop() {
 
 void ChatWindow::on_text(quint64 id, const QString& piece) {
   if (id != answer_id_) return;
-  answer_text_ += piece;
+  recorder_.append(piece);
   pending_ += piece;  // shown by flush_pending() on the next tick
 }
 
@@ -193,17 +220,24 @@ void ChatWindow::flush_pending() {
   pending_.clear();
 }
 
+void ChatWindow::checkpoint_answer() {
+  if (!recorder_.checkpoint() && !answer_save_failed_) {
+    answer_save_failed_ = true;  // said once per answer, not every checkpoint
+    report_store_error(tr("The answer is not being saved"));
+  }
+}
+
 void ChatWindow::finish_answer(const AnswerStats& stats) {
   flush_pending();
   flush_timer_.stop();
+  checkpoint_timer_.stop();
   StoredMessage m;
   m.role = "assistant";
-  m.content = answer_text_;
+  m.content = recorder_.text();
   m.tokens_per_s = stats.decode_tok_per_s;
   m.computed_on = stats.computed_on;
   m.stop_reason = stats.stop_reason;
-  if (!answer_saved_) store_->add_message(answer_conversation_, m);
-  answer_saved_ = true;
+  if (!recorder_.finish(m) && !answer_save_failed_) report_store_error(tr("Answer not saved"));
   transcript_->end_answer(answer_stats_line(m));
   last_stats_ = stats;
   answer_id_ = 0;
@@ -242,18 +276,20 @@ void ChatWindow::on_model_loaded(const ModelInfo& info) {
 
 void ChatWindow::save_draft_if_dirty() {
   if (draft_dirty_) {
-    store_->put_value(kDraftKey, input_->toPlainText());
+    if (!store_->put_value(kDraftKey, input_->toPlainText()))
+      report_store_error(tr("Draft not saved"));
     draft_dirty_ = false;
   }
   if (prompt_dirty_ && conversation_ != 0) {
-    store_->set_system_prompt(conversation_, system_prompt_->toPlainText());
+    if (!store_->set_system_prompt(conversation_, system_prompt_->toPlainText()))
+      report_store_error(tr("System prompt not saved"));
     prompt_dirty_ = false;
   }
 }
 
 void ChatWindow::save_before_exit() {
   save_draft_if_dirty();
-  if (answer_id_ != 0 && !answer_saved_) {
+  if (answer_id_ != 0 && recorder_.active()) {
     controller_->stop();
     AnswerStats stats;
     stats.stop_reason = "interrupted";
@@ -272,6 +308,21 @@ QString ChatWindow::conversation_as_markdown() const {
 
 void ChatWindow::copy_conversation() const {
   QApplication::clipboard()->setText(conversation_as_markdown());
+}
+
+bool ChatWindow::export_readable_history(const QString& path) {
+  QString error;
+  const HistoryExport e = export_history(*store_, path, &error);
+  if (!error.isEmpty()) {
+    status_->setText(tr("Export failed: %1").arg(error));
+    return false;
+  }
+  status_->setText(tr("Exported %1 conversations, %2 messages to %3%4")
+                       .arg(e.conversations)
+                       .arg(e.messages)
+                       .arg(path)
+                       .arg(e.unreadable > 0 ? tr(" (%1 unreadable)").arg(e.unreadable) : ""));
+  return true;
 }
 
 bool ChatWindow::export_conversation(const QString& path) const {

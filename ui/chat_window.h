@@ -7,6 +7,7 @@
 #include <QTimer>
 #include <QWidget>
 
+#include "ui/answer_recorder.h"
 #include "ui/chat_store.h"
 #include "ui/studio_types.h"
 
@@ -39,10 +40,13 @@ class ChatWindow : public QWidget {
   QString conversation_as_markdown() const;
   void copy_conversation() const;
   bool export_conversation(const QString& path) const;
+  /// Writes every readable conversation of the history to `path` (Markdown); false with a
+  /// message in the status line when the file cannot be written.
+  bool export_readable_history(const QString& path);
 
   qint64 current_conversation() const { return conversation_; }
   const AnswerStats& last_stats() const { return last_stats_; }
-  QString streaming_text() const { return answer_text_; }
+  QString streaming_text() const { return recorder_.text(); }
 
   // For tests and the main window.
   QPlainTextEdit* input() const { return input_; }
@@ -52,6 +56,8 @@ class ChatWindow : public QWidget {
   TranscriptView* transcript() const { return transcript_; }
   QListWidget* conversation_list() const { return list_; }
   QLabel* demo_notice() const { return demo_notice_; }
+  QWidget* history_notice() const { return history_notice_; }
+  QLabel* history_problem() const { return history_label_; }
 
  signals:
   void answer_completed(const moe::ui::AnswerStats& stats);
@@ -69,16 +75,20 @@ class ChatWindow : public QWidget {
   void on_failed(quint64 id, const QString& message);
   void on_model_loaded(const ModelInfo& info);
   void finish_answer(const AnswerStats& stats);
+  void checkpoint_answer();
+  /// Tells the user that the history could not be read or written ("<what>: <store error>").
+  void report_store_error(const QString& what);
 
   EngineController* controller_;
   ChatStore* store_;
   qint64 conversation_ = 0;
   quint64 answer_id_ = 0;  ///< the answer streaming now (0: none)
   qint64 answer_conversation_ = 0;
-  QString answer_text_, pending_;  ///< whole answer so far / not yet shown
-  bool answer_saved_ = false;
+  AnswerRecorder recorder_;  ///< the answer streaming now, saved as it grows
+  QString pending_;          ///< streamed text not yet shown
+  bool answer_save_failed_ = false;
   AnswerStats last_stats_;
-  QTimer flush_timer_, autosave_timer_;
+  QTimer flush_timer_, autosave_timer_, checkpoint_timer_;
   bool draft_dirty_ = false, prompt_dirty_ = false;
 
   QListWidget* list_ = nullptr;
@@ -89,6 +99,9 @@ class ChatWindow : public QWidget {
   QPushButton *send_ = nullptr, *stop_ = nullptr, *regenerate_ = nullptr, *new_ = nullptr;
   QPushButton *copy_ = nullptr, *export_ = nullptr;
   QLabel* demo_notice_ = nullptr;
+  QWidget* history_notice_ = nullptr;
+  QLabel* history_label_ = nullptr;
+  QPushButton* export_history_ = nullptr;
   QLabel* status_ = nullptr;
 };
 

@@ -63,6 +63,20 @@ void ChatWindow::build_ui() {
              "color:#1d3f66;");
   demo_notice_->setVisible(false);
   right_layout->addWidget(demo_notice_);
+  // Shown when the history database is damaged or read-only (ChatStore::problem()).
+  history_notice_ = new QWidget;
+  history_notice_->setObjectName("historyNotice");
+  auto* history_layout = new QHBoxLayout(history_notice_);
+  history_layout->setContentsMargins(0, 0, 0, 0);
+  history_label_ = banner("historyProblem", QString(),
+                          "background:#fde8e8;border:1px solid #e0a0a0;border-radius:4px;"
+                          "padding:6px 10px;color:#6b1d1d;");
+  export_history_ = new QPushButton(tr("Export readable history…"));
+  export_history_->setObjectName("exportReadableHistory");
+  history_layout->addWidget(history_label_, 1);
+  history_layout->addWidget(export_history_);
+  history_notice_->setVisible(false);
+  right_layout->addWidget(history_notice_);
 
   prompt_toggle_ = new QToolButton;
   prompt_toggle_->setObjectName("systemPromptToggle");

@@ -6,6 +6,7 @@
 
 #include "core/frontend/engine_impl.h"
 #include "core/sampling/sampler.h"
+#include "core/tokenizer/chat_encode.h"
 
 namespace moe {
 namespace {
@@ -15,19 +16,9 @@ double since(Clock::time_point t0) {
 }
 }  // namespace
 
+// Markers as token ids, message content with special-token parsing off (no role injection).
 std::vector<int32_t> EngineImpl::encode_messages(const std::vector<ChatMessage>& messages) const {
-  const TokenizerData& td = tokenizer_->data();
-  auto text_of = [&](int32_t id) {
-    return id >= 0 && id < tokenizer_->n_vocab() ? td.tokens[static_cast<size_t>(id)]
-                                                 : std::string();
-  };
-  const std::string bos = text_of(td.bos_id), eos = text_of(td.eos_id);
-  const std::string prompt =
-      apply_chat_template(template_kind_, messages, /*add_generation_prompt=*/true, bos,
-                          eos.empty() ? std::string("</s>") : eos);
-  // Templates that spell BOS out already carry it; do not add a second one.
-  const bool spelled = !bos.empty() && prompt.compare(0, bos.size(), bos) == 0;
-  return tokenizer_->encode(prompt, td.add_bos && !spelled, /*parse_special=*/true);
+  return encode_chat(*tokenizer_, template_kind_, messages, /*add_generation_prompt=*/true);
 }
 
 Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& req,

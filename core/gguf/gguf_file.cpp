@@ -9,8 +9,18 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace moe {
+namespace {
+
+// The header's allocations are budgeted (gguf_cursor.h), so this only happens when the machine
+// itself is out of memory; the caller still gets an Error naming the file, never an exception.
+Error out_of_memory(const std::string& path) {
+  return make_error(path, ": out of memory while reading the GGUF header");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -36,23 +46,38 @@ Result<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path) {
     ::close(fd);
     return make_error(path, ": cannot mmap ", std::to_string(len), " bytes: ", std::strerror(e));
   }
-  std::unique_ptr<GgufFile> f(new GgufFile());
-  f->path_ = path;
-  f->fd_ = fd;
+  std::unique_ptr<GgufFile> f;
+  try {
+    f.reset(new GgufFile());
+  } catch (const std::bad_alloc&) {
+    ::munmap(map, len);
+    ::close(fd);
+    return out_of_memory(path);
+  }
+  f->fd_ = fd;  // owned by f from here: unmapped and closed by its destructor
   f->map_ = map;
   f->map_len_ = len;
   f->bytes_ = std::span<const uint8_t>(static_cast<const uint8_t*>(map), len);
-  MOE_TRY(f->parse_all());
+  try {
+    f->path_ = path;
+    MOE_TRY(f->parse_all());
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(path);
+  }
   return f;
 }
 
 Result<std::unique_ptr<GgufFile>> GgufFile::parse(std::span<const uint8_t> bytes,
                                                   std::string name) {
-  std::unique_ptr<GgufFile> f(new GgufFile());
-  f->path_ = std::move(name);
-  f->bytes_ = bytes;
-  MOE_TRY(f->parse_all());
-  return f;
+  try {
+    std::unique_ptr<GgufFile> f(new GgufFile());
+    f->path_ = name;
+    f->bytes_ = bytes;
+    MOE_TRY(f->parse_all());
+    return f;
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(name);
+  }
 }
 
 GgufFile::~GgufFile() {
@@ -74,7 +99,7 @@ Error GgufFile::key_error(std::string_view key, const GgufValue* v, const char* 
   if (v == nullptr) return make_error(path_, ": missing metadata key '", key, "'");
   std::string found = gguf_type_name(v->type);
   if (const auto* a = std::get_if<GgufArray>(&v->v)) {
-    found += std::string(" of ") + gguf_type_name(a->elem_type);
+    found += std::string(" of ") + gguf_type_name(a->elem_type());
   }
   return make_error(path_, ": metadata key '", key, "' has type ", found, ", expected ", expected);
 }
@@ -154,22 +179,23 @@ Result<bool> GgufFile::get_bool(std::string_view key) const {
 Result<std::vector<std::string>> GgufFile::get_string_array(std::string_view key) const {
   const GgufValue* v = find(key);
   const auto* a = v ? std::get_if<GgufArray>(&v->v) : nullptr;
-  if (a == nullptr || a->elem_type != GgufType::kString) {
+  if (a == nullptr || a->elem_type() != GgufType::kString) {
     return key_error(key, v, "array of string");
   }
   std::vector<std::string> out;
-  out.reserve(a->items.size());
-  for (const auto& it : a->items) out.push_back(std::get<std::string>(it.v));
+  out.reserve(a->size());
+  for (size_t k = 0; k < a->size(); ++k) out.emplace_back(a->string_at(k));
   return out;
 }
 
 Result<std::vector<float>> GgufFile::get_float_array(std::string_view key) const {
   const GgufValue* v = find(key);
   const auto* a = v ? std::get_if<GgufArray>(&v->v) : nullptr;
-  if (a == nullptr || !numeric_elem(a->elem_type)) return key_error(key, v, "array of numbers");
+  if (a == nullptr || !numeric_elem(a->elem_type())) return key_error(key, v, "array of numbers");
   std::vector<float> out;
-  out.reserve(a->items.size());
-  for (const auto& it : a->items) {
+  out.reserve(a->size());
+  for (size_t k = 0; k < a->size(); ++k) {
+    const GgufValue it = a->at(k);
     if (const auto* d = std::get_if<double>(&it.v)) {
       out.push_back(static_cast<float>(*d));
     } else {
@@ -182,14 +208,14 @@ Result<std::vector<float>> GgufFile::get_float_array(std::string_view key) const
 Result<std::vector<int32_t>> GgufFile::get_int_array(std::string_view key) const {
   const GgufValue* v = find(key);
   const auto* a = v ? std::get_if<GgufArray>(&v->v) : nullptr;
-  if (a == nullptr || !numeric_elem(a->elem_type) || a->elem_type == GgufType::kFloat32 ||
-      a->elem_type == GgufType::kFloat64) {
+  if (a == nullptr || !numeric_elem(a->elem_type()) || a->elem_type() == GgufType::kFloat32 ||
+      a->elem_type() == GgufType::kFloat64) {
     return key_error(key, v, "array of integers");
   }
   std::vector<int32_t> out;
-  out.reserve(a->items.size());
-  for (const auto& it : a->items) {
-    const IntValue x = as_int(it);
+  out.reserve(a->size());
+  for (size_t k = 0; k < a->size(); ++k) {
+    const IntValue x = as_int(a->at(k));
     const uint64_t limit = x.negative ? 0x80000000ull : 0x7fffffffull;
     if (x.magnitude > limit) {
       return make_error(path_, ": metadata array '", key, "' holds a value outside int32");

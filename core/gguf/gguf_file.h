@@ -32,7 +32,8 @@ struct TensorInfo {
   int64_t ne(int i) const { return i < static_cast<int>(shape.size()) ? shape[i] : 1; }
 };
 
-class GgufCursor;  // parsing helper (gguf_cursor.h)
+class GgufCursor;  // parsing helpers (gguf_cursor.h)
+class GgufMemoryBudget;
 
 class GgufFile {
  public:
@@ -80,7 +81,7 @@ class GgufFile {
  private:
   GgufFile() = default;
   Status parse_all();
-  Status parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors);
+  Status parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors, GgufMemoryBudget& budget);
   Status place_tensors();
   Error key_error(std::string_view key, const GgufValue* v, const char* expected) const;
 

@@ -22,6 +22,9 @@ constexpr uint64_t kMaxKeyLength = 65535;
 constexpr uint64_t kMaxTensorNameLength = 1024;
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;  // key length, 1-char key, type, u8 value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
+// Heap bytes per key / tensor beyond their names: the vector entry and the index's map node.
+constexpr uint64_t kKvOverhead = sizeof(GgufKv) + 64;
+constexpr uint64_t kTensorOverhead = sizeof(TensorInfo) + 4 * sizeof(int64_t) + 64;
 
 bool known_value_type(uint32_t t) {
   return t <= static_cast<uint32_t>(GgufType::kFloat64);
@@ -34,8 +37,8 @@ uint64_t min_value_bytes(GgufType t) {
   return gguf_scalar_size(t);
 }
 
-template <class T, class Stored>
-Result<GgufValue> read_scalar(GgufCursor& cur, GgufType type, std::string_view what) {
+template <class T, class Stored, class What>
+Result<GgufValue> read_scalar(GgufCursor& cur, GgufType type, const What& what) {
   auto r = cur.read<T>(what);
   if (!r) return r.error();
   GgufValue v;
@@ -44,8 +47,59 @@ Result<GgufValue> read_scalar(GgufCursor& cur, GgufType type, std::string_view w
   return v;
 }
 
-Result<GgufValue> read_value(GgufCursor& cur, GgufType type, const std::string& key, int depth) {
-  const std::string what = "value of '" + key + "'";
+Result<GgufValue> read_value(GgufCursor& cur, GgufType type, std::string_view key, int depth,
+                             GgufMemoryBudget& budget);
+
+// An array's elements after its header: scalars and strings stay in the file (views), nested
+// arrays are read recursively. No per-element string is built unless there is an error.
+Result<GgufArray> read_array_items(GgufCursor& cur, GgufType elem, uint64_t count,
+                                   std::string_view key, int depth, GgufMemoryBudget& budget) {
+  auto elem_what = [&] { return "element of array '" + std::string(key) + "'"; };
+  if (elem == GgufType::kArray) {
+    MOE_TRY(budget.charge(cur, count * sizeof(GgufValue), [&] {
+      return "array '" + std::string(key) + "' of " + std::to_string(count) + " arrays";
+    }));
+    GgufArray arr(elem);
+    for (uint64_t k = 0; k < count; ++k) {
+      auto item = read_value(cur, elem, key, depth + 1, budget);
+      if (!item) return item.error();
+      arr.push_back(std::move(*item));
+    }
+    return arr;
+  }
+  if (elem == GgufType::kString) {
+    MOE_TRY(budget.charge(cur, count * sizeof(uint64_t), [&] {
+      return "array '" + std::string(key) + "' of " + std::to_string(count) + " strings";
+    }));
+    const uint8_t* start = cur.here();
+    const uint64_t start_pos = cur.pos();
+    std::vector<uint64_t> offsets;
+    offsets.reserve(count);
+    for (uint64_t k = 0; k < count; ++k) {
+      offsets.push_back(cur.pos() - start_pos);
+      auto s = cur.read_string_view(elem_what);
+      if (!s) return s.error();
+    }
+    return GgufArray::view_strings(start, cur.pos() - start_pos, std::move(offsets));
+  }
+  const uint64_t n_bytes = count * gguf_scalar_size(elem);  // <= remaining(), checked
+  MOE_TRY(cur.need(n_bytes, elem_what));
+  const uint8_t* data = cur.here();
+  if (elem == GgufType::kBool) {
+    for (uint64_t k = 0; k < count; ++k) {
+      if (data[k] > 1) {
+        return cur.error("bool element ", std::to_string(k), " of array '", key,
+                         "' has byte value ", std::to_string(data[k]), " (must be 0 or 1)");
+      }
+    }
+  }
+  cur.skip(n_bytes);
+  return GgufArray::view_packed(elem, data, count);
+}
+
+Result<GgufValue> read_value(GgufCursor& cur, GgufType type, std::string_view key, int depth,
+                             GgufMemoryBudget& budget) {
+  auto what = [&] { return "value of '" + std::string(key) + "'"; };
   switch (type) {
     case GgufType::kUint8:
       return read_scalar<uint8_t, uint64_t>(cur, type, what);
@@ -71,7 +125,7 @@ Result<GgufValue> read_value(GgufCursor& cur, GgufType type, const std::string& 
       auto b = cur.read<uint8_t>(what);
       if (!b) return b.error();
       if (*b > 1) {
-        return cur.error("bool ", what, " has byte value ", std::to_string(*b),
+        return cur.error("bool ", what(), " has byte value ", std::to_string(*b),
                          " (must be 0 or 1)");
       }
       GgufValue v;
@@ -80,24 +134,26 @@ Result<GgufValue> read_value(GgufCursor& cur, GgufType type, const std::string& 
       return v;
     }
     case GgufType::kString: {
-      auto s = cur.read_string(what);
+      auto s = cur.read_string_view(what);
       if (!s) return s.error();
+      MOE_TRY(budget.charge(cur, s->size(), what));
       GgufValue v;
       v.type = type;
-      v.v = std::move(*s);
+      v.v = std::string(*s);
       return v;
     }
     case GgufType::kArray: {
       if (depth >= kMaxArrayDepth) {
-        return cur.error("array ", what, " nests deeper than ", std::to_string(kMaxArrayDepth),
+        return cur.error("array ", what(), " nests deeper than ", std::to_string(kMaxArrayDepth),
                          " levels");
       }
-      auto et = cur.read<uint32_t>("array element type of '" + key + "'");
+      auto et =
+          cur.read<uint32_t>([&] { return "array element type of '" + std::string(key) + "'"; });
       if (!et) return et.error();
       if (!known_value_type(*et)) {
         return cur.error("array '", key, "' has unknown element type ", std::to_string(*et));
       }
-      auto count = cur.read<uint64_t>("array length of '" + key + "'");
+      auto count = cur.read<uint64_t>([&] { return "array length of '" + std::string(key) + "'"; });
       if (!count) return count.error();
       const GgufType elem = static_cast<GgufType>(*et);
       if (*count > cur.remaining() / min_value_bytes(elem)) {
@@ -105,17 +161,11 @@ Result<GgufValue> read_value(GgufCursor& cur, GgufType type, const std::string& 
                          gguf_type_name(elem), " elements but only ",
                          std::to_string(cur.remaining()), " bytes remain in the file");
       }
-      GgufArray arr;
-      arr.elem_type = elem;
-      arr.items.reserve(*count);
-      for (uint64_t k = 0; k < *count; ++k) {
-        auto item = read_value(cur, elem, key, depth + 1);
-        if (!item) return item.error();
-        arr.items.push_back(std::move(*item));
-      }
+      auto arr = read_array_items(cur, elem, *count, key, depth, budget);
+      if (!arr) return arr.error();
       GgufValue v;
       v.type = type;
-      v.v = std::move(arr);
+      v.v = std::move(*arr);
       return v;
     }
   }
@@ -159,26 +209,29 @@ Status GgufFile::parse_all() {
                      std::to_string(cur.remaining()), " remaining bytes");
   }
 
-  kvs_.reserve(*n_kv);
+  GgufMemoryBudget budget;
+  kvs_.reserve(static_cast<size_t>(std::min<uint64_t>(*n_kv, 4096)));  // grows as keys arrive
   for (uint64_t i = 0; i < *n_kv; ++i) {
     const uint64_t at = cur.pos();
-    auto key = cur.read_string("metadata key #" + std::to_string(i));
+    auto key_what = [&] { return "metadata key #" + std::to_string(i); };
+    auto key = cur.read_string_view(key_what);
     if (!key) return key.error();
     if (key->empty() || key->size() > kMaxKeyLength) {
       return cur.error("metadata key #", std::to_string(i), " at byte ", std::to_string(at),
                        " has invalid length ", std::to_string(key->size()));
     }
-    auto type = cur.read<uint32_t>("type of '" + *key + "'");
+    MOE_TRY(budget.charge(cur, kKvOverhead + 2 * key->size(), key_what));
+    auto type = cur.read<uint32_t>([&] { return "type of '" + std::string(*key) + "'"; });
     if (!type) return type.error();
     if (!known_value_type(*type)) {
       return cur.error("metadata '", *key, "' has unknown value type ", std::to_string(*type));
     }
-    auto value = read_value(cur, static_cast<GgufType>(*type), *key, 0);
+    auto value = read_value(cur, static_cast<GgufType>(*type), *key, 0, budget);
     if (!value) return value.error();
-    if (!kv_index_.emplace(*key, kvs_.size()).second) {
+    if (!kv_index_.emplace(std::string(*key), kvs_.size()).second) {
       return cur.error("duplicate metadata key '", *key, "'");
     }
-    kvs_.push_back(GgufKv{std::move(*key), std::move(*value)});
+    kvs_.push_back(GgufKv{std::string(*key), std::move(*value)});
   }
 
   // general.alignment: u32 by the spec; we accept any non-negative integer type.
@@ -192,33 +245,34 @@ Status GgufFile::parse_all() {
     alignment_ = *al;
   }
 
-  MOE_TRY(parse_tensor_infos(cur, *n_tensors));
+  MOE_TRY(parse_tensor_infos(cur, *n_tensors, budget));
 
   // The data section starts at the next multiple of the alignment after the tensor infos.
   data_offset_ = (cur.pos() + alignment_ - 1) / alignment_ * alignment_;
   return place_tensors();
 }
 
-Status GgufFile::parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors) {
-  tensors_.reserve(n_tensors);
+Status GgufFile::parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors, GgufMemoryBudget& budget) {
+  tensors_.reserve(static_cast<size_t>(std::min<uint64_t>(n_tensors, 4096)));
   for (uint64_t i = 0; i < n_tensors; ++i) {
-    const std::string idx = "tensor #" + std::to_string(i);
-    auto name = cur.read_string("name of " + idx);
+    auto idx = [&] { return "tensor #" + std::to_string(i); };
+    auto name = cur.read_string_view([&] { return "name of " + idx(); });
     if (!name) return name.error();
     if (name->empty() || name->size() > kMaxTensorNameLength) {
-      return cur.error(idx, " has an invalid name length ", std::to_string(name->size()));
+      return cur.error(idx(), " has an invalid name length ", std::to_string(name->size()));
     }
-    const std::string tn = "tensor '" + *name + "'";
-    auto n_dims = cur.read<uint32_t>("dimension count of " + tn);
+    MOE_TRY(budget.charge(cur, kTensorOverhead + 2 * name->size(), idx));
+    const std::string tn = "tensor '" + std::string(*name) + "'";  // <= 1 KiB, once per tensor
+    auto n_dims = cur.read<uint32_t>([&] { return "dimension count of " + tn; });
     if (!n_dims) return n_dims.error();
     if (*n_dims == 0 || *n_dims > 4) {
       return cur.error(tn, " has ", std::to_string(*n_dims), " dimensions (must be 1..4)");
     }
     TensorInfo t;
-    t.name = std::move(*name);
+    t.name = std::string(*name);
     uint64_t n_elements = 1;
     for (uint32_t d = 0; d < *n_dims; ++d) {
-      auto ne = cur.read<uint64_t>("shape of " + tn);
+      auto ne = cur.read<uint64_t>([&] { return "shape of " + tn; });
       if (!ne) return ne.error();
       if (*ne == 0 || *ne > static_cast<uint64_t>(INT64_MAX)) {
         return cur.error(tn, " has invalid size ", std::to_string(static_cast<int64_t>(*ne)),
@@ -231,7 +285,7 @@ Status GgufFile::parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors) {
       t.shape.push_back(static_cast<int64_t>(*ne));
     }
     t.n_elements = static_cast<int64_t>(n_elements);
-    auto type = cur.read<uint32_t>("type of " + tn);
+    auto type = cur.read<uint32_t>([&] { return "type of " + tn; });
     if (!type) return type.error();
     const TypeTraits* tt = type_traits(*type);
     if (tt == nullptr) {
@@ -248,7 +302,7 @@ Status GgufFile::parse_tensor_infos(GgufCursor& cur, uint64_t n_tensors) {
                       &t.n_bytes)) {
       return cur.error(tn, " has a byte size that overflows 64 bits");
     }
-    auto offset = cur.read<uint64_t>("data offset of " + tn);
+    auto offset = cur.read<uint64_t>([&] { return "data offset of " + tn; });
     if (!offset) return offset.error();
     if (*offset % alignment_ != 0) {
       return cur.error(tn, " data offset ", std::to_string(*offset),

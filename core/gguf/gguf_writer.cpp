@@ -1,16 +1,14 @@
 // GgufWriter: metadata + tensor directory in memory, tensor bytes buffered or produced at write
-// time, file written to "<path>.tmp.<pid>.<n>" and renamed into place: readers only ever see a
-// complete file, and two writers of the same path (two processes generating the same test
-// model) never write into each other's temporary file — the last rename wins, whole.
+// time, file written through AtomicFile (a private temporary file in the target's directory,
+// created O_EXCL | O_NOFOLLOW under a random name, fsynced and renamed into place): readers only
+// ever see a complete file, a link planted in the directory cannot redirect the write, and two
+// writers of the same path never write into each other's temporary file — the last rename wins.
 #include "core/gguf/gguf_writer.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
+
+#include "core/util/atomic_file.h"
 
 namespace moe {
 namespace {
@@ -30,6 +28,7 @@ class Emitter {
     put<uint64_t>(s.size());
     buf_.insert(buf_.end(), s.begin(), s.end());
   }
+  void bytes(std::span<const uint8_t> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   void zeros(uint64_t n) { buf_.insert(buf_.end(), n, 0); }
   Status flush() {
     if (buf_.empty()) return {};
@@ -78,14 +77,11 @@ Status check_value(const GgufValue& v, std::string_view key) {
       good = std::holds_alternative<std::string>(v.v);
       break;
     case GgufType::kArray: {
+      // Scalar and string elements are type-checked as they are appended (GgufArray).
       const auto* a = std::get_if<GgufArray>(&v.v);
       good = a != nullptr;
       if (good) {
-        for (const auto& it : a->items) {
-          if (it.type != a->elem_type)
-            return make_error("GGUF writer: array '", key, "' mixes types");
-          MOE_TRY(check_value(it, key));
-        }
+        for (const auto& it : a->nested()) MOE_TRY(check_value(it, key));
       }
       break;
     }
@@ -134,9 +130,10 @@ void emit_value(Emitter& e, const GgufValue& v) {
       break;
     case GgufType::kArray: {
       const auto& a = std::get<GgufArray>(v.v);
-      e.put(static_cast<uint32_t>(a.elem_type));
-      e.put<uint64_t>(a.items.size());
-      for (const auto& it : a.items) emit_value(e, it);
+      e.put(static_cast<uint32_t>(a.elem_type()));
+      e.put<uint64_t>(a.size());
+      e.bytes(a.encoded());  // scalars and strings are kept encoded as on disk
+      for (const auto& it : a.nested()) emit_value(e, it);
       break;
     }
   }
@@ -210,34 +207,30 @@ void GgufWriter::set_string(std::string_view k, std::string_view v) {
 }
 
 namespace {
-template <class T, class Stored>
+// The host is little-endian (x86-64 / aarch64): a span of T is already the packed encoding.
+template <class T>
 GgufValue make_array(GgufType elem, std::span<const T> v) {
-  GgufArray a;
-  a.elem_type = elem;
-  a.items.reserve(v.size());
-  for (const T& x : v) a.items.push_back(GgufValue{elem, static_cast<Stored>(x)});
-  return GgufValue{GgufType::kArray, std::move(a)};
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size_bytes());
+  return GgufValue{GgufType::kArray, GgufArray::packed(elem, bytes)};
 }
 }  // namespace
 
 void GgufWriter::set_string_array(std::string_view k, const std::vector<std::string>& v) {
-  GgufArray a;
-  a.elem_type = GgufType::kString;
-  a.items.reserve(v.size());
-  for (const auto& s : v) a.items.push_back(GgufValue{GgufType::kString, s});
+  GgufArray a(GgufType::kString);
+  for (const auto& s : v) a.push_back(GgufValue{GgufType::kString, s});
   set_value(k, GgufValue{GgufType::kArray, std::move(a)});
 }
 void GgufWriter::set_f32_array(std::string_view k, std::span<const float> v) {
-  set_value(k, make_array<float, double>(GgufType::kFloat32, v));
+  set_value(k, make_array(GgufType::kFloat32, v));
 }
 void GgufWriter::set_i32_array(std::string_view k, std::span<const int32_t> v) {
-  set_value(k, make_array<int32_t, int64_t>(GgufType::kInt32, v));
+  set_value(k, make_array(GgufType::kInt32, v));
 }
 void GgufWriter::set_u32_array(std::string_view k, std::span<const uint32_t> v) {
-  set_value(k, make_array<uint32_t, uint64_t>(GgufType::kUint32, v));
+  set_value(k, make_array(GgufType::kUint32, v));
 }
 void GgufWriter::set_i64_array(std::string_view k, std::span<const int64_t> v) {
-  set_value(k, make_array<int64_t, int64_t>(GgufType::kInt64, v));
+  set_value(k, make_array(GgufType::kInt64, v));
 }
 
 Result<uint64_t> GgufWriter::tensor_bytes(GgmlType type, std::span<const int64_t> shape) {
@@ -365,35 +358,15 @@ Result<std::vector<uint8_t>> GgufWriter::to_bytes() const {
 }
 
 Status GgufWriter::write(const std::string& path) const {
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(counter.fetch_add(1));
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, Closer> f(std::fopen(tmp.c_str(), "wb"));
-  if (!f) return make_error(tmp, ": cannot create: ", std::strerror(errno));
-  std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 20);
-  Status st = write_to([&](std::span<const uint8_t> c) -> Status {
-    if (std::fwrite(c.data(), 1, c.size(), f.get()) != c.size()) {
-      return make_error(tmp, ": write failed: ", std::strerror(errno));
-    }
-    return {};
-  });
+  auto file = AtomicFile::create(path);
+  if (!file) return file.error();
+  Status st = write_to([&](std::span<const uint8_t> c) { return file->write(c); });
   // Errors of the content (not of the file) say "GGUF writer: ..."; name the file they were for.
-  if (!st.ok() && st.message().compare(0, tmp.size(), tmp) != 0) {
-    st = make_error(path, ": ", st.message());
+  if (!st.ok() && st.message().rfind(file->temp_path(), 0) != 0) {
+    return make_error(path, ": ", st.message());
   }
-  if (st.ok() && std::fflush(f.get()) != 0) {
-    st = make_error(tmp, ": write failed: ", std::strerror(errno));
-  }
-  const bool close_ok = std::fclose(f.release()) == 0;
-  if (st.ok() && !close_ok) st = make_error(tmp, ": close failed: ", std::strerror(errno));
-  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = make_error(path, ": cannot rename ", tmp, ": ", std::strerror(errno));
-  }
-  if (!st.ok()) std::remove(tmp.c_str());
-  return st;
+  MOE_TRY(st);
+  return file->commit();  // on any error the temporary file is removed
 }
 
 }  // namespace moe

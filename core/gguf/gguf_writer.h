@@ -1,8 +1,9 @@
 #pragma once
 // Builds a GGUF v3 file: metadata (every value type, arrays of strings / numbers / arrays) and
 // tensors whose bytes come either from a buffer or from a callback run at write time, so a
-// 26 GB model is streamed to disk without being held in memory. write() goes to "path.tmp.<pid>.<n>"
-// and renames on success: no partial file is left behind on error.
+// 26 GB model is streamed to disk without being held in memory. write() goes through
+// AtomicFile (core/util/atomic_file.h): a private, randomly named temporary file beside the
+// target, fsynced and renamed on success; no partial file is left behind on error.
 //
 // Layout written (GGUF spec): header, KVs, tensor infos, padding to `alignment`, tensor data
 // with each tensor starting at a multiple of `alignment` from the data section start.
@@ -68,7 +69,8 @@ class GgufWriter {
                     TensorProducer producer);
   size_t n_tensors() const { return tensors_.size(); }
 
-  /// Writes the file: a unique "path.tmp.<pid>.<n>", then rename(). On error the temporary file is removed.
+  /// Writes the file: "path.tmp.<random>" (created exclusively, never through a link), fsync,
+  /// rename(), fsync of the directory. On error the temporary file is removed.
   Status write(const std::string& path) const;
   /// The whole file in memory (tests, fuzz corpus seeds).
   Result<std::vector<uint8_t>> to_bytes() const;

@@ -7,6 +7,33 @@
 namespace moe {
 namespace {
 
+// Upper limits far above any released model (Llama 3.1 405B: 126 layers, n_embd 16384;
+// DeepSeek-V3: 256 experts; Llama 4 Scout: 10M context) and far below what would let a small
+// hostile file make the engine allocate gigabytes from one number.
+struct CountLimit {
+  std::string_view name;
+  int64_t max;
+};
+constexpr CountLimit kLimits[] = {
+    {"block_count", 4096},
+    {"embedding_length", 1 << 17},
+    {"attention.head_count", 1 << 14},
+    {"attention.head_count_kv", 1 << 14},
+    {"feed_forward_length", 1 << 20},
+    {"expert_feed_forward_length", 1 << 20},
+    {"context_length", 1 << 24},
+    {"expert_count", 4096},
+    {"expert_used_count", 4096},
+    {"rope.dimension_count", 1 << 14},
+};
+
+int64_t max_of(std::string_view name) {
+  for (const CountLimit& l : kLimits) {
+    if (l.name == name) return l.max;
+  }
+  return int64_t{1} << 30;
+}
+
 // Reads "<arch>.<name>" as a positive int; `fallback` < 0 means required.
 Result<int> get_count(const GgufFile& f, const std::string& arch, std::string_view name,
                       int64_t fallback, int64_t min_value = 1) {
@@ -17,9 +44,10 @@ Result<int> get_count(const GgufFile& f, const std::string& arch, std::string_vi
   }
   auto v = f.get_int(key);
   if (!v) return v.error();
-  if (*v < min_value || *v > (int64_t{1} << 30)) {
+  if (*v < min_value || *v > max_of(name)) {
     return make_error(f.path(), ": metadata '", key, "' = ", std::to_string(*v),
-                      " is out of range");
+                      " is out of range [", std::to_string(min_value), ", ",
+                      std::to_string(max_of(name)), "]");
   }
   return static_cast<int>(*v);
 }
@@ -109,6 +137,31 @@ Result<HParams> read_hparams(const GgufFile& f) {
   if (!(factor > 0)) return make_error(p, "rope scaling factor must be > 0");
   hp.rope_freq_scale = static_cast<float>(1.0 / factor);
   return hp;
+}
+
+Status check_hparams_against_tensors(const HParams& hp, const GgufFile& f) {
+  // A block has at least 9 tensors: 2 norms, q/k/v/o, and gate/up/down (merged or dense).
+  constexpr int64_t kMinTensorsPerBlock = 9;
+  const int64_t n_tensors = static_cast<int64_t>(f.tensors().size());
+  if (int64_t{hp.n_layer} * kMinTensorsPerBlock > n_tensors) {
+    return make_error(f.path(), ": ", hp.arch, ".block_count = ", std::to_string(hp.n_layer),
+                      " but the file holds only ", std::to_string(n_tensors),
+                      " tensors (a block has at least ", std::to_string(kMinTensorsPerBlock), ")");
+  }
+  const std::string last = "blk." + std::to_string(hp.n_layer - 1) + ".attn_norm.weight";
+  if (f.find_tensor(last) == nullptr) {
+    return make_error(f.path(), ": ", hp.arch, ".block_count = ", std::to_string(hp.n_layer),
+                      " but tensor '", last, "' of the last block is missing");
+  }
+  if (hp.moe) {
+    const TensorInfo* router = f.find_tensor("blk.0.ffn_gate_inp.weight");
+    if (router != nullptr && router->ne(1) != hp.n_expert) {
+      return make_error(f.path(), ": ", hp.arch, ".expert_count = ", std::to_string(hp.n_expert),
+                        " but the router 'blk.0.ffn_gate_inp.weight' has ",
+                        std::to_string(router->ne(1)), " rows");
+    }
+  }
+  return {};
 }
 
 }  // namespace moe

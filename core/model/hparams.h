@@ -30,8 +30,14 @@ struct HParams {
   float rms_eps = 1e-5f;         ///< attention.layer_norm_rms_epsilon
 };
 
-/// Reads and validates the hyperparameters; n_vocab is left 0 (the loader sets it from the
-/// embedding table). Errors name the key and the file.
+/// Reads and validates the hyperparameters (each within a sane range: a 150 KB file must not
+/// be able to ask for 2^30 layers); n_vocab is left 0 (the loader sets it from the embedding
+/// table). Errors name the key and the file.
 Result<HParams> read_hparams(const GgufFile& file);
+
+/// Cheap checks of the counts against the tensors present, before anything is sized from
+/// them: block_count against the number of tensors and the last block's presence,
+/// expert_count against the router's rows. The loader then checks every tensor's shape.
+Status check_hparams_against_tensors(const HParams& hp, const GgufFile& file);
 
 }  // namespace moe

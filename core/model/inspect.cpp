@@ -124,7 +124,7 @@ Result<FileSummary> summarize_model(const GgufFile& f) {
   if (s.vocab_size == 0) {
     if (const GgufValue* toks = f.find("tokenizer.ggml.tokens")) {
       if (const auto* arr = std::get_if<GgufArray>(&toks->v)) {
-        s.vocab_size = static_cast<int64_t>(arr->items.size());
+        s.vocab_size = static_cast<int64_t>(arr->size());
       }
     } else if (const TensorInfo* emb = f.find_tensor("token_embd.weight")) {
       s.vocab_size = emb->ne(1);

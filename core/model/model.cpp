@@ -1,6 +1,7 @@
 #include "core/model/model.h"
 
 #include <map>
+#include <new>
 #include <set>
 
 #include "core/quant/quant.h"
@@ -31,19 +32,30 @@ MatrixView slice_view(const TensorInfo& t, int64_t index) {
 }
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
-  auto file = GgufFile::open(path);
-  if (!file) return file.error();
-  return from_file(std::move(*file));
+  try {
+    auto file = GgufFile::open(path);
+    if (!file) return file.error();
+    return from_file(std::move(*file));
+  } catch (const std::bad_alloc&) {
+    return make_error(path, ": out of memory while loading the model");
+  }
 }
 
 Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<GgufFile> file) {
-  std::unique_ptr<Model> m(new Model());
-  m->file_ = std::move(file);
-  auto hp = read_hparams(*m->file_);
-  if (!hp) return hp.error();
-  m->hp_ = *hp;
-  MOE_TRY(m->bind());
-  return m;
+  std::unique_ptr<Model> m;  // outside the try: the file (and its name) outlive a bad_alloc
+  try {
+    m.reset(new Model());
+    m->file_ = std::move(file);
+    auto hp = read_hparams(*m->file_);
+    if (!hp) return hp.error();
+    m->hp_ = *hp;
+    MOE_TRY(check_hparams_against_tensors(m->hp_, *m->file_));
+    MOE_TRY(m->bind());
+    return m;
+  } catch (const std::bad_alloc&) {
+    const GgufFile& f = file ? *file : *m->file_;
+    return make_error(f.path(), ": out of memory while loading the model");
+  }
 }
 
 // Looks a tensor up and checks it is a computable 2-D {n_in, n_out} matrix.
@@ -101,13 +113,14 @@ Status Model::bind() {
     output_ = tok_embd_;  // tied embeddings (llama.cpp does the same)
   }
   non_expert_bytes_ = tok_embd_.bytes() + (output_.data != tok_embd_.data ? output_.bytes() : 0);
-  layers_.resize(static_cast<size_t>(hp_.n_layer));
+  // One layer at a time: a block_count larger than the blocks present fails at the first
+  // missing tensor, having sized nothing from the count.
   for (int il = 0; il < hp_.n_layer; ++il) MOE_TRY(bind_layer(il));
   return {};
 }
 
 Status Model::bind_layer(int il) {
-  LayerWeights& L = layers_[static_cast<size_t>(il)];
+  LayerWeights& L = layers_.emplace_back();
   const int64_t n_embd = hp_.n_embd, n_kv = int64_t{hp_.n_head_kv} * hp_.head_dim;
   auto an = vector(blk(il, "attn_norm"), n_embd);
   if (!an) return an.error();

@@ -13,10 +13,30 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(kWs) - b + 1);
 }
 
+// Appends to the segment list: text runs merge, markers stay single.
+class Segments {
+ public:
+  Segments& text(std::string_view t) {
+    if (t.empty()) return *this;
+    if (out_.empty() || out_.back().marker) out_.push_back({std::string(), false});
+    out_.back().text += t;
+    return *this;
+  }
+  Segments& marker(std::string_view m) {
+    if (!m.empty()) out_.push_back({std::string(m), true});
+    return *this;
+  }
+  std::vector<ChatSegment> take() { return std::move(out_); }
+
+ private:
+  std::vector<ChatSegment> out_;
+};
+
 // Mixtral-8x7B-Instruct: <s> [INST] (system\n\n)user [/INST] assistant</s> [INST] ...
-std::string render_mistral(const std::vector<ChatMessage>& msgs, std::string_view bos,
-                           std::string_view eos) {
-  std::string out(bos);
+std::vector<ChatSegment> render_mistral(const std::vector<ChatMessage>& msgs, std::string_view bos,
+                                        std::string_view eos) {
+  Segments out;
+  out.marker(bos);
   size_t first = 0;
   std::string_view system;
   bool has_system = false;
@@ -28,40 +48,37 @@ std::string render_mistral(const std::vector<ChatMessage>& msgs, std::string_vie
   for (size_t i = first; i < msgs.size(); ++i) {
     const ChatMessage& m = msgs[i];
     if (m.role == "assistant") {
-      out += ' ';
-      out += m.content;
-      out += eos;
+      out.text(" ").text(m.content).marker(eos);
     } else {
-      out += " [INST] ";
-      if (i == first && has_system) {
-        out += system;
-        out += "\n\n";
-      }
-      out += m.content;
-      out += " [/INST]";
+      out.text(" ").marker("[INST]").text(" ");
+      if (i == first && has_system) out.text(system).text("\n\n");
+      out.text(m.content).text(" ").marker("[/INST]");
     }
   }
-  return out;
+  return out.take();
 }
 
-std::string render_chatml(const std::vector<ChatMessage>& msgs, bool gen) {
-  std::string out;
+std::vector<ChatSegment> render_chatml(const std::vector<ChatMessage>& msgs, bool gen) {
+  Segments out;
   for (const ChatMessage& m : msgs) {
-    out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+    out.marker("<|im_start|>").text(m.role).text("\n").text(m.content).marker("<|im_end|>");
+    out.text("\n");
   }
-  if (gen) out += "<|im_start|>assistant\n";
-  return out;
+  if (gen) out.marker("<|im_start|>").text("assistant\n");
+  return out.take();
 }
 
-std::string render_llama3(const std::vector<ChatMessage>& msgs, bool gen, std::string_view bos) {
-  std::string out(bos);
+std::vector<ChatSegment> render_llama3(const std::vector<ChatMessage>& msgs, bool gen,
+                                       std::string_view bos) {
+  Segments out;
+  out.marker(bos);
   for (const ChatMessage& m : msgs) {
-    out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n";
-    out += trim(m.content);
-    out += "<|eot_id|>";
+    out.marker("<|start_header_id|>").text(m.role).marker("<|end_header_id|>").text("\n\n");
+    out.text(trim(m.content)).marker("<|eot_id|>");
   }
-  if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return out;
+  if (gen)
+    out.marker("<|start_header_id|>").text("assistant").marker("<|end_header_id|>").text("\n\n");
+  return out.take();
 }
 
 }  // namespace
@@ -85,9 +102,10 @@ std::string_view chat_template_name(ChatTemplateKind kind) {
   return "unknown";
 }
 
-std::string apply_chat_template(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
-                                bool add_generation_prompt, std::string_view bos_text,
-                                std::string_view eos_text) {
+std::vector<ChatSegment> render_chat_segments(ChatTemplateKind kind,
+                                              const std::vector<ChatMessage>& messages,
+                                              bool add_generation_prompt, std::string_view bos_text,
+                                              std::string_view eos_text) {
   switch (kind) {
     case ChatTemplateKind::kMistral:
       return render_mistral(messages, bos_text, eos_text);
@@ -97,6 +115,17 @@ std::string apply_chat_template(ChatTemplateKind kind, const std::vector<ChatMes
       return render_llama3(messages, add_generation_prompt, bos_text);
   }
   return {};
+}
+
+std::string apply_chat_template(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
+                                bool add_generation_prompt, std::string_view bos_text,
+                                std::string_view eos_text) {
+  std::string out;
+  for (const ChatSegment& s :
+       render_chat_segments(kind, messages, add_generation_prompt, bos_text, eos_text)) {
+    out += s.text;
+  }
+  return out;
 }
 
 }  // namespace moe

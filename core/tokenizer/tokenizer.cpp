@@ -1,4 +1,4 @@
-// Shared Tokenizer parts: validation and dispatch, special-token matching, decoding.
+// Shared Tokenizer parts: validation and dispatch, decoding (special tokens: special_tokens.cpp).
 #include "core/tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -46,6 +46,11 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerData data) {
   if (data.model == "gpt2") return BpeTokenizer::make(std::move(data));
   return make_error("tokenizer: unsupported tokenizer model '", data.model,
                     "' (supported: \"llama\" SentencePiece, \"gpt2\" byte-level BPE)");
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos,
+                                       bool parse_special) const {
+  return encode_pieces({Piece{text, -1}}, add_bos, parse_special);
 }
 
 bool Tokenizer::is_control(int32_t id) const {
@@ -104,48 +109,6 @@ std::string StreamDecoder::flush() {
 void StreamDecoder::reset() {
   pending_.clear();
   first_ = true;
-}
-
-void SpecialTokenMatcher::build(const TokenizerData& data) {
-  entries_.clear();
-  std::fill(std::begin(first_byte_), std::end(first_byte_), false);
-  for (size_t i = 0; i < data.tokens.size() && i < data.token_types.size(); ++i) {
-    const auto t = static_cast<TokenType>(data.token_types[i]);
-    if ((t != TokenType::kControl && t != TokenType::kUserDefined && t != TokenType::kUnknown) ||
-        data.tokens[i].empty())
-      continue;
-    entries_.push_back({data.tokens[i], static_cast<int32_t>(i), t == TokenType::kUserDefined});
-    first_byte_[static_cast<uint8_t>(data.tokens[i][0])] = true;
-  }
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const Entry& a, const Entry& b) { return a.text.size() > b.text.size(); });
-}
-
-void SpecialTokenMatcher::split(std::string_view text, bool parse_special,
-                                std::vector<Fragment>& out) const {
-  size_t start = 0;  // start of the pending raw text
-  for (size_t pos = 0; pos < text.size();) {
-    const Entry* hit = nullptr;
-    if (!first_byte_[static_cast<uint8_t>(text[pos])]) {
-      ++pos;
-      continue;
-    }
-    for (const Entry& e : entries_) {  // longest first: the first match is the longest
-      if ((parse_special || e.user_defined) && text.compare(pos, e.text.size(), e.text) == 0) {
-        hit = &e;
-        break;
-      }
-    }
-    if (hit == nullptr) {
-      ++pos;
-      continue;
-    }
-    if (pos > start) out.push_back({text.substr(start, pos - start), -1});
-    out.push_back({hit->text, hit->id});
-    pos += hit->text.size();
-    start = pos;
-  }
-  if (start < text.size()) out.push_back({text.substr(start), -1});
 }
 
 }  // namespace moe

@@ -61,8 +61,19 @@ class Tokenizer {
   /// when data.add_eos (llama.cpp's add_special). parse_special turns the text of
   /// control/user-defined tokens (e.g. "[INST]", "<|im_start|>") into their ids (leftmost,
   /// longest match); user-defined tokens are matched even without it, as in llama.cpp.
-  virtual std::vector<int32_t> encode(std::string_view text, bool add_bos,
-                                      bool parse_special) const = 0;
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
+
+  /// A piece of a prompt: text (id < 0) or a token id taken as it is.
+  struct Piece {
+    std::string_view text;
+    int32_t id = -1;
+  };
+  /// Encodes a prompt given as pieces: an id piece is emitted as it is; a text piece is split
+  /// for special tokens with `parse_special` and encoded. The result is what encode() gives for
+  /// the concatenated text when exactly the id pieces are found as special tokens (same
+  /// SentencePiece space prefixes); encode(text) is the one-piece case.
+  virtual std::vector<int32_t> encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                             bool parse_special) const = 0;
   /// The raw bytes a token stands for (byte tokens decoded, "▁" -> " ", gpt2 bytes unmapped).
   /// May be an incomplete UTF-8 sequence; use StreamDecoder for display.
   virtual std::string token_bytes(int32_t id) const = 0;

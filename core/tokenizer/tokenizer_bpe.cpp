@@ -79,6 +79,11 @@ Result<std::unique_ptr<Tokenizer>> BpeTokenizer::make(TokenizerData data) {
     auto l = ids.find(left), rr = ids.find(right);
     auto res = ids.find(std::string(left) + std::string(right));
     if (l == ids.end() || rr == ids.end() || res == ids.end()) continue;  // unusable merge
+    // A merge never yields a control token: text cannot become "<|im_start|>" (role injection).
+    if (static_cast<size_t>(res->second) < d.token_types.size() &&
+        static_cast<TokenType>(d.token_types[static_cast<size_t>(res->second)]) ==
+            TokenType::kControl)
+      continue;
     t->merges_.emplace(pair_key(l->second, rr->second),
                        Merge{static_cast<int32_t>(r), res->second});  // first rank wins
   }
@@ -134,21 +139,27 @@ void BpeTokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& ou
   for (int i = 0; i != -1; i = syms[i].next) out.push_back(syms[i].id);
 }
 
-std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_bos,
-                                          bool parse_special) const {
+std::vector<int32_t> BpeTokenizer::encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                                 bool parse_special) const {
   std::vector<int32_t> out;
   if (add_bos && data_.add_bos && data_.bos_id >= 0) out.push_back(data_.bos_id);
   std::vector<SpecialTokenMatcher::Fragment> frags;
-  specials_.split(text, parse_special, frags);
-  std::vector<std::string_view> pieces;
+  for (const Piece& p : pieces) {
+    if (p.id >= 0) {
+      frags.push_back({p.text, p.id});
+    } else {
+      specials_.split(p.text, parse_special, frags);
+    }
+  }
+  std::vector<std::string_view> words;
   for (const auto& f : frags) {
     if (f.id >= 0) {
       out.push_back(f.id);
       continue;
     }
-    pieces.clear();
-    pre_tokenize(pre_, f.text, pieces);
-    for (std::string_view p : pieces) encode_piece(p, out);
+    words.clear();
+    pre_tokenize(pre_, f.text, words);
+    for (std::string_view w : words) encode_piece(w, out);
   }
   if (add_bos && data_.add_eos && data_.eos_id >= 0) out.push_back(data_.eos_id);
   return out;

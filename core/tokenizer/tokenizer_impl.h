@@ -8,38 +8,18 @@
 #include <vector>
 
 #include "core/tokenizer/pre_tokenize.h"
+#include "core/tokenizer/special_tokens.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace moe {
-
-/// Control / user-defined tokens matched as text before the model runs (leftmost, longest).
-class SpecialTokenMatcher {
- public:
-  /// parse_special = false still matches user-defined tokens (as llama.cpp does).
-  void build(const TokenizerData& data);
-  struct Fragment {
-    std::string_view text;  ///< raw text when id < 0
-    int32_t id = -1;
-  };
-  void split(std::string_view text, bool parse_special, std::vector<Fragment>& out) const;
-
- private:
-  struct Entry {
-    std::string text;
-    int32_t id;
-    bool user_defined;
-  };
-  std::vector<Entry> entries_;  // longest first
-  bool first_byte_[256] = {};   // some entry starts with this byte: skips most positions fast
-};
 
 /// SentencePiece-style (llama.cpp llm_tokenizer_spm): "▁" for spaces, bigram merging by the
 /// score of the merged piece, byte fallback <0xNN>, unknown token otherwise.
 class SpmTokenizer final : public Tokenizer {
  public:
   static Result<std::unique_ptr<Tokenizer>> make(TokenizerData data);
-  std::vector<int32_t> encode(std::string_view text, bool add_bos,
-                              bool parse_special) const override;
+  std::vector<int32_t> encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                     bool parse_special) const override;
   std::string token_bytes(int32_t id) const override;
 
  private:
@@ -61,8 +41,8 @@ class SpmTokenizer final : public Tokenizer {
 class BpeTokenizer final : public Tokenizer {
  public:
   static Result<std::unique_ptr<Tokenizer>> make(TokenizerData data);
-  std::vector<int32_t> encode(std::string_view text, bool add_bos,
-                              bool parse_special) const override;
+  std::vector<int32_t> encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                     bool parse_special) const override;
   std::string token_bytes(int32_t id) const override;
 
  private:

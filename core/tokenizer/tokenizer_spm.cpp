@@ -33,9 +33,15 @@ Result<std::unique_ptr<Tokenizer>> SpmTokenizer::make(TokenizerData data) {
   if (data.scores.empty()) data.scores.assign(data.tokens.size(), 0.0f);
   std::unique_ptr<SpmTokenizer> t(new SpmTokenizer(std::move(data)));
   const auto& tokens = t->data_.tokens;
+  const auto& types = t->data_.token_types;
   t->piece_to_id_.reserve(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i)
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    // Control tokens are never pieces of text (as in SentencePiece): merging "[/" + "INST]" in
+    // a message must not produce the control token [/INST] (role injection). They are
+    // inserted by id or found by the special-token pass only.
+    if (i < types.size() && static_cast<TokenType>(types[i]) == TokenType::kControl) continue;
     t->piece_to_id_.emplace(tokens[i], static_cast<int32_t>(i));  // first id wins on duplicates
+  }
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
@@ -100,12 +106,18 @@ void SpmTokenizer::encode_text(std::string_view text, std::vector<int32_t>& out)
   for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) emit(symbols[i]);
 }
 
-std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos,
-                                          bool parse_special) const {
+std::vector<int32_t> SpmTokenizer::encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                                 bool parse_special) const {
   std::vector<int32_t> out;
   if (add_bos && data_.add_bos && data_.bos_id >= 0) out.push_back(data_.bos_id);
   std::vector<SpecialTokenMatcher::Fragment> frags;
-  specials_.split(text, parse_special, frags);
+  for (const Piece& p : pieces) {
+    if (p.id >= 0) {
+      frags.push_back({p.text, p.id});
+    } else {
+      specials_.split(p.text, parse_special, frags);
+    }
+  }
   bool prev_special = true;  // the text start counts: "▁" goes in front
   std::string escaped;
   for (const auto& f : frags) {

@@ -102,12 +102,10 @@ std::vector<uint8_t> model_seed() {
   w.set_f32_array("tokenizer.ggml.scores", scores);
   const int32_t types[] = {2, 3, 3, 1, 1};
   w.set_i32_array("tokenizer.ggml.token_type", types);
-  GgufArray inner;
-  inner.elem_type = GgufType::kUint32;
-  for (uint64_t x : {1u, 2u}) inner.items.push_back(GgufValue{GgufType::kUint32, x});
-  GgufArray outer;
-  outer.elem_type = GgufType::kArray;
-  outer.items.push_back(GgufValue{GgufType::kArray, inner});
+  GgufArray inner(GgufType::kUint32);
+  for (uint64_t x : {1u, 2u}) inner.push_back(GgufValue{GgufType::kUint32, x});
+  GgufArray outer(GgufType::kArray);
+  outer.push_back(GgufValue{GgufType::kArray, inner});
   w.set_value("t.nested", GgufValue{GgufType::kArray, outer});
   (void)w.add_tensor("token_embd.weight", GgmlType::F16, {32, 5}, pattern(320, 3));
   (void)w.add_tensor("blk.0.attn_norm.weight", GgmlType::F32, {32}, pattern(128, 5));

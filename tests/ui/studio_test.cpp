@@ -25,6 +25,7 @@
 #include <QTimer>
 #include <cmath>
 
+#include "history_fixture.h"
 #include "studio_fixture.h"
 #include "ui/cache_panel.h"
 #include "ui/chat_store.h"
@@ -93,6 +94,7 @@ class StudioTest : public QObject {
   void dashboardPanelsShowLiveData();
   void regenerateAndNewConversation();
   void exportMarkdown();
+  void damagedHistoryIsShownAndExported();
   void uiResponsiveness();
   void kvCacheSettingAppliesAtLoad();
 };
@@ -568,6 +570,29 @@ void StudioTest::exportMarkdown() {
   QVERIFY(md.contains("tokens/s"));
   chat->copy_conversation();
   QCOMPARE(QApplication::clipboard()->text(), md);
+}
+
+// A history database with a damaged page: the window says so (it used to open silently with
+// half the messages) and offers to export what can still be read.
+void StudioTest::damagedHistoryIsShownAndExported() {
+  QTemporaryDir dir;
+  const StudioPaths paths = StudioPaths::resolve(dir.path());
+  QVERIFY(QDir().mkpath(QFileInfo(paths.database_path()).path()));
+  QVERIFY(test::make_damaged_history(paths.database_path(), 400) != 0);
+  Studio s(dir.path());
+  ChatWindow* chat = s.window().chat();
+  QVERIFY(chat->history_notice()->isVisible());
+  QVERIFY2(chat->history_problem()->text().contains("damaged"),
+           qPrintable(chat->history_problem()->text()));
+  QVERIFY(chat->findChild<QPushButton*>("exportReadableHistory")->isVisible());
+  test::save_screenshot(&s.window(), "history_damaged.png");
+  const QString out = dir.path() + "/readable.md";
+  QVERIFY(chat->export_readable_history(out));
+  QFile f(out);
+  QVERIFY(f.open(QIODevice::ReadOnly));
+  const QString md = QString::fromUtf8(f.readAll());
+  QVERIFY(md.contains(test::damaged_history_message(0)));
+  QVERIFY(md.contains(test::damaged_history_message(399)) || md.contains("could not be read"));
 }
 
 // Responsiveness harness: a 1 ms timer on the UI thread records the longest gap between its

@@ -398,7 +398,7 @@ TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
       [&](GgufKv& kv) {
         if (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
             kv.key == "tokenizer.ggml.token_type") {
-          std::get<GgufArray>(kv.value.v).items.resize(kKeep);
+          std::get<GgufArray>(kv.value.v).truncate(kKeep);
         }
         return true;
       },

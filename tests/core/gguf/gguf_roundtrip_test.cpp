@@ -1,6 +1,7 @@
 // Writer -> reader round trips: every metadata value type, arrays (strings, numbers, nested),
 // tensors from buffers and from streaming producers, alignment, atomic file writes.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -8,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 
@@ -32,28 +35,24 @@ GgufValue array_value(GgufArray a) {
 }
 
 GgufValue nested_value() {
-  GgufArray outer;
-  outer.elem_type = GgufType::kArray;
-  GgufArray r0;
-  r0.elem_type = GgufType::kInt32;
-  r0.items.push_back(int_value(1));
-  r0.items.push_back(int_value(2));
-  GgufArray r1;
-  r1.elem_type = GgufType::kInt32;
-  r1.items.push_back(int_value(3));
-  outer.items.push_back(array_value(std::move(r0)));
-  outer.items.push_back(array_value(std::move(r1)));
+  GgufArray outer(GgufType::kArray);
+  GgufArray r0(GgufType::kInt32);
+  r0.push_back(int_value(1));
+  r0.push_back(int_value(2));
+  GgufArray r1(GgufType::kInt32);
+  r1.push_back(int_value(3));
+  outer.push_back(array_value(std::move(r0)));
+  outer.push_back(array_value(std::move(r1)));
   return array_value(std::move(outer));
 }
 
 GgufValue bool_array() {
-  GgufArray a;
-  a.elem_type = GgufType::kBool;
+  GgufArray a(GgufType::kBool);
   for (bool b : {true, false}) {
     GgufValue v;
     v.type = GgufType::kBool;
     v.v = b;
-    a.items.push_back(std::move(v));
+    a.push_back(std::move(v));
   }
   return array_value(std::move(a));
 }
@@ -133,21 +132,21 @@ TEST(GgufRoundTrip, ArraysIncludingNested) {
             (std::vector<std::string>{"<unk>", "<s>", "", "\xe2\x96\x81the"}));
   EXPECT_EQ(*f->get_float_array("a.f32"), fl);
   EXPECT_EQ(*f->get_int_array("a.i32"), in);
-  EXPECT_EQ(std::get<GgufArray>(f->find("a.u32")->v).items[1].v.index(), 0u);
-  EXPECT_EQ(std::get<uint64_t>(std::get<GgufArray>(f->find("a.u32")->v).items[1].v), 4294967295u);
+  EXPECT_EQ(std::get<GgufArray>(f->find("a.u32")->v).at(1).v.index(), 0u);
+  EXPECT_EQ(std::get<uint64_t>(std::get<GgufArray>(f->find("a.u32")->v).at(1).v), 4294967295u);
   EXPECT_FALSE(f->get_int_array("a.u32").ok());  // 4294967295 does not fit in int32
-  EXPECT_EQ(std::get<int64_t>(std::get<GgufArray>(f->find("a.i64")->v).items[1].v), 1ll << 40);
+  EXPECT_EQ(std::get<int64_t>(std::get<GgufArray>(f->find("a.i64")->v).at(1).v), 1ll << 40);
   EXPECT_TRUE(f->get_float_array("a.empty")->empty());
   const auto& nested = std::get<GgufArray>(f->find("a.nested")->v);
-  ASSERT_EQ(nested.elem_type, GgufType::kArray);
-  ASSERT_EQ(nested.items.size(), 2u);
-  const auto& r0 = std::get<GgufArray>(nested.items[0].v);
-  EXPECT_EQ(r0.elem_type, GgufType::kInt32);
-  EXPECT_EQ(std::get<int64_t>(r0.items[1].v), 2);
-  EXPECT_EQ(std::get<GgufArray>(nested.items[1].v).items.size(), 1u);
+  ASSERT_EQ(nested.elem_type(), GgufType::kArray);
+  ASSERT_EQ(nested.size(), 2u);
+  const auto& r0 = std::get<GgufArray>(nested.nested()[0].v);
+  EXPECT_EQ(r0.elem_type(), GgufType::kInt32);
+  EXPECT_EQ(std::get<int64_t>(r0.at(1).v), 2);
+  EXPECT_EQ(std::get<GgufArray>(nested.nested()[1].v).size(), 1u);
   const auto& b = std::get<GgufArray>(f->find("a.bool")->v);
-  EXPECT_TRUE(std::get<bool>(b.items[0].v));
-  EXPECT_FALSE(std::get<bool>(b.items[1].v));
+  EXPECT_TRUE(std::get<bool>(b.at(0).v));
+  EXPECT_FALSE(std::get<bool>(b.at(1).v));
   // Writing the parsed metadata again gives the same bytes (exact type round trip).
   GgufWriter w2;
   for (const auto& kv : f->metadata()) w2.set_value(kv.key, kv.value);
@@ -247,7 +246,7 @@ class GgufWriterFile : public ::testing::Test {
  protected:
   std::filesystem::path dir_ = std::filesystem::path(MOE_BINARY_DIR) / "gguf_writer_test";
   void SetUp() override { std::filesystem::create_directories(dir_); }
-  // Temporary files the writer left beside `path` ("<path>.tmp.<pid>.<n>").
+  // Temporary files the writer left beside `path` ("<path>.tmp.<random>").
   int leftover_tmp_files(const std::string& path) const {
     const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp";
     int n = 0;
@@ -301,6 +300,42 @@ TEST_F(GgufWriterFile, ConcurrentWritersOfOnePathLeaveAWholeFile) {
   const uint8_t first = t->data[0];
   EXPECT_TRUE(first == 1 || first == 2);
   for (uint64_t i = 0; i < t->n_bytes; i += 4093) ASSERT_EQ(t->data[i], first) << "byte " << i;
+  EXPECT_EQ(leftover_tmp_files(path), 0);
+}
+
+// Issue 12 item 8: the temporary name used to be "<path>.tmp.<pid>.<n>", predictable and
+// opened with fopen("wb"), which follows a symlink: a link planted there made the writer
+// overwrite its target and left <path> itself a symlink.
+TEST_F(GgufWriterFile, PlantedSymlinksCannotRedirectTheWrite) {
+  const std::string path = (dir_ / "planted.gguf").string();
+  const std::string victim = (dir_ / "victim.txt").string();
+  std::filesystem::remove(path);
+  {
+    std::FILE* v = std::fopen(victim.c_str(), "wb");
+    ASSERT_NE(v, nullptr);
+    std::fputs("precious", v);
+    std::fclose(v);
+  }
+  std::vector<std::string> links;
+  for (int n = 0; n < 256; ++n) {  // every name the old scheme could pick in this process
+    links.push_back(path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n));
+    std::filesystem::remove(links.back());
+    std::filesystem::create_symlink(victim, links.back());
+  }
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  ASSERT_TRUE(w.add_tensor("t", GgmlType::F32, {4}, std::vector<uint8_t>(16, 7)).ok());
+  const Status st = w.write(path);
+  ASSERT_TRUE(st.ok()) << st.message();
+  for (const auto& l : links) std::filesystem::remove(l);
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+  EXPECT_TRUE(std::filesystem::is_regular_file(path));
+  auto f = GgufFile::open(path);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ((*f)->find_tensor("t")->data[0], 7);
   EXPECT_EQ(leftover_tmp_files(path), 0);
 }
 

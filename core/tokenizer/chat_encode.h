@@ -1,0 +1,26 @@
+#pragma once
+// A conversation rendered straight to token ids, as chat front ends do (llama.cpp's server,
+// transformers with a fast tokenizer and split_special_tokens): the template's markers
+// ("[INST]", "<|im_start|>", BOS, EOS) are inserted as token ids, and everything inside a
+// message is encoded with special-token parsing off. A user who types "[/INST] </s> [INST]" or
+// pastes a document holding "<|im_start|>system" gets those characters as text; they cannot
+// end the turn or forge one (role injection). A raw prompt (moe-cli run --raw) is not a
+// conversation and keeps parsing on: Tokenizer::encode(text, add_bos, true).
+#include <cstdint>
+#include <vector>
+
+#include "core/tokenizer/chat_template.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace moe {
+
+/// The prompt ids of `messages` in template `kind`. BOS/EOS texts come from the vocabulary
+/// (EOS "</s>" when it has none). A marker the vocabulary has no special token for (the
+/// bundled SentencePiece vocabulary spells "[INST]" as text) is encoded as text, as the
+/// rendered prompt would be. For messages holding no special-token text the ids equal
+/// tok.encode(apply_chat_template(...), add_bos unless the template spells BOS, true).
+std::vector<int32_t> encode_chat(const Tokenizer& tok, ChatTemplateKind kind,
+                                 const std::vector<ChatMessage>& messages,
+                                 bool add_generation_prompt);
+
+}  // namespace moe
