@@ -3,8 +3,10 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
+#include <algorithm>
 #include <exception>
 
+#include "core/util/limits.h"
 #include "ui/demo_model.h"
 
 namespace moe::ui {
@@ -33,9 +35,10 @@ void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_typ
     config.n_ctx = n_ctx;
     config.kv_type = kv_type;
     // Leave one hardware thread to the UI: a desktop app must stay smooth while it computes
-    // (docs/benchmarks.md "UI responsiveness").
+    // (docs/benchmarks.md "UI responsiveness"). At most kMaxThreads, which the deployment
+    // checks: a machine with more hardware threads still loads.
     const int hw = QThread::idealThreadCount();
-    config.n_threads = hw > 1 ? hw - 1 : 1;
+    config.n_threads = std::clamp(hw - 1, 1, kMaxThreads);
     auto result = Engine::load(config, [this](float f) {
       emit load_progress(f);
       return !shared_->cancel_load.load();

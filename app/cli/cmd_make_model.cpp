@@ -4,6 +4,7 @@
 
 #include "app/cli/command.h"
 #include "core/model/model_generator.h"
+#include "core/util/limits.h"
 
 namespace moe::cli {
 namespace {
@@ -51,7 +52,9 @@ const CommandRegistration kMakeModel{
           ->capture_default_str();
       sub.add_option("--type", args->type, "f16 | q8_0 | q4_0 | q4_k_m")->capture_default_str();
       sub.add_option("--seed", args->seed, "Random seed (std::mt19937_64)")->capture_default_str();
-      sub.add_option("--threads", args->threads, "Quantization threads")->capture_default_str();
+      sub.add_option("--threads", args->threads, "Quantization threads")
+          ->check(CLI::Range(1, kMaxThreads))
+          ->capture_default_str();
       sub.add_option("--vocab", args->vocab, "Bundled vocabulary: llama | gpt2")
           ->capture_default_str();
       sub.add_option("-o,--output", args->output, "Output .gguf file")->required();

@@ -7,10 +7,10 @@
 
 #include "app/cli/command.h"
 #include "app/cli/engine_options.h"
-#include "app/cli/text_tokens.h"
 #include "core/deploy/assemble.h"
 #include "core/engine/perplexity.h"
 #include "core/engine/scoring.h"
+#include "core/engine/text_tokens.h"
 
 namespace moe::cli {
 namespace {
@@ -134,7 +134,10 @@ int perplexity(const PerplexityOptions& o) {
                  n_ctx, model_ctx);
     n_ctx = model_ctx;
   }
-  auto read = read_text_tokens(o.text_file, *rt.tokenizer, o.max_tokens);
+  TextTokensOptions to;
+  to.max_tokens = o.max_tokens;
+  to.too_large_hint = "-n N scores only the first N tokens and reads only those";
+  auto read = read_text_tokens(o.text_file, *rt.tokenizer, to);
   if (!read.ok()) {
     std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
@@ -154,9 +157,9 @@ const CommandRegistration kPerplexity{
           "-w N instead scores every token, in back-to-back windows of N tokens (the older "
           "figure; not comparable with llama.cpp's).");
       add_deployment_options(app, o->deployment, /*ctx=*/false);
-      app.add_option("-f,--file", o->text_file, "UTF-8 text file")
+      app.add_option("-f,--file", o->text_file, "UTF-8 text file (a regular file, at most 64 MiB)")
           ->required()
-          ->check(CLI::ExistingFile);
+          ->check(regular_file());
       CLI::Option* c =
           app.add_option("-c,--ctx-size", o->ctx,
                          "Tokens per chunk (at most the model's context; the default is reduced "
@@ -174,7 +177,8 @@ const CommandRegistration kPerplexity{
           ->excludes(c)
           ->excludes(chunks);
       app.add_option("-n,--max-tokens", o->max_tokens,
-                     "Use only the first N tokens of the text (0: all)")
+                     "Use only the first N tokens of the text (0: all); only the beginning of "
+                     "the file that gives them is read")
           ->check(CLI::Range(0, 1 << 30));
       app.add_flag("--json", o->json, "Print the figures as JSON");
       return [o] { return perplexity(*o); };

@@ -3,13 +3,12 @@
 // Only the tokenizer is read (tokenizer.ggml.* metadata), never the weights: a model file and a
 // vocab-only GGUF (metadata, no tensors) both work.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "app/cli/command.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/limits.h"
+#include "core/util/regular_file.h"
 
 namespace moe::cli {
 namespace {
@@ -90,19 +89,10 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+// -f and --stdin: at most kDefaultMaxTextBytes (every token is printed, so all is tokenized).
 Result<std::string> read_text(const TokenizeOptions& o) {
-  if (o.from_stdin) {
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    return text.str();
-  }
-  if (!o.file.empty()) {
-    std::ifstream in(o.file, std::ios::binary);
-    if (!in) return make_error(o.file, ": cannot open text file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  if (o.from_stdin) return read_stdin_capped(kDefaultMaxTextBytes);
+  if (!o.file.empty()) return read_regular_file(o.file, kDefaultMaxTextBytes, "text file");
   return o.no_escape ? o.prompt : process_escapes(o.prompt);
 }
 
@@ -176,8 +166,9 @@ const CommandRegistration kTokenize{
           "(as llama-tokenize; --no-escape: off); -f and --stdin text is used byte for byte.");
       app.add_option("-m,--model", o->model, "GGUF file: a model or a vocab-only file")->required();
       o->prompt_option = app.add_option("-p,--prompt", o->prompt, "The text to tokenize");
-      app.add_option("-f,--file", o->file, "Read the text from this file");
-      app.add_flag("--stdin", o->from_stdin, "Read the text from standard input");
+      app.add_option("-f,--file", o->file,
+                     "Read the text from this file (a regular file, at most 64 MiB)");
+      app.add_flag("--stdin", o->from_stdin, "Read the text from standard input (at most 64 MiB)");
       app.add_flag("--ids", o->ids, "Print only the ids, as [1, 2, 3]");
       app.add_flag("--json", o->json, "Print [{\"id\", \"piece\"}, ...] as JSON")
           ->excludes("--ids");

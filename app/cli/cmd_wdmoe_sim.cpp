@@ -13,10 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
-#include "app/cli/text_tokens.h"
 #include "app/cli/engine_options.h"
 #include "core/deploy/assemble.h"
 #include "core/engine/scoring.h"
+#include "core/engine/text_tokens.h"
 #include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/selection_recorder.h"
 #include "core/wdmoe/wlr_selector.h"
@@ -111,8 +111,9 @@ int run(const SimOptions& o) {
         m.hparams().n_expert_ff > 0 ? m.hparams().n_expert_ff : m.hparams().n_ff;
   }
   if (!o.json) std::fprintf(stderr, "backend: %s\n", b.describe().c_str());
-  auto read =
-      read_text_tokens(o.text_file, *b.tokenizer, std::min(o.max_tokens, b.session->n_ctx()));
+  TextTokensOptions to;
+  to.max_tokens = std::min(o.max_tokens, b.session->n_ctx());
+  auto read = read_text_tokens(o.text_file, *b.tokenizer, to);
   if (!read.ok()) {
     std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
@@ -187,15 +188,18 @@ const CommandRegistration kWdmoeSim{
       auto o = std::make_shared<SimOptions>();
       add_deployment_options(app, o->deployment, /*ctx=*/false);
       app.add_option("--scenario", o->scenario,
-                     "Scenario JSON (default: the paper's 8 devices, resources/scenarios/)")
-          ->check(CLI::ExistingFile);
+                     "Scenario JSON, at most 1 MiB (default: the paper's 8 devices, "
+                     "resources/scenarios/)")
+          ->check(regular_file());
       app.add_option("--theta", o->thetas, "θ values, comma separated")
           ->delimiter(',')
-          ->check(CLI::Range(0.0, 1.0))
+          ->check(finite_range(0.0, 1.0))
           ->capture_default_str();
-      app.add_option("-f,--file", o->text_file, "Text to read (teacher forcing)")
+      app.add_option("-f,--file", o->text_file,
+                     "Text to read (teacher forcing); only the beginning that gives -n tokens "
+                     "is read")
           ->required()
-          ->check(CLI::ExistingFile);
+          ->check(regular_file());
       app.add_flag("--json", o->json, "Print the results as JSON");
       app.add_flag("--use-model-dims", o->deployment.selection.scenario_uses_model_dims,
                    "Latency model with this model's m, m_h (default: the scenario's, Mixtral)");

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <map>
 
+#include "core/util/limits.h"
+
 namespace moe::cli {
 
 void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
-  app.add_option("-m,--model", d.model_path, "GGUF model file")
-      ->required()
-      ->check(CLI::ExistingFile);
+  app.add_option("-m,--model", d.model_path, "GGUF model file")->required()->check(regular_file());
   app.add_option("-t,--threads", d.n_threads, "Threads (0: all hardware threads)")
-      ->check(CLI::Range(0, 1024));
+      ->check(CLI::Range(0, kMaxThreads));
   if (ctx) {
     app.add_option("-c,--ctx-size", d.n_ctx, "Context length (KV cache size)")
         ->check(CLI::Range(16, 1 << 20))
@@ -38,15 +38,25 @@ void add_engine_options(CLI::App& app, EngineOptions& o) {
 }
 
 void add_sampler_options(CLI::App& app, EngineOptions& o) {
-  app.add_option("--temp", o.sampler.temperature, "Temperature (0: greedy)")->capture_default_str();
-  app.add_option("--top-k", o.sampler.top_k, "Top-k sampling (0: off)")->capture_default_str();
-  app.add_option("--top-p", o.sampler.top_p, "Top-p (nucleus) sampling (1: off)")
+  constexpr double kBig = 1e6;  // beyond any useful temperature or penalty
+  app.add_option("--temp", o.sampler.temperature, "Temperature (0: greedy)")
+      ->check(finite_range(0, kBig))
       ->capture_default_str();
-  app.add_option("--min-p", o.sampler.min_p, "Min-p sampling (0: off)")->capture_default_str();
+  app.add_option("--top-k", o.sampler.top_k, "Top-k sampling (0: off)")
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
+  app.add_option("--top-p", o.sampler.top_p, "Top-p (nucleus) sampling (1: off)")
+      ->check(finite_range(0, 1))
+      ->capture_default_str();
+  app.add_option("--min-p", o.sampler.min_p, "Min-p sampling (0: off)")
+      ->check(finite_range(0, 1))
+      ->capture_default_str();
   app.add_option("--repeat-penalty", o.sampler.repeat_penalty, "Repetition penalty (1: off)")
+      ->check(finite_range(0, kBig, /*lo_open=*/true))
       ->capture_default_str();
   app.add_option("--repeat-last-n", o.sampler.repeat_last_n,
                  "Tokens the repetition penalty looks back over")
+      ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   app.add_option("--seed", o.sampler.seed, "Sampling seed (same seed, same answer)")
       ->capture_default_str();

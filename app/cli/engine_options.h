@@ -5,8 +5,9 @@
 #include <string>
 
 #include "app/cli/command.h"
-#include "core/frontend/engine.h"
+#include "app/cli/validators.h"
 #include "core/engine_api/trace_writer.h"
+#include "core/frontend/engine.h"
 
 namespace moe::cli {
 
@@ -17,11 +18,14 @@ struct EngineOptions {
 };
 
 /// -m/--model, -t/--threads, --kv-f16, --expert-store, --experts-per-token; with `ctx`,
-/// -c/--ctx-size too (commands with their own meaning of the context leave it out).
+/// -c/--ctx-size too (commands with their own meaning of the context leave it out). Every range
+/// is also checked by validate(const Deployment&), which the assembly place applies.
 void add_deployment_options(CLI::App& app, Deployment& d, bool ctx = true);
 /// The deployment options plus --trace.
 void add_engine_options(CLI::App& app, EngineOptions& o);
-/// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed, --greedy.
+/// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed, --greedy;
+/// their ranges are validate(const SamplerConfig&)'s (core/sampling), which Engine::generate
+/// applies to every request.
 void add_sampler_options(CLI::App& app, EngineOptions& o);
 
 /// A loaded engine plus the trace writer (if --trace), torn down in the right order.

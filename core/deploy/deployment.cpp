@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/engine_api/expert_selection.h"
+#include "core/util/limits.h"
 
 namespace moe {
 
@@ -19,8 +20,9 @@ Result<StoreKind> parse_store_kind(const std::string& name) {
 
 Status validate(const Deployment& d) {
   if (d.model_path.empty()) return make_error("no model file given");
-  if (d.n_threads < 0 || d.n_threads > 1024) {
-    return make_error("threads: ", std::to_string(d.n_threads), " is outside [0, 1024]");
+  if (d.n_threads < 0 || d.n_threads > kMaxThreads) {
+    return make_error("threads: ", std::to_string(d.n_threads), " is outside [0, ",
+                      std::to_string(kMaxThreads), "] (0: all hardware threads)");
   }
   if (d.n_ctx < 1 || d.n_ctx > (1 << 20)) {
     return make_error("context size: ", std::to_string(d.n_ctx), " is outside [1, 1048576]");

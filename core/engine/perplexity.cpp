@@ -80,8 +80,13 @@ Result<ChunkPerplexity> chunk_perplexity(
       for (int t = std::max(0, first - b); t < len; ++t) {
         const int pos = b + t;  // logits at pos predict the token at pos + 1
         if (pos + 1 >= n_ctx) break;
-        r.nll.add(negative_log_likelihood(logits.subspan(static_cast<size_t>(t) * n_vocab, n_vocab),
-                                          chunk[static_cast<size_t>(pos + 1)]));
+        const double nll =
+            negative_log_likelihood(logits.subspan(static_cast<size_t>(t) * n_vocab, n_vocab),
+                                    chunk[static_cast<size_t>(pos + 1)]);
+        if (!std::isfinite(nll)) {
+          return non_finite_error(c * n_ctx + pos + 1, nll);
+        }
+        r.nll.add(nll);
       }
     }
     ++r.n_chunks;

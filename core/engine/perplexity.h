@@ -61,7 +61,8 @@ int chunk_perplexity_min_tokens(int n_ctx);
 /// chunk with the figures so far; `stop` (optional) ends early after a whole chunk. The
 /// session's routing settings apply. Errors: n_ctx outside [4, session.n_ctx()], a text shorter
 /// than chunk_perplexity_min_tokens(n_ctx) (the message says how many tokens are needed and how
-/// many there are), or a failed forward pass.
+/// many there are), a failed forward pass, or a scored token whose NLL is not finite
+/// (non_finite_error(), scoring.h).
 Result<ChunkPerplexity> chunk_perplexity(
     Session& session, std::span<const int32_t> tokens, const ChunkPerplexityOptions& options,
     const std::function<void(const ChunkPerplexity&)>& progress = {},

@@ -11,6 +11,14 @@ double TokenScores::perplexity() const {
   return n_scored > 0 ? std::exp(nll_sum / n_scored) : 0.0;
 }
 
+Error non_finite_error(int token, double nll) {
+  return make_error("the model produced non-finite values at token ", std::to_string(token),
+                    " of the text (its negative log-likelihood is ",
+                    std::isnan(nll) ? "NaN" : "Inf",
+                    "; the weights or settings overflow, or the model gives the token ",
+                    "probability 0): no perplexity");
+}
+
 double negative_log_likelihood(std::span<const float> logits, int32_t target) {
   float mx = logits[0];
   for (float v : logits) mx = std::max(mx, v);
@@ -39,9 +47,11 @@ Result<TokenScores> score_tokens(Session& session, std::span<const int32_t> toke
       for (int t = 0; t < len; ++t) {
         const int next = b + t + 1;  // index within the window of the token being predicted
         if (next >= w_len) break;
-        scores.nll_sum += negative_log_likelihood(
-            all.subspan(static_cast<size_t>(t) * n_vocab, n_vocab),
-            tokens[static_cast<size_t>(w0 + next)]);
+        const double nll =
+            negative_log_likelihood(all.subspan(static_cast<size_t>(t) * n_vocab, n_vocab),
+                                    tokens[static_cast<size_t>(w0 + next)]);
+        if (!std::isfinite(nll)) return non_finite_error(w0 + next, nll);
+        scores.nll_sum += nll;
         ++scores.n_scored;
       }
       if (progress) progress(w0 + b + len, n);

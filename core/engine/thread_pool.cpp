@@ -1,8 +1,11 @@
 #include "core/engine/thread_pool.h"
 
-#include "core/util/check.h"
-
+#include <algorithm>
 #include <chrono>
+#include <system_error>
+
+#include "core/util/check.h"
+#include "core/util/limits.h"
 
 namespace moe {
 namespace {
@@ -36,9 +39,18 @@ inline uint32_t gen_of(uint64_t claim) {
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::thread::hardware_concurrency());
-  n_threads_ = n_threads < 1 ? 1 : n_threads;
+  n_threads_ = std::clamp(n_threads, 1, kMaxThreads);
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < n_threads_; ++i) {
+    try {
+      workers_.emplace_back([this, i] { worker(i); });
+    } catch (const std::system_error&) {
+      // Out of threads (EAGAIN: process or memory limit): run with the ones we have. Workers
+      // only read n_threads_ through dispatches, none of which has started yet.
+      n_threads_ = i;
+      break;
+    }
+  }
 }
 
 ThreadPool::~ThreadPool() {

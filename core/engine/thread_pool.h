@@ -17,6 +17,9 @@ namespace moe {
 class ThreadPool {
  public:
   /// n_threads <= 0: std::thread::hardware_concurrency(). The caller counts as one thread.
+  /// A last line of defence behind the front ends' range checks: at most kMaxThreads
+  /// (core/util/limits.h), and if the system runs out of threads while they are started, the
+  /// pool keeps the ones it got (size() says how many) instead of throwing.
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

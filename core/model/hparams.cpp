@@ -1,5 +1,7 @@
 #include "core/model/hparams.h"
 
+#include <cmath>
+#include <string>
 #include <string_view>
 
 #include "core/gguf/gguf_file.h"
@@ -106,8 +108,12 @@ Result<HParams> read_hparams(const GgufFile& f) {
 
   auto base = f.get_float_or(a + ".rope.freq_base", 10000.0);
   if (!base) return base.error();
-  if (!(*base > 0)) return make_error(p, "rope.freq_base must be > 0");
+  // Checked as the float the engine uses: 1e300 is a finite double but an infinite float.
   hp.rope_freq_base = static_cast<float>(*base);
+  if (!(hp.rope_freq_base > 0) || !std::isfinite(hp.rope_freq_base)) {
+    return make_error(p, "rope.freq_base = ", std::to_string(*base),
+                      " must be a finite number > 0");
+  }
 
   auto eps = f.get_float_or(a + ".attention.layer_norm_rms_epsilon", 1e-5);
   if (!eps) return eps.error();
@@ -134,8 +140,12 @@ Result<HParams> read_hparams(const GgufFile& f) {
     if (!fac) return fac.error();
     factor = *fac;
   }
-  if (!(factor > 0)) return make_error(p, "rope scaling factor must be > 0");
   hp.rope_freq_scale = static_cast<float>(1.0 / factor);
+  if (!(factor > 0) || !std::isfinite(factor) || !(hp.rope_freq_scale > 0) ||
+      !std::isfinite(hp.rope_freq_scale)) {
+    return make_error(p, "rope scaling factor = ", std::to_string(factor),
+                      " must be a finite number > 0 (and its inverse a float > 0)");
+  }
   return hp;
 }
 

@@ -16,6 +16,7 @@
 #include "core/quant/quant.h"
 #include "core/tokenizer/bundled_vocab.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/limits.h"
 
 namespace moe {
 namespace {
@@ -154,6 +155,10 @@ uint64_t row_seed(uint64_t seed, std::string_view tensor, int64_t row) {
 }
 
 Result<GgufWriter> build_model_writer(const GenerateOptions& opt) {
+  if (opt.n_threads < 1 || opt.n_threads > kMaxThreads) {
+    return make_error("threads: ", std::to_string(opt.n_threads), " is outside [1, ",
+                      std::to_string(kMaxThreads), "]");
+  }
   const ModelPreset& p = opt.preset;
   MOE_TRY(check_preset(p));
   auto vocab = bundled_vocab(opt.vocab);

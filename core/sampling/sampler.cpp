@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include "core/util/check.h"
 
@@ -19,7 +21,30 @@ bool higher(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>&
   return a.first > b.first || (a.first == b.first && a.second < b.second);
 }
 
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 }  // namespace
+
+Status validate(const SamplerConfig& c) {
+  const auto outside = [](const char* name, double v, const char* range) {
+    return make_error("sampler: ", name, " = ", num(v), " is outside ", range);
+  };
+  if (!std::isfinite(c.temperature) || c.temperature < 0) {
+    return outside("temperature", c.temperature, "[0, inf) (0: greedy)");
+  }
+  if (c.top_k < 0) return outside("top_k", c.top_k, "[0, n_vocab] (0: off)");
+  if (!(c.top_p >= 0 && c.top_p <= 1)) return outside("top_p", c.top_p, "[0, 1] (1: off)");
+  if (!(c.min_p >= 0 && c.min_p <= 1)) return outside("min_p", c.min_p, "[0, 1] (0: off)");
+  if (!std::isfinite(c.repeat_penalty) || c.repeat_penalty <= 0) {
+    return outside("repeat_penalty", c.repeat_penalty, "(0, inf) (1: off)");
+  }
+  if (c.repeat_last_n < 0) return outside("repeat_last_n", c.repeat_last_n, "[0, inf)");
+  return {};
+}
 
 Sampler::Sampler(const SamplerConfig& config) {
   reset(config);

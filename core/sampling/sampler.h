@@ -6,17 +6,24 @@
 #include <span>
 #include <vector>
 
+#include "core/util/status.h"
+
 namespace moe {
 
+/// Accepted values are what validate() checks; the Engine refuses a request outside them.
 struct SamplerConfig {
-  float temperature = 0.7f;
-  int top_k = 40;               ///< <= 0: off
-  float top_p = 0.95f;          ///< >= 1: off
-  float min_p = 0.05f;          ///< <= 0: off
-  float repeat_penalty = 1.0f;  ///< 1: off (the default, as llama.cpp and transformers)
-  int repeat_last_n = 64;       ///< how many recent tokens the penalty looks at
+  float temperature = 0.7f;     ///< >= 0, finite; 0: greedy
+  int top_k = 40;               ///< >= 0; 0: off
+  float top_p = 0.95f;          ///< [0, 1]; 1: off
+  float min_p = 0.05f;          ///< [0, 1]; 0: off
+  float repeat_penalty = 1.0f;  ///< > 0, finite; 1: off (the default, as llama.cpp, transformers)
+  int repeat_last_n = 64;       ///< >= 0: how many recent tokens the penalty looks at
   uint64_t seed = 42;           ///< same seed + same logits -> same tokens
 };
+
+/// Checks every setting against its range (NaN and infinities included); the error names the
+/// setting, its value and the accepted range ("sampler: top_p = 7 is outside [0, 1]").
+Status validate(const SamplerConfig& config);
 
 class Sampler {
  public:

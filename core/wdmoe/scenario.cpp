@@ -2,10 +2,12 @@
 
 #include <climits>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "core/util/limits.h"
+#include "core/util/regular_file.h"
 
 namespace moe::wdmoe {
 
@@ -213,11 +215,9 @@ Result<Scenario> parse_scenario_json(std::string_view text, std::string_view ori
 }
 
 Result<Scenario> load_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path, ": cannot open scenario file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_scenario_json(ss.str(), path);
+  auto text = read_regular_file(path, kMaxScenarioBytes, "scenario file");
+  if (!text.ok()) return text.error();
+  return parse_scenario_json(*text, path);
 }
 
 std::string scenario_to_json(const Scenario& s) {

@@ -60,6 +60,8 @@ Status validate_and_resolve(Scenario& s);
 
 /// Parses and validates a scenario JSON document. `origin` prefixes error messages.
 Result<Scenario> parse_scenario_json(std::string_view text, std::string_view origin = "scenario");
+/// Reads and parses a scenario file: a regular file of at most kMaxScenarioBytes
+/// (core/util/limits.h); a FIFO, a device or a larger file is refused before it is read.
 Result<Scenario> load_scenario_file(const std::string& path);
 std::string scenario_to_json(const Scenario& s);
 

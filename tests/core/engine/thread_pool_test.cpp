@@ -1,9 +1,16 @@
 #include "core/engine/thread_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <string>
 #include <vector>
+
+#include "core/util/limits.h"
 
 namespace moe {
 namespace {
@@ -44,6 +51,48 @@ TEST(ThreadPool, ZeroTasksAndDefaultSize) {
   int calls = 0;
   pool.parallel_for(0, [&](int64_t, int) { ++calls; });
   EXPECT_EQ(calls, 0);
+}
+
+// A last line of defence behind the front ends' checks: an absurd count is clamped (moe-cli
+// perplexity -t 100000 once started threads until the process table was full).
+TEST(ThreadPool, AbsurdThreadCountsAreClamped) {
+  ThreadPool pool(100000);
+  EXPECT_EQ(pool.size(), kMaxThreads);
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(5000, [&](int64_t t, int th) {
+    sum.fetch_add(t);
+    EXPECT_LT(th, kMaxThreads);
+  });
+  EXPECT_EQ(sum.load(), 5000 * 4999 / 2);
+}
+
+// When the system has no threads left (here: an address-space limit leaves room for only a few
+// 8 MiB stacks), the pool keeps the threads it got instead of throwing std::system_error.
+TEST(ThreadPool, RunsWithTheThreadsItGotWhenTheSystemHasNoMore) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers reserve more address space than the limit this test sets";
+#else
+  uint64_t vm_kib = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmSize:", 0) == 0) vm_kib = std::stoull(line.substr(7));
+  }
+  ASSERT_GT(vm_kib, 0u);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the child: room for about 8 more thread stacks
+    const rlimit lim{(vm_kib << 10) + (uint64_t{80} << 20), (vm_kib << 10) + (uint64_t{80} << 20)};
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    ThreadPool pool(1000);
+    std::atomic<int64_t> n{0};
+    pool.parallel_for(1000, [&](int64_t, int th) { n.fetch_add(th < pool.size() ? 1 : 1000000); });
+    _exit(pool.size() >= 1 && pool.size() < 1000 && n.load() == 1000 ? 0 : 1);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << "the child died (signal " << WTERMSIG(st) << ")";
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+#endif
 }
 
 }  // namespace

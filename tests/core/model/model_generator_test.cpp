@@ -223,6 +223,16 @@ TEST(ModelGenerator, PresetsAndErrors) {
   bad = opt;
   bad.vocab = "nope";
   EXPECT_FALSE(build_model_writer(bad).ok());
+  // Quantization threads are bounded (make-model --threads 100000 spawned a thread per row).
+  for (const int threads : {0, -1, 100000}) {
+    bad = opt;
+    bad.n_threads = threads;
+    auto r = build_model_writer(bad);
+    ASSERT_FALSE(r.ok()) << threads;
+    EXPECT_NE(r.message().find("threads: " + std::to_string(threads) + " is outside [1, 1024]"),
+              std::string::npos)
+        << r.message();
+  }
 }
 
 }  // namespace

@@ -202,5 +202,43 @@ TEST(Sampler, RepetitionPenaltyChangesArgmax) {
   EXPECT_EQ(s.sample(l4, hist4), 4);
 }
 
+// validate() is what Engine::generate applies to every request: NaN, infinities and values
+// outside a setting's range are refused with the setting's name; the defaults and the edges
+// of every range pass.
+TEST(Sampler, ValidateRejectsNonFiniteAndOutOfRangeSettings) {
+  EXPECT_TRUE(validate(SamplerConfig{}).ok());
+  EXPECT_TRUE(validate(plain(0.0f)).ok());
+  SamplerConfig edge;
+  edge.top_p = 0;
+  edge.min_p = 1;
+  edge.top_k = 0;
+  edge.repeat_last_n = 0;
+  EXPECT_TRUE(validate(edge).ok());
+  const auto error_of = [](void (*edit)(SamplerConfig&)) {
+    SamplerConfig c;
+    edit(c);
+    const Status s = validate(c);
+    return s.ok() ? std::string("(accepted)") : s.message();
+  };
+  EXPECT_EQ(error_of([](SamplerConfig& c) { c.temperature = NAN; }),
+            "sampler: temperature = nan is outside [0, inf) (0: greedy)");
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.temperature = INFINITY; }).find("temperature"),
+            std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.temperature = -1; }).find("temperature"),
+            std::string::npos);
+  EXPECT_EQ(error_of([](SamplerConfig& c) { c.top_p = 7; }),
+            "sampler: top_p = 7 is outside [0, 1] (1: off)");
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.top_p = NAN; }).find("top_p"), std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.min_p = -0.5f; }).find("min_p"), std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.min_p = NAN; }).find("min_p"), std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.top_k = -5; }).find("top_k = -5"), std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.repeat_penalty = 0; }).find("repeat_penalty"),
+            std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.repeat_penalty = NAN; }).find("repeat_penalty"),
+            std::string::npos);
+  EXPECT_NE(error_of([](SamplerConfig& c) { c.repeat_last_n = -1; }).find("repeat_last_n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace moe

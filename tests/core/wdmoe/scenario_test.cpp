@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <string>
 
 namespace moe::wdmoe {
@@ -95,7 +99,36 @@ TEST(Scenario, ClearErrors) {
             "test.json: model.hidden: expected an integer, got number");
   auto missing = load_scenario_file("/nonexistent/x.json");
   EXPECT_FALSE(missing.ok());
-  EXPECT_EQ(missing.message(), "/nonexistent/x.json: cannot open scenario file");
+  EXPECT_EQ(missing.message(),
+            "/nonexistent/x.json: cannot open scenario file: No such file or directory");
+}
+
+// A scenario file is a regular file of at most 1 MiB: /dev/zero was read until memory ran out
+// and a FIFO blocked for ever (alarm(): a hang fails the test instead of stalling ctest).
+TEST(Scenario, DevicesFifosAndHugeFilesAreRefusedAtOnce) {
+  alarm(20);
+  auto zero = load_scenario_file("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.message(),
+            "/dev/zero: is a character device, not a regular file; give a scenario file");
+  const std::string dir = ::testing::TempDir();
+  const std::string fifo = dir + "/moe_scenario_fifo_" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto f = load_scenario_file(fifo);
+  unlink(fifo.c_str());
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.message().find("is a FIFO"), std::string::npos) << f.message();
+  const std::string big = dir + "/moe_scenario_big_" + std::to_string(getpid()) + ".json";
+  {
+    std::ofstream out(big);
+    out << "{\"devices\": [{\"distance_m\": 5}], \"name\": \"" << std::string(2 << 20, 'x')
+        << "\"}";
+  }
+  auto b = load_scenario_file(big);
+  unlink(big.c_str());
+  alarm(0);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.message(), big + ": the scenario file is 2.0 MiB; the limit is 1.0 MiB");
 }
 
 // Integers beyond int used to be truncated silently: 4294967297 slots became 1, and placement
