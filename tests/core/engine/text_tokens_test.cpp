@@ -32,10 +32,10 @@ class CountingTokenizer : public Tokenizer {
  public:
   explicit CountingTokenizer(std::unique_ptr<Tokenizer> inner)
       : Tokenizer(inner->data()), inner_(std::move(inner)) {}
-  std::vector<int32_t> encode(std::string_view text, bool add_bos,
-                              bool parse_special) const override {
-    bytes_ += text.size();
-    return inner_->encode(text, add_bos, parse_special);
+  std::vector<int32_t> encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
+                                     bool parse_special) const override {
+    for (const Piece& p : pieces) bytes_ += p.text.size();
+    return inner_->encode_pieces(pieces, add_bos, parse_special);
   }
   std::string token_bytes(int32_t id) const override { return inner_->token_bytes(id); }
   mutable uint64_t bytes_ = 0;
