@@ -8,6 +8,30 @@
 namespace moe {
 namespace {
 
+// Far above any released vocabulary (Gemma 3: 262k tokens; Llama 3: 280k merges) and far below
+// what a hostile file could make the tokenizer hold: every token becomes a string and map
+// entries (~100 bytes) however short it is on disk.
+constexpr size_t kMaxVocab = size_t{1} << 20;
+constexpr size_t kMaxMerges = size_t{1} << 22;
+
+// The element count of an array key, checked before its elements are copied out: at most
+// `max`, and `expected` when that is not 0. A missing or non-array key passes (the typed getter
+// reports it).
+Status check_count(const GgufFile& f, std::string_view key, size_t max, size_t expected = 0) {
+  const GgufValue* v = f.find(key);
+  const auto* a = v != nullptr ? std::get_if<GgufArray>(&v->v) : nullptr;
+  if (a == nullptr) return {};
+  if (a->size() > max) {
+    return make_error(f.path(), ": ", std::string(key), " has ", std::to_string(a->size()),
+                      " entries; at most ", std::to_string(max), " are supported");
+  }
+  if (expected != 0 && a->size() != expected) {
+    return make_error(f.path(), ": ", std::string(key), " has ", std::to_string(a->size()),
+                      " entries for ", std::to_string(expected), " tokens");
+  }
+  return {};
+}
+
 // Optional integer key: -1 when absent.
 Status read_id(const GgufFile& f, std::string_view key, int32_t* out) {
   if (!f.has(key)) return {};
@@ -40,9 +64,14 @@ Result<TokenizerData> read_tokenizer_data(const GgufFile& f) {
     if (!pre) return pre.error();
     d.pre = *pre;
   }
+  MOE_TRY(check_count(f, "tokenizer.ggml.tokens", kMaxVocab));
   auto tokens = f.get_string_array("tokenizer.ggml.tokens");
   if (!tokens) return tokens.error();
   d.tokens = std::move(*tokens);
+  // Sizes before contents: a mismatched array is not converted at all.
+  MOE_TRY(check_count(f, "tokenizer.ggml.scores", kMaxVocab, d.tokens.size()));
+  MOE_TRY(check_count(f, "tokenizer.ggml.token_type", kMaxVocab, d.tokens.size()));
+  MOE_TRY(check_count(f, "tokenizer.ggml.merges", kMaxMerges));
   if (f.has("tokenizer.ggml.scores")) {
     auto s = f.get_float_array("tokenizer.ggml.scores");
     if (!s) return s.error();

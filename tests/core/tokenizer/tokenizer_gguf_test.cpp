@@ -67,6 +67,37 @@ TEST(TokenizerGguf, ErrorsNameTheKey) {
   EXPECT_NE(r2.message().find("tokenizer.ggml.model"), std::string::npos) << r2.message();
 }
 
+// A GGUF file can declare millions of one-byte tokens; each would become a string and map
+// entries (~100 bytes) in the tokenizer. Counts are checked before anything is copied out.
+TEST(TokenizerGguf, HugeOrMismatchedArraysAreRejectedBeforeCopying) {
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_string_array("tokenizer.ggml.tokens", std::vector<std::string>((1u << 20) + 1));
+  auto bytes = w.to_bytes();
+  ASSERT_TRUE(bytes.ok());
+  auto file = GgufFile::parse(*bytes, "huge_vocab.gguf");
+  ASSERT_TRUE(file.ok()) << file.message();
+  auto r = read_tokenizer_data(**file);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("huge_vocab.gguf: tokenizer.ggml.tokens has 1048577 entries"),
+            std::string::npos)
+      << r.message();
+
+  GgufWriter m;
+  m.set_string("tokenizer.ggml.model", "llama");
+  m.set_string_array("tokenizer.ggml.tokens", {"a", "b", "c"});
+  m.set_f32_array("tokenizer.ggml.scores", std::vector<float>(100000));
+  auto mbytes = m.to_bytes();
+  ASSERT_TRUE(mbytes.ok());
+  auto mfile = GgufFile::parse(*mbytes, "mismatch.gguf");
+  ASSERT_TRUE(mfile.ok());
+  auto mr = read_tokenizer_data(**mfile);
+  ASSERT_FALSE(mr.ok());
+  EXPECT_NE(mr.message().find("tokenizer.ggml.scores has 100000 entries for 3 tokens"),
+            std::string::npos)
+      << mr.message();
+}
+
 TEST(TokenizerGguf, DefaultsWhenFlagsAreAbsent) {
   GgufWriter w;
   w.set_string("tokenizer.ggml.model", "gpt2");
