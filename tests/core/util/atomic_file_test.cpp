@@ -18,7 +18,10 @@ namespace fs = std::filesystem;
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  fs::path dir_ = fs::path(MOE_BINARY_DIR) / "atomic_file_test";
+  // One directory per test: ctest runs the tests of this file as parallel processes.
+  fs::path dir_ = fs::path(MOE_BINARY_DIR) /
+                  ("atomic_file_test_" +
+                   std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   void SetUp() override {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
