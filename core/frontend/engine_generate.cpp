@@ -30,11 +30,6 @@ bool all_finite(std::span<const float> v) {
 }
 }  // namespace
 
-// Markers as token ids, message content with special-token parsing off (no role injection).
-std::vector<int32_t> EngineImpl::encode_messages(const std::vector<ChatMessage>& messages) const {
-  return encode_chat(*tokenizer_, template_kind_, messages, /*add_generation_prompt=*/true);
-}
-
 Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& req,
                                                        int& dropped) const {
   dropped = 0;
@@ -46,9 +41,12 @@ Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& re
     if (req.messages.empty()) return Error{"generate: no messages"};
     // Leave out the oldest turns until the prompt and room for an answer fit. A user message
     // goes together with the assistant answer after it, so roles keep alternating.
+    // Markers as token ids, message content with special-token parsing off (no role
+    // injection); each message is tokenized once however many turns are left out.
     const int room = std::clamp(req.max_new_tokens, 1, std::max(1, n_ctx / 2));
+    ChatEncoder encoder(*tokenizer_, template_kind_);
     std::vector<ChatMessage> messages = req.messages;
-    tokens = encode_messages(messages);
+    tokens = encoder.encode(messages, /*add_generation_prompt=*/true);
     for (;;) {
       if (static_cast<int>(tokens.size()) + room <= n_ctx) break;
       size_t first = 0;
@@ -62,7 +60,7 @@ Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& re
       messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(first),
                      messages.begin() + static_cast<std::ptrdiff_t>(first + n));
       dropped += static_cast<int>(n);
-      tokens = encode_messages(messages);
+      tokens = encoder.encode(messages, /*add_generation_prompt=*/true);
     }
   }
   if (tokens.empty()) return Error{"generate: the prompt is empty"};

@@ -35,7 +35,6 @@ class EngineImpl final : public Engine {
   void apply_live_settings();
   /// Prompt tokens; `dropped` = oldest messages left out to fit the context.
   Result<std::vector<int32_t>> encode_prompt(const GenerateRequest& request, int& dropped) const;
-  std::vector<int32_t> encode_messages(const std::vector<ChatMessage>& messages) const;
   Status prefill(std::span<const int32_t> tokens);
   /// How many leading prompt tokens the session's cache already holds, valid for the routing
   /// settings about to be used; rewinds the session to that point.

@@ -7,6 +7,8 @@
 // end the turn or forge one (role injection). A raw prompt (moe-cli run --raw) is not a
 // conversation and keeps parsing on: Tokenizer::encode(text, add_bos, true).
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/tokenizer/chat_template.h"
@@ -22,5 +24,30 @@ namespace moe {
 std::vector<int32_t> encode_chat(const Tokenizer& tok, ChatTemplateKind kind,
                                  const std::vector<ChatMessage>& messages,
                                  bool add_generation_prompt);
+
+/// encode_chat() for many renderings of one conversation (a long chat whose oldest turns are
+/// left out one by one until it fits the context): every text run between two markers is
+/// tokenized once and remembered, so each message is tokenized once however many turns are
+/// dropped. Exact: a run always starts after a marker or at the start, where SentencePiece and
+/// BPE restart, so its ids do not depend on what is around it. Memory: the ids of the runs seen.
+class ChatEncoder {
+ public:
+  ChatEncoder(const Tokenizer& tok, ChatTemplateKind kind);
+  std::vector<int32_t> encode(const std::vector<ChatMessage>& messages,
+                              bool add_generation_prompt);
+  /// Bytes of text handed to the tokenizer so far (each distinct run once).
+  uint64_t bytes_tokenized() const { return bytes_tokenized_; }
+
+ private:
+  int32_t marker_id(const std::string& marker);
+  const std::vector<int32_t>& run_ids(const std::string& text);
+
+  const Tokenizer& tok_;
+  ChatTemplateKind kind_;
+  std::string bos_, eos_;
+  std::unordered_map<std::string, int32_t> markers_;
+  std::unordered_map<std::string, std::vector<int32_t>> runs_;
+  uint64_t bytes_tokenized_ = 0;
+};
 
 }  // namespace moe

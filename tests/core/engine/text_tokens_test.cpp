@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/tokenizer/bundled_vocab.h"
+#include "tests/core/tokenizer/counting_tokenizer.h"
 
 namespace moe {
 namespace {
@@ -26,23 +27,6 @@ std::unique_ptr<Tokenizer> bundled(std::string_view which) {
   EXPECT_TRUE(tok.ok()) << tok.message();
   return std::move(*tok);
 }
-
-// Delegates to a real tokenizer and counts the bytes it was asked to encode.
-class CountingTokenizer : public Tokenizer {
- public:
-  explicit CountingTokenizer(std::unique_ptr<Tokenizer> inner)
-      : Tokenizer(inner->data()), inner_(std::move(inner)) {}
-  std::vector<int32_t> encode_pieces(const std::vector<Piece>& pieces, bool add_bos,
-                                     bool parse_special) const override {
-    for (const Piece& p : pieces) bytes_ += p.text.size();
-    return inner_->encode_pieces(pieces, add_bos, parse_special);
-  }
-  std::string token_bytes(int32_t id) const override { return inner_->token_bytes(id); }
-  mutable uint64_t bytes_ = 0;
-
- private:
-  std::unique_ptr<Tokenizer> inner_;
-};
 
 // Prose with what makes a tokenizer's end of text special: line breaks (single, double,
 // CRLF), runs of spaces and tabs, digits, punctuation, 2-, 3- and 4-byte UTF-8, and long words.

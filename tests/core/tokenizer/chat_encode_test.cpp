@@ -2,6 +2,8 @@
 // 1. Normal conversations give exactly the ids of the transformers-checked renderings
 //    (tests/fixtures/tokenizer/chat_templates.json) encoded with special-token parsing on.
 // 2. Marker text typed inside a message stays text: no control id appears in the content.
+// 3. A long chat whose oldest turns are left out one by one (issue 12, item 6) is tokenized
+//    once per message (ChatEncoder), with the same ids as each rendering on its own.
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "core/tokenizer/bundled_vocab.h"
 #include "core/tokenizer/chat_encode.h"
+#include "tests/core/tokenizer/counting_tokenizer.h"
 
 namespace moe {
 namespace {
@@ -172,6 +175,45 @@ TEST(ChatEncode, UserDefinedTokensStayMatchedInContent) {
   const auto ids =
       encode_chat(**tok, ChatTemplateKind::kChatML, {{"user", "use <tool> now"}}, true);
   EXPECT_NE(std::find(ids.begin(), ids.end(), tool), ids.end());
+}
+
+// A clinical-looking chat of `turns` user/assistant pairs after a system message; every
+// message differs (numbers) and some carry the bytes a tokenizer is sensitive to.
+std::vector<ChatMessage> long_chat(int turns) {
+  std::vector<ChatMessage> m = {{"system", "You are a careful clinical assistant."}};
+  for (int i = 0; i < turns; ++i) {
+    m.push_back({"user", "Question " + std::to_string(i) + ": the patient's temperature is " +
+                             std::to_string(36 + i % 5) + ".\n  What   next? café"});
+    m.push_back({"assistant", " Answer " + std::to_string(i) + ":\n\n- check again\n- 日本 "});
+  }
+  return m;
+}
+
+// The prompt loop of the engine: drop the oldest pair, encode again, many times.
+TEST(ChatEncode, LongChatsTokenizeEachMessageOnceWithTheSameIds) {
+  for (const std::string v : {"mistral", "mistral-inst-tokens", "chatml", "llama3"}) {
+    const ChatTemplateKind kind = kind_of(v == "mistral-inst-tokens" ? "mistral" : v);
+    CountingTokenizer tok(make(v));
+    std::vector<ChatMessage> msgs = long_chat(200);
+    uint64_t content = 0;
+    for (const auto& m : msgs) content += m.content.size();
+    ChatEncoder enc(tok, kind);
+    const std::string bos = tok.bos() >= 0 ? tok.data().tokens[size_t(tok.bos())] : "";
+    for (int dropped = 0; msgs.size() > 3; ++dropped) {
+      const auto ids = enc.encode(msgs, true);
+      if (dropped % 37 == 0 || msgs.size() <= 5) {  // the reference encodes the whole prompt
+        const uint64_t before = tok.bytes_;
+        EXPECT_EQ(ids, rendered_ids(tok, apply_chat_template(kind, msgs, true, bos, "</s>")))
+            << v << " after dropping " << dropped << " pairs";
+        tok.bytes_ = before;
+      }
+      msgs.erase(msgs.begin() + 1, msgs.begin() + 3);
+    }
+    // Each message once, plus the template's own text around them; the Mistral format renders
+    // the system message into the first user turn, so that merged turn is new at each drop.
+    const uint64_t merged = kind == ChatTemplateKind::kMistral ? 200 * 100 : 0;
+    EXPECT_LE(tok.bytes_, 2 * content + merged) << v;
+  }
 }
 
 }  // namespace
