@@ -1,11 +1,17 @@
 // moe-cli bench: prompt-processing and decode speed of a model on this machine, time to first
 // token, peak RSS, and the decode rate as achieved memory bandwidth (active weight bytes per
-// token x tokens/s) against a triad measurement of this machine's bandwidth.
+// token x tokens/s) against a triad measurement of this machine's bandwidth. As llama-bench
+// does, the prompt and the decoded tokens are random token ids (fixed seed), not the model's
+// own greedy output, on which a random-weight model collapses onto one expert pair per layer;
+// the routing entropy of the decoded tokens is reported with every figure.
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 #include "app/cli/engine_options.h"
+#include "core/engine_api/routing_stats.h"
 #include "core/gguf/gguf_file.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/membw.h"
@@ -18,6 +24,7 @@ struct BenchOptions {
   int prompt_tokens = 128;
   int decode_tokens = 64;
   int repetitions = 1;
+  uint32_t seed = 1;
   bool json = false;
   bool skip_membw = false;
 };
@@ -36,16 +43,26 @@ double active_bytes_per_token(const ModelSummary& s, const std::string& path, in
   return static_cast<double>(s.non_expert_bytes) - embd + experts;
 }
 
-// A prompt of about n tokens: plain words, so every tokenizer splits it predictably.
-std::string synthetic_prompt(int n) {
-  static const char* kWords[] = {"patient", "reports", "mild", "fever", "and",  "cough", "for",
-                                 "three",   "days",    "with", "no",    "rash", "the",   "chest"};
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    s += kWords[i % 14];
-    s += ' ';
+// n random token ids in [0, n_vocab), as llama-bench draws them; BOS first when the
+// vocabulary adds one (the prompt case).
+std::vector<int32_t> random_ids(const Tokenizer& tok, int n, bool bos, std::mt19937& rng) {
+  std::uniform_int_distribution<int32_t> dist(0, std::max(0, tok.n_vocab() - 1));
+  std::vector<int32_t> ids;
+  ids.reserve(static_cast<size_t>(n));
+  if (bos && tok.data().add_bos && tok.bos() >= 0 && n > 0) ids.push_back(tok.bos());
+  while (static_cast<int>(ids.size()) < n) ids.push_back(dist(rng));
+  return ids;
+}
+
+// Routing of the decoded tokens (positions past the prompt) drained from `q`.
+void collect_decode_routing(EventQueue& q, int prompt_tokens, RoutingStats& stats) {
+  std::vector<Event> events;
+  q.drain(events);
+  for (const Event& ev : events) {
+    if (const auto* r = std::get_if<RoutingEvent>(&ev); r && r->pos >= prompt_tokens) {
+      stats.add(*r);
+    }
   }
-  return s;
 }
 
 int bench(const BenchOptions& o) {
@@ -59,17 +76,26 @@ int bench(const BenchOptions& o) {
   req.reuse_cache = false;  // time the whole prompt every repetition
   req.sampler.temperature = 0;
   req.sampler.repeat_penalty = 1;
-  // Aim the token count: encode once and trim the word count to the requested length.
-  std::string prompt = synthetic_prompt(o.prompt_tokens);
-  while (!prompt.empty() &&
-         static_cast<int>(e.tokenizer().encode(prompt, true, false).size()) > o.prompt_tokens) {
-    prompt.resize(prompt.rfind(' ', prompt.size() - 2) + 1);
-  }
-  req.raw_prompt = prompt;
+  std::mt19937 rng(o.seed);
+  req.prompt_ids = random_ids(e.tokenizer(), o.prompt_tokens, /*bos=*/true, rng);
+  req.forced_ids = random_ids(e.tokenizer(), o.decode_tokens, /*bos=*/false, rng);
+  // Same ids every repetition, so the routing of the first one stands for all. The ring is
+  // drained at every piece of text (about every token): a small ring, so the peak RSS measured
+  // stays the engine's; prefill events that overflow it are not needed.
+  RoutingStats routing;
+  std::shared_ptr<EventQueue> q =
+      e.events().subscribe(static_cast<size_t>(std::max(1, s.n_layer) + 2) * 64);
   GenerateStats best;
   nlohmann::json prompt_runs = nlohmann::json::array(), decode_runs = nlohmann::json::array();
   for (int r = 0; r < std::max(1, o.repetitions); ++r) {
-    auto st = e.generate(req, [](std::string_view) {});
+    auto st = e.generate(req, [&](std::string_view) {
+      if (q) collect_decode_routing(*q, o.prompt_tokens, routing);
+    });
+    if (q) {
+      collect_decode_routing(*q, o.prompt_tokens, routing);
+      e.events().unsubscribe(q);
+      q.reset();
+    }
     if (!st.ok()) {
       std::fprintf(stderr, "error: %s\n", st.message().c_str());
       return 1;
@@ -106,6 +132,11 @@ int bench(const BenchOptions& o) {
       {"decode_achieved_gb_per_s", achieved},
       {"membw_triad_gb_per_s", bw.gb_per_s},
       {"decode_fraction_of_membw", bw.gb_per_s > 0 ? achieved / bw.gb_per_s : 0.0},
+      {"decode_input", "random token ids"},
+      {"seed", o.seed},
+      {"routing_entropy_bits", routing.mean_entropy_bits()},
+      {"routing_entropy_max_bits", s.n_expert > 0 ? std::log2(double(s.n_expert)) : 0.0},
+      {"distinct_experts_per_layer", routing.mean_distinct_experts()},
   };
   if (o.json) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -124,6 +155,10 @@ int bench(const BenchOptions& o) {
                 100 * achieved / bw.gb_per_s, bw.gb_per_s, bw.n_threads);
   }
   std::printf("\n");
+  std::printf("routing          %.2f of %.2f bits entropy, %.1f of %d experts per layer "
+              "(decoded random ids)\n",
+              routing.mean_entropy_bits(), s.n_expert > 0 ? std::log2(double(s.n_expert)) : 0.0,
+              routing.mean_distinct_experts(), s.n_expert);
   return 0;
 }
 
@@ -140,6 +175,8 @@ const CommandRegistration kBench{
           ->capture_default_str();
       app.add_option("-r,--repetitions", o->repetitions, "Runs; the fastest is reported")
           ->check(CLI::Range(1, 100))
+          ->capture_default_str();
+      app.add_option("--seed", o->seed, "Seed of the random prompt and decoded token ids")
           ->capture_default_str();
       app.add_flag("--json", o->json, "Print the figures as JSON");
       app.add_flag("--no-membw", o->skip_membw, "Skip the memory-bandwidth measurement");

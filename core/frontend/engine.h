@@ -49,6 +49,13 @@ struct GenerateRequest {
   /// question only evaluates the new tokens). Benchmarks turn it off to time the full prompt.
   bool reuse_cache = true;
   SamplerConfig sampler;
+  /// Benchmarks, as llama-bench does: non-empty = the prompt as token ids, used as they are
+  /// (no template, no BOS added); every id must be in [0, n_vocab).
+  std::vector<int32_t> prompt_ids;
+  /// Benchmarks: non-empty = decoded token i is forced_ids[i % size] instead of the sampled one
+  /// (the sampler still runs, so a step does the work of a real answer's). Random ids keep a
+  /// random-weight model from collapsing onto one expert pair per layer.
+  std::vector<int32_t> forced_ids;
 };
 
 struct GenerateStats {

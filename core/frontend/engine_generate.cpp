@@ -35,7 +35,9 @@ Result<std::vector<int32_t>> EngineImpl::encode_prompt(const GenerateRequest& re
   dropped = 0;
   const int n_ctx = session_->n_ctx();
   std::vector<int32_t> tokens;
-  if (!req.raw_prompt.empty()) {
+  if (!req.prompt_ids.empty()) {
+    tokens = req.prompt_ids;
+  } else if (!req.raw_prompt.empty()) {
     tokens = tokenizer_->encode(req.raw_prompt, tokenizer_->data().add_bos, /*parse_special=*/true);
   } else {
     if (req.messages.empty()) return Error{"generate: no messages"};
@@ -95,6 +97,14 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
     return make_error("generate: max_new_tokens = ", std::to_string(req.max_new_tokens),
                       " is negative");
   }
+  for (const auto* ids : {&req.prompt_ids, &req.forced_ids}) {
+    for (const int32_t id : *ids) {
+      if (id < 0 || id >= tokenizer_->n_vocab()) {
+        return make_error("generate: token id ", std::to_string(id), " is outside the vocabulary [0, ",
+                          std::to_string(tokenizer_->n_vocab()), ")");
+      }
+    }
+  }
   GenerateStats st;
   st.computed_on = std::string(backend_->executor().name());
   auto prompt = encode_prompt(req, st.dropped_messages);
@@ -117,7 +127,8 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
 
   Sampler sampler(req.sampler);
   // A chat answer starts a new message; a raw prompt's continuation goes on with its text.
-  StreamDecoder decoder(*tokenizer_, /*starts_text=*/req.raw_prompt.empty());
+  StreamDecoder decoder(*tokenizer_,
+                        /*starts_text=*/req.raw_prompt.empty() && req.prompt_ids.empty());
   auto emit = [&](const std::string& text) {
     if (!text.empty() && on_text) on_text(text);
   };
@@ -145,7 +156,10 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
                         "; the weights or settings overflow: NaN or Inf in the logits)");
     }
     for (size_t i = n_tok; i < logits.size(); ++i) logits[i] = -INFINITY;
-    const int32_t tok = sampler.sample(logits, history);
+    int32_t tok = sampler.sample(logits, history);
+    if (!req.forced_ids.empty()) {
+      tok = req.forced_ids[static_cast<size_t>(st.generated_tokens) % req.forced_ids.size()];
+    }
     if (st.generated_tokens == 0) st.time_to_first_token_s = since(t0);
     if (!req.ignore_eos && tokenizer_->is_end_of_generation(tok)) {
       st.stop_reason = "eos";

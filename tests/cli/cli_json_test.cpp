@@ -61,8 +61,7 @@ TEST_F(CliModel, BenchJsonHasConsistentFigures) {
   ASSERT_EQ(o.rc, 0) << o.err;
   const auto j = nlohmann::json::parse(o.out);
   EXPECT_EQ(j["decode_tokens"], 8);
-  EXPECT_GT(j["prompt_tokens"].get<int>(), 8);
-  EXPECT_LE(j["prompt_tokens"].get<int>(), 24);
+  EXPECT_EQ(j["prompt_tokens"], 24);  // random ids, exactly as many as asked (llama-bench's way)
   EXPECT_GT(j["decode_tok_per_s"].get<double>(), 0);
   EXPECT_GT(j["prompt_tok_per_s"].get<double>(), 0);
   EXPECT_GT(j["time_to_first_token_ms"].get<double>(), 0);
@@ -80,6 +79,30 @@ TEST_F(CliModel, BenchJsonHasConsistentFigures) {
   EXPECT_LT(active, file);
   // The weights are touched at load: the resident set covers most of the mapped file.
   EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.5 * file);
+  // Random decoded ids spread the routing (8 tokens x 2 experts = 16 selections per layer):
+  // more than the 1 bit of one fixed expert pair, at most log2(8) = 3 bits.
+  EXPECT_EQ(j["decode_input"], "random token ids");
+  EXPECT_EQ(j["routing_entropy_max_bits"].get<double>(), 3.0);
+  EXPECT_GT(j["routing_entropy_bits"].get<double>(), 1.0);
+  EXPECT_LE(j["routing_entropy_bits"].get<double>(), 3.0 + 1e-9);
+  EXPECT_GT(j["distinct_experts_per_layer"].get<double>(), 2.0);
+  EXPECT_LE(j["distinct_experts_per_layer"].get<double>(), 8.0);
+}
+
+// Any prompt length works (it failed with "generate: no messages" for -p 8 when the prompt
+// was made of words), and the same seed gives the same routing.
+TEST_F(CliModel, BenchTakesAnyPromptLengthAndItsSeed) {
+  for (const char* p : {"1", "2", "8"}) {
+    const Output o = run_cli("bench -m " + model_ + " -p " + p + " -n 4 -t 2 --no-membw --json");
+    ASSERT_EQ(o.rc, 0) << p << ": " << o.err;
+    EXPECT_EQ(nlohmann::json::parse(o.out)["prompt_tokens"], std::stoi(p));
+  }
+  auto entropy = [&](const std::string& seed) {
+    const Output o = run_cli("bench -m " + model_ + " -p 4 -n 16 -t 2 --no-membw --json --seed " + seed);
+    EXPECT_EQ(o.rc, 0) << o.err;
+    return nlohmann::json::parse(o.out)["routing_entropy_bits"].get<double>();
+  };
+  EXPECT_EQ(entropy("3"), entropy("3"));
 }
 
 TEST_F(CliModel, PerplexityJsonScoresEveryTokenButTheFirstOfEachWindow) {

@@ -188,6 +188,37 @@ TEST(Engine, ContextFullStopsGeneration) {
   EXPECT_NE(too_long.message().find("context"), std::string::npos);
 }
 
+// Benchmarks' requests (llama-bench's way): the prompt as ids, decoded tokens forced to given
+// ids whatever the model would sample; ids outside the vocabulary are refused.
+TEST(Engine, PromptIdsAndForcedIdsAreUsedAsTheyAre) {
+  auto e = load(/*n_ctx=*/64);
+  ASSERT_TRUE(e);
+  GenerateRequest r;
+  r.prompt_ids = {1, 100, 101, 102};
+  r.forced_ids = {200, 201, 202};
+  r.max_new_tokens = 5;
+  r.ignore_eos = true;
+  std::string text;
+  auto st = e->generate(r, [&](std::string_view t) { text += t; });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(st->prompt_tokens, 4);
+  EXPECT_EQ(st->generated_tokens, 5);
+  const std::vector<int32_t> want = {200, 201, 202, 200, 201};  // cycled
+  std::string expected;
+  StreamDecoder d(e->tokenizer(), /*starts_text=*/false);
+  for (int32_t id : want) expected += d.push(id);
+  expected += d.flush();
+  EXPECT_EQ(text, expected);
+
+  r.forced_ids = {e->tokenizer().n_vocab()};
+  auto bad = e->generate(r, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("outside the vocabulary"), std::string::npos) << bad.message();
+  r.forced_ids.clear();
+  r.prompt_ids = {-1};
+  EXPECT_FALSE(e->generate(r, {}).ok());
+}
+
 // A conversation longer than the context loses its oldest user/assistant pairs (the system
 // prompt and the last question stay) so that the prompt plus room for the answer fits.
 TEST(Engine, LongConversationDropsTheOldestTurns) {
