@@ -8,7 +8,10 @@
 namespace moe {
 
 int64_t rows_per_task(int64_t n_rows, int n_threads, int64_t n_tokens, int64_t min_rows) {
-  const int64_t target_tasks = int64_t{n_threads} * (n_tokens > 1 ? 4 : 1);
+  // Several tasks per thread: the pool gives each thread a contiguous share and lets threads
+  // that finish steal from the others, so a worker descheduled by another process holds up at
+  // most one task. Decode tasks are single-token matvecs, cheap to cut finer.
+  const int64_t target_tasks = int64_t{n_threads} * (n_tokens > 1 ? 4 : 8);
   int64_t rows = (n_rows + target_tasks - 1) / target_tasks;
   rows = std::max(rows, min_rows);
   return std::min(rows, std::max<int64_t>(n_rows, 1));

@@ -32,14 +32,25 @@ bool spin_until(Pred done) {
   }
 }
 
-inline uint32_t gen_of(uint64_t claim) {
-  return static_cast<uint32_t>(claim >> 32);
+// Share word: generation (20 bits) | front (22 bits) | back (22 bits). A stale worker's CAS can
+// only succeed against a word of its own dispatch (or one 2^20 dispatches later: minutes of
+// decoding, while its CAS follows its load by nanoseconds).
+constexpr int kGenBits = 20, kIdxBits = 22;
+constexpr uint64_t kGenMask = (uint64_t{1} << kGenBits) - 1, kIdxMask = (uint64_t{1} << kIdxBits) - 1;
+constexpr int64_t kMaxTasks = int64_t{1} << kIdxBits;
+
+inline uint64_t pack(uint32_t gen, uint64_t front, uint64_t back) {
+  return (gen & kGenMask) | (front << kGenBits) | (back << (kGenBits + kIdxBits));
 }
+inline uint32_t gen_of(uint64_t w) { return static_cast<uint32_t>(w & kGenMask); }
+inline uint64_t front_of(uint64_t w) { return (w >> kGenBits) & kIdxMask; }
+inline uint64_t back_of(uint64_t w) { return (w >> (kGenBits + kIdxBits)) & kIdxMask; }
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::thread::hardware_concurrency());
   n_threads_ = std::clamp(n_threads, 1, kMaxThreads);
+  shares_ = std::make_unique<Share[]>(static_cast<size_t>(n_threads_));
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
   for (int i = 1; i < n_threads_; ++i) {
     try {
@@ -58,28 +69,47 @@ ThreadPool::~ThreadPool() {
     std::lock_guard lock(mu_);
     stop_ = true;
     ++generation_;
-    claim_.store(uint64_t{generation_} << 32, std::memory_order_release);
+    announced_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::work(uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx, int thread) {
-  uint64_t c = claim_.load(std::memory_order_acquire);
+bool ThreadPool::run_one(int r, bool front, uint32_t generation, int64_t n_tasks, TaskFn fn,
+                         void* ctx, int thread) {
+  std::atomic<uint64_t>& w = shares_[static_cast<size_t>(r)].word;
+  uint64_t c = w.load(std::memory_order_acquire);
+  uint64_t task;
   for (;;) {
-    if (gen_of(c) != generation || static_cast<int64_t>(c & 0xffffffffu) >= n_tasks) return;
-    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
-    fn(ctx, static_cast<int64_t>(c & 0xffffffffu), thread);
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_tasks) {
-      std::lock_guard lock(mu_);
-      done_cv_.notify_all();
+    if (gen_of(c) != (generation & kGenMask)) return false;
+    const uint64_t f = front_of(c), b = back_of(c);
+    if (f >= b) return false;
+    task = front ? f : b - 1;
+    const uint64_t next = front ? pack(generation, f + 1, b) : pack(generation, f, b - 1);
+    if (w.compare_exchange_weak(c, next, std::memory_order_acq_rel)) break;
+  }
+  fn(ctx, static_cast<int64_t>(task), thread);
+  if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_tasks) {
+    std::lock_guard lock(mu_);
+    done_cv_.notify_all();
+  }
+  return true;
+}
+
+void ThreadPool::work(uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx, int thread) {
+  while (run_one(thread, /*front=*/true, generation, n_tasks, fn, ctx, thread)) {
+  }
+  // Own share done: take from the back of the others' (the next thread's first, so that with
+  // several thieves they spread out).
+  for (int i = 1; i < n_threads_; ++i) {
+    const int victim = (thread + i) % n_threads_;
+    while (run_one(victim, /*front=*/false, generation, n_tasks, fn, ctx, thread)) {
     }
-    c = claim_.load(std::memory_order_acquire);
   }
 }
 
 void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
-  MOE_CHECK(n_tasks < (int64_t{1} << 31), "ThreadPool: too many tasks in one dispatch");
+  MOE_CHECK(n_tasks < kMaxTasks, "ThreadPool: too many tasks in one dispatch");
   uint32_t gen;
   {
     std::lock_guard lock(mu_);
@@ -88,7 +118,11 @@ void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
     fn_ = fn;
     ctx_ = ctx;
     done_.store(0, std::memory_order_relaxed);
-    claim_.store(uint64_t{gen} << 32, std::memory_order_release);
+    const auto T = static_cast<uint64_t>(n_threads_), n = static_cast<uint64_t>(n_tasks);
+    for (uint64_t t = 0; t < T; ++t) {
+      shares_[t].word.store(pack(gen, n * t / T, n * (t + 1) / T), std::memory_order_release);
+    }
+    announced_.store(gen, std::memory_order_release);
   }
   wake_.notify_all();
   work(gen, n_tasks, fn, ctx, 0);
@@ -101,7 +135,7 @@ void ThreadPool::worker(int index) {
   uint32_t seen = 0;
   for (;;) {
     // Spin for the next dispatch, then sleep.
-    spin_until([&] { return gen_of(claim_.load(std::memory_order_acquire)) != seen; });
+    spin_until([&] { return announced_.load(std::memory_order_acquire) != seen; });
     uint32_t gen;
     int64_t n_tasks;
     TaskFn fn;

@@ -1,13 +1,17 @@
 #pragma once
-// A fixed pool of worker threads for the forward pass. parallel_for hands out task indices
-// from an atomic counter (dynamic balancing: expert groups differ in size) and the calling
-// thread works too. A dispatch ends when its tasks are done, not when every worker has checked
-// in: on a busy machine a descheduled worker never holds the caller up (the caller then does
-// the work itself). Workers spin briefly before sleeping so that the many small dispatches of
-// one decode step do not each pay a futex wake-up. No allocation per dispatch.
+// A fixed pool of worker threads for the forward pass; the calling thread works too. A
+// dispatch of n tasks gives each thread a contiguous share (thread t: tasks [n t/T, n (t+1)/T)),
+// which it runs from the front, so on a quiet machine every thread streams its own rows of a
+// matrix in order; a thread whose share is done steals tasks from the back of the others'.
+// Callers cut their work into several tasks per thread, so when another process takes a core
+// and a worker is descheduled mid-share, the running threads take over the rest of its share
+// instead of waiting for it (a dispatch ends when its tasks are done, not when every worker has
+// checked in). Workers spin briefly before sleeping so that the many small dispatches of one
+// decode step do not each pay a futex wake-up. No allocation per dispatch.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -46,15 +50,25 @@ class ThreadPool {
   void run(int64_t n_tasks, TaskFn fn, void* ctx);
   void worker(int index);
   void work(uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx, int thread);
+  /// Runs the task at the front (own share) or the back (stealing) of range `r`; false when
+  /// the range is empty or belongs to another dispatch.
+  bool run_one(int r, bool front, uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx,
+               int thread);
+
+  // One thread's share of the current dispatch, packed in a word so that claiming a task is
+  // one CAS that also checks the dispatch: generation (low kGenBits), front, back.
+  struct alignas(64) Share {
+    std::atomic<uint64_t> word{0};
+  };
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_cv_;
-  // High 32 bits: dispatch generation; low 32 bits: next task index. Claiming a task is one
-  // CAS that also checks the generation, so a late worker can never run a task of a newer
-  // dispatch with the function of an older one.
-  std::atomic<uint64_t> claim_{0};
+  // The generation of the current dispatch, announced to spinning workers.
+  std::atomic<uint32_t> announced_{0};
+  std::unique_ptr<Share[]> shares_;  // [n_threads_]; a task is claimed by CAS on a share, so a
+                                     // late worker never runs a newer dispatch's task
   std::atomic<int64_t> done_{0};  // tasks finished in the current dispatch
   uint32_t generation_ = 0;       // guarded by mu_
   int64_t n_tasks_ = 0;

@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -43,6 +46,57 @@ TEST(ThreadPool, ManySmallDispatchesStayConsistent) {
     total += sum.load();
   }
   EXPECT_GT(total, 0);
+}
+
+// A worker stuck in a task (descheduled by another process) holds up that task only: the
+// caller runs its own share, then steals the rest of the worker's share from the back.
+TEST(ThreadPool, AStalledWorkersShareIsStolen) {
+  ThreadPool pool(2);
+  constexpr int kTasks = 32;
+  std::atomic<int> done_by_caller{0};
+  std::atomic<bool> release{false}, worker_stalled{false};
+  std::vector<int> by(kTasks, -1);
+  pool.parallel_for(kTasks, [&](int64_t t, int th) {
+    by[static_cast<size_t>(t)] = th;
+    if (th == 0) {
+      // Hold the caller back until the worker is inside its first task, so it has one.
+      for (int i = 0; i < 2000000 && !worker_stalled.load(); ++i) std::this_thread::yield();
+      if (done_by_caller.fetch_add(1) + 1 == kTasks - 1) release = true;
+      return;
+    }
+    worker_stalled = true;
+    // Stalled until everything else is done (bounded: a broken pool fails, it does not hang).
+    for (int i = 0; i < 5000000 && !release.load(); ++i) std::this_thread::yield();
+  });
+  EXPECT_TRUE(release.load()) << "the caller did not take over the stalled worker's share";
+  EXPECT_EQ(std::count(by.begin(), by.end(), 1), 1);
+  EXPECT_EQ(by[kTasks / 2], 1);  // the worker's first task: the front of its share
+}
+
+// Each thread runs its own contiguous share front to back (a matrix's rows streamed in
+// order); what a thief takes comes from the back of another share.
+TEST(ThreadPool, OwnShareRunsInOrderAndThievesTakeFromTheBack) {
+  ThreadPool pool(2);
+  for (int round = 0; round < 50; ++round) {
+    constexpr int kTasks = 64;
+    std::vector<std::vector<int64_t>> order(2);
+    std::mutex mu;
+    pool.parallel_for(kTasks, [&](int64_t t, int th) {
+      std::lock_guard lock(mu);
+      order[static_cast<size_t>(th)].push_back(t);
+    });
+    for (int th = 0; th < 2; ++th) {
+      const auto& o = order[static_cast<size_t>(th)];
+      const int64_t lo = kTasks * th / 2, hi = kTasks * (th + 1) / 2;
+      size_t i = 0;
+      for (int64_t want = lo; i < o.size() && o[i] >= lo && o[i] < hi; ++i, ++want) {
+        ASSERT_EQ(o[i], want) << "thread " << th << " round " << round;
+      }
+      for (size_t j = i + 1; j < o.size(); ++j) {  // stolen: descending, outside its share
+        ASSERT_LT(o[j], o[j - 1]) << "thread " << th << " round " << round;
+      }
+    }
+  }
 }
 
 TEST(ThreadPool, ZeroTasksAndDefaultSize) {
