@@ -1,5 +1,7 @@
 #include "core/deploy/assemble.h"
 
+#include "core/quant/kernel_tuning.h"
+
 #include <algorithm>
 #include <new>
 
@@ -49,6 +51,8 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
   auto model = Model::load(d.model_path);  // GGUF reader / loader errors name the file
   if (!model.ok()) return model.error();
   b->model = std::move(model).value();
+  // The mat-vec kernel per weight type for this CPU: cached, or measured once (~0.3 s).
+  (void)ensure_kernel_tuning();
   auto tok_data = read_tokenizer_data(b->model->file());
   if (!tok_data.ok()) return tok_data.error();  // its errors already name the file
   auto tok = Tokenizer::create(std::move(tok_data).value());
@@ -140,7 +144,8 @@ std::string Backend::describe() const {
   out += ", selector ";
   out += rc.selector ? rc.selector->name() : "top-k";
   out += ", k " + std::to_string(rc.k) + ", " + std::to_string(pool->size()) + " threads, ctx " +
-         std::to_string(session->n_ctx()) + ", KV " + kv_type_name(deployment.kv_type);
+         std::to_string(session->n_ctx()) + ", KV " + kv_type_name(deployment.kv_type) +
+         ", kernels " + kernel_summary();
   return out;
 }
 

@@ -69,15 +69,20 @@ SimdLevel clamp(SimdLevel level) {
   return static_cast<int>(level) > static_cast<int>(best) ? best : level;
 }
 
-// MOE_SIMD=scalar|avx2|avx512 caps the level at start; anything else is ignored with a note.
+std::atomic<bool> g_forced{false};
+
+// MOE_SIMD=scalar|avx2|avx512 caps the level at start (forced); unset or "auto": the best
+// level, with per-type tuning; anything else is ignored with a note.
 SimdLevel initial_level() {
   const char* env = std::getenv("MOE_SIMD");
   if (env == nullptr || *env == '\0') return best_simd_level();
   const std::string_view v(env);
+  if (v == "auto") return best_simd_level();
+  g_forced.store(v == "scalar" || v == "avx2" || v == "avx512", std::memory_order_relaxed);
   if (v == "scalar") return SimdLevel::kScalar;
   if (v == "avx2") return clamp(SimdLevel::kAvx2);
   if (v == "avx512") return clamp(SimdLevel::kAvx512);
-  std::fprintf(stderr, "MOE_SIMD=%s not understood (scalar|avx2|avx512); using %s\n", env,
+  std::fprintf(stderr, "MOE_SIMD=%s not understood (auto|scalar|avx2|avx512); using %s\n", env,
                simd_level_name(best_simd_level()).data());
   return best_simd_level();
 }
@@ -105,6 +110,17 @@ SimdLevel active_simd_level() {
 
 void set_simd_level(SimdLevel level) {
   level_slot().store(static_cast<int>(clamp(level)), std::memory_order_relaxed);
+  g_forced.store(true, std::memory_order_relaxed);
+}
+
+void set_simd_level_auto() {
+  level_slot().store(static_cast<int>(best_simd_level()), std::memory_order_relaxed);
+  g_forced.store(false, std::memory_order_relaxed);
+}
+
+bool simd_level_forced() {
+  (void)level_slot();  // MOE_SIMD read first
+  return g_forced.load(std::memory_order_relaxed);
 }
 
 std::string_view simd_level_name(SimdLevel level) {

@@ -20,6 +20,11 @@ SimdLevel active_simd_level();      ///< what the kernels use now
 /// Caps the level used by the kernels (tests compare paths; MOE_SIMD=scalar|avx2|avx512 env
 /// sets it at start). Levels above best_simd_level() are clamped.
 void set_simd_level(SimdLevel level);
+/// True once a level was chosen by MOE_SIMD=scalar|avx2|avx512 or set_simd_level(): every
+/// type then uses that level's own kernel (no per-type tuning, kernel_tuning.h).
+bool simd_level_forced();
+/// Back to the default: the best level, not forced (per-type tuning applies again).
+void set_simd_level_auto();
 std::string_view simd_level_name(SimdLevel level);
 
 }  // namespace moe

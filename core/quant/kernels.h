@@ -51,9 +51,13 @@ const KernelTable& kernel_table(SimdLevel level);
 bool vnni_allowed();
 void set_vnni_allowed_for_testing(bool allow);
 
-inline const KernelTable& active_kernels() {
-  return kernel_table(active_simd_level());
-}
+/// The table the kernels use now: the tuned one (kernel_tuning.h) while it is set and the
+/// level is the unforced best, else kernel_table(active_simd_level()).
+const KernelTable& active_kernels();
+/// Installs `t` as the tuned table / removes it. Like set_vnni_allowed_for_testing, must not
+/// race with kernels running on other threads (the engine tunes at load).
+void set_tuned_table(const KernelTable& t);
+void clear_tuned_table();
 
 // Registration, one per translation unit (each overrides the entries it implements).
 void register_scalar_float(KernelTable& t);   // vec_dot_scalar.cpp

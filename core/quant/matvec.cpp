@@ -41,6 +41,8 @@ VecDotFn checked_vec_dot(const KernelTable& k, GgmlType type, int64_t n) {
 }
 
 std::atomic<bool> g_vnni_allowed{true};
+std::atomic<bool> g_tuned{false};
+KernelTable g_tuned_table;  // written only while no kernel runs (set_tuned_table)
 
 std::array<KernelTable, 3>& tables() {
   // Built for every level up front; entries of a level the CPU lacks are never selected
@@ -56,6 +58,23 @@ std::array<KernelTable, 3>& tables() {
 const KernelTable& kernel_table(SimdLevel level) {
   return tables()[static_cast<int>(level)];
 }
+
+const KernelTable& active_kernels() {
+  const SimdLevel level = active_simd_level();
+  if (g_tuned.load(std::memory_order_acquire) && level == best_simd_level() &&
+      !simd_level_forced()) {
+    return g_tuned_table;
+  }
+  return kernel_table(level);
+}
+
+void set_tuned_table(const KernelTable& t) {
+  g_tuned.store(false, std::memory_order_release);
+  g_tuned_table = t;
+  g_tuned.store(true, std::memory_order_release);
+}
+
+void clear_tuned_table() { g_tuned.store(false, std::memory_order_release); }
 
 bool vnni_allowed() {
   return g_vnni_allowed.load(std::memory_order_relaxed);

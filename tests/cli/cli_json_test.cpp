@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 
 using moe::cli_test::Output;
 using moe::cli_test::run_cli;
+using moe::cli_test::run_cli_env;
 
 class CliModel : public ::testing::Test {
  protected:
@@ -103,6 +104,19 @@ TEST_F(CliModel, BenchTakesAnyPromptLengthAndItsSeed) {
     return nlohmann::json::parse(o.out)["routing_entropy_bits"].get<double>();
   };
   EXPECT_EQ(entropy("3"), entropy("3"));
+}
+
+// The kernels in use are named on the backend line; MOE_SIMD forces one variant for every type.
+TEST_F(CliModel, BackendLineNamesTheKernelsAndMoeSimdForcesThem) {
+  const Output o = run_cli("bench -m " + model_ + " -p 4 -n 2 -t 1 --no-membw --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(nlohmann::json::parse(o.out)["backend"].get<std::string>().find(", kernels "),
+            std::string::npos) << o.out;
+  const Output f = run_cli_env("MOE_SIMD=scalar", "bench -m " + model_ + " -p 4 -n 2 -t 1 --no-membw --json");
+  ASSERT_EQ(f.rc, 0) << f.err;
+  EXPECT_NE(nlohmann::json::parse(f.out)["backend"].get<std::string>().find(
+                "kernels scalar (forced)"),
+            std::string::npos) << f.out;
 }
 
 TEST_F(CliModel, PerplexityJsonScoresEveryTokenButTheFirstOfEachWindow) {

@@ -21,15 +21,16 @@ struct Output {
 
 /// `args` is appended to the binary's path as shell text: quote arguments with sh_quote().
 /// `timeout_s` > 0: the command is killed after that many seconds (rc 124 or 137), for tests of
-/// inputs that used to block.
-inline Output run_cli(const std::string& args, int timeout_s = 0) {
+/// inputs that used to block. `env`: "NAME=value ..." set for the command only.
+inline Output run_cli(const std::string& args, int timeout_s = 0, const std::string& env = {}) {
   namespace fs = std::filesystem;
   static int n = 0;
   const fs::path err_file = fs::temp_directory_path() / ("moe_cli_err_" + std::to_string(getpid()) +
                                                          "_" + std::to_string(n++) + ".txt");
   const std::string limit =
       timeout_s > 0 ? "timeout -k 5 " + std::to_string(timeout_s) + " " : std::string();
-  const std::string cmd = limit + std::string(MOE_CLI) + " " + args + " 2>" + err_file.string();
+  const std::string cmd = (env.empty() ? std::string() : "env " + env + " ") + limit +
+                          std::string(MOE_CLI) + " " + args + " 2>" + err_file.string();
   Output o;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return o;
@@ -42,6 +43,10 @@ inline Output run_cli(const std::string& args, int timeout_s = 0) {
   o.err.assign(std::istreambuf_iterator<char>(e), {});
   fs::remove(err_file);
   return o;
+}
+
+inline Output run_cli_env(const std::string& env, const std::string& args) {
+  return run_cli(args, 0, env);
 }
 
 /// One shell word holding `s` exactly (single quotes; a quote inside becomes '\'').

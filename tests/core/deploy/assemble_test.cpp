@@ -2,6 +2,8 @@
 // session, hands them the bus, and rejects bad settings before allocating anything.
 #include <gtest/gtest.h>
 
+#include "core/quant/kernel_tuning.h"
+
 #include <cmath>
 
 #include "core/deploy/assemble.h"
@@ -34,7 +36,8 @@ TEST(Assemble, BuildsEveryPartAndDescribesThem) {
   EXPECT_EQ((*b)->plan.kv_type, KvType::kF16);
   EXPECT_EQ((*b)->plan.kv_cache_bytes, (*b)->session->kv_cache_bytes());
   EXPECT_EQ((*b)->describe(),
-            "store RAM copy, executor local CPU, selector top-k, k 1, 2 threads, ctx 64, KV F16");
+            "store RAM copy, executor local CPU, selector top-k, k 1, 2 threads, ctx 64, KV F16, "
+            "kernels " + kernel_summary());
   // The routing the live settings give: k clamped to the model, the deployment's selector.
   EXPECT_EQ((*b)->routing(LiveSettings{99, 0, nullptr}).k, (*b)->model->hparams().n_expert);
   EXPECT_EQ((*b)->routing(LiveSettings{0, 0, nullptr}).k, 2);  // the model's own
