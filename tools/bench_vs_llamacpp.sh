@@ -5,9 +5,13 @@
 #
 # usage: tools/bench_vs_llamacpp.sh MOE_CLI LLAMA_BIN_DIR OUT_DIR MODEL.gguf [MODEL.gguf ...]
 #   env: THREADS (2), PROMPT (128), GEN (64), REPS (3), ROUNDS (3),
-#        MOE_ARGS (--kv-f16: an F16 KV cache, as llama-bench's default, for like-for-like reads)
+#        MOE_ARGS (--kv-f16: an F16 KV cache, as llama-bench's default, for like-for-like reads),
+#        CONTEND (0; 1 = a busy loop pinned to the last CPU for the whole run: "the other core
+#        busy", the contended figure)
 # Writes OUT_DIR/<model>.<tool>.<round>.json (+ llama-bench's peak RSS via /usr/bin/time) and
+# OUT_DIR/machine.txt (CPU name, family/model/stepping, ISA flags, bandwidth probe, load), and
 # prints a markdown table of medians over every run (tools/bench_vs_llamacpp_summary.py).
+# Both engines decode random token ids (moe-cli bench does as llama-bench does).
 set -euo pipefail
 if [[ $# -lt 4 ]]; then
   sed -n 5,9p "$0" >&2
@@ -23,13 +27,28 @@ GEN=${GEN:-64}
 REPS=${REPS:-3}
 ROUNDS=${ROUNDS:-3}
 MOE_ARGS=${MOE_ARGS---kv-f16}
+CONTEND=${CONTEND:-0}
 mkdir -p "$OUT"
 {
   date -u
   uname -a
-  lscpu | grep -E 'Model name|^CPU\(s\)|L3'
+  lscpu | grep -E 'Vendor ID|Model name|CPU family|^Model:|Stepping|^CPU\(s\)|L2|L3|MHz'
+  # The ISA extensions that decide the kernels (AVX-512 and VNNI; AMX is never used).
+  echo "isa: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
+    grep -E '^(avx2|fma|f16c|avx512f|avx512bw|avx512vl|avx512_vnni|avx_vnni|avx512_bf16|amx_tile)$' |
+    tr '\n' ' ')"
+  echo "contended: $CONTEND"
   cat /proc/loadavg
 } >"$OUT/machine.txt"
+
+spinner=""
+if [[ $CONTEND == 1 ]]; then
+  last=$(($(nproc) - 1))
+  taskset -c "$last" sh -c 'while :; do :; done' &
+  spinner=$!
+  trap 'kill "$spinner" 2>/dev/null || true' EXIT
+  echo "busy loop pinned to CPU $last (pid $spinner)" >>"$OUT/machine.txt"
+fi
 
 for round in $(seq 1 "$ROUNDS"); do
   for model in "$@"; do
@@ -48,5 +67,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 cat /proc/loadavg >>"$OUT/machine.txt"
+if [[ -n $spinner ]]; then kill "$spinner" 2>/dev/null || true; fi
 
 python3 "$(dirname "$0")/bench_vs_llamacpp_summary.py" "$OUT" "$@"

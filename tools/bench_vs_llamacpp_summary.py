@@ -21,6 +21,11 @@ med = statistics.median
 
 
 def main(out, models):
+    try:
+        print("```\n" + open(f"{out}/machine.txt").read().strip() + "\n```\n")
+    except OSError:
+        pass
+    ratios = []
     print("| model | engine | prompt tok/s | decode tok/s | TTFT ms | peak RSS MiB "
           "| decode GB/s | % of triad (same round) | % of best triad |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -39,9 +44,11 @@ def main(out, models):
             if os.path.exists(path) and os.path.getsize(path) > 0:
                 lla[r] = json.load(open(path))
         act = next(iter(moe.values()))["active_bytes_per_token"]
+        speeds = {}
         bw = {r: j["membw_triad_gb_per_s"] for r, j in moe.items()}
 
         def row(engine, pp, tg, ttft, rss):
+            speeds[engine] = (med(pp), med(t for t, _ in tg))
             gbs = [act * t / 1e9 for t, _ in tg]
             frac = [100 * g / bw[r] for g, (_, r) in zip(gbs, tg) if bw[r] > 0]
             print(f"| {name} | {engine} | {med(pp):.0f} | {med(t for t, _ in tg):.0f} "
@@ -68,6 +75,17 @@ def main(out, models):
             # llama-bench reports no first-token time: prompt time + one decode step.
             ttft = 1000 * n_prompt / med(pp) + 1000 / med(t for t, _ in tg)
             row("llama.cpp", pp, tg, ttft, rss)
+            first = next(iter(moe.values()))
+            ratios.append((name, speeds["moe-cli"][0] / speeds["llama.cpp"][0],
+                           speeds["moe-cli"][1] / speeds["llama.cpp"][1],
+                           first.get("routing_entropy_bits"), first.get("backend", "")))
+    if ratios:
+        print("\n| model | prompt ratio (moe-cli / llama.cpp) | decode ratio | routing entropy (bits) |")
+        print("|---|---:|---:|---:|")
+        for name, pr, dr, h in ((r[0], r[1], r[2], r[3]) for r in ratios):
+            hs = f"{h:.2f}" if h is not None else "?"
+            print(f"| {name} | {pr:.2f}x | {dr:.2f}x | {hs} |")
+        print(f"\nmoe-cli backend: {ratios[0][4]}")
 
 
 if __name__ == "__main__":
