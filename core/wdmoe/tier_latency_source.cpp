@@ -1,0 +1,29 @@
+#include "core/wdmoe/tier_latency_source.h"
+
+#include <limits>
+
+namespace moe {
+
+double TierLatencyModel::latency_s(Tier tier) const {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double t = compute_s;
+  if (tier == Tier::kDisk) t += s_dc > 0 ? expert_bytes / s_dc : kInf;  // l_dc (eq. 6)
+  // Computed in VRAM: an expert not there is copied up first (l_cg, eq. 5; eq. 7 from disk).
+  if (compute_tier == Tier::kVram && tier != Tier::kVram) {
+    t += s_cg > 0 ? expert_bytes / s_cg : kInf;
+  }
+  return t;
+}
+
+TierLatencySource::TierLatencySource(TierLatencyModel model, TierOf tier_of)
+    : model_(model), tier_of_(std::move(tier_of)) {
+  for (int i = 0; i < 3; ++i) by_tier_[i] = model_.latency_s(static_cast<Tier>(i));
+}
+
+double TierLatencySource::expert_latency_s(const TokenTime&, int layer, int expert) {
+  const Tier t = tier_of_ ? tier_of_(layer, expert) : Tier::kRam;
+  const int i = static_cast<int>(t);
+  return i >= 0 && i < 3 ? by_tier_[i] : by_tier_[static_cast<int>(Tier::kDisk)];
+}
+
+}  // namespace moe
