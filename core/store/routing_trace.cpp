@@ -13,6 +13,7 @@ namespace {
 
 constexpr int64_t kMaxLayers = 4096;
 constexpr int64_t kMaxExpertId = 32768;
+constexpr uint64_t kMaxLayerExperts = uint64_t{1} << 20;
 
 Error line_error(const std::string& name, uint64_t line, const std::string& what) {
   return make_error(name, ":", std::to_string(line), ": ", what);
@@ -89,6 +90,9 @@ Result<RoutingTrace> parse_routing_trace(std::istream& in, const std::string& na
     }
     const auto logits = j.find("logits");
     if (logits != j.end() && logits->is_array()) {
+      if (logits->size() > static_cast<size_t>(kMaxExpertId)) {
+        return line_error(name, line, "more than 32768 router logits");
+      }
       trace.n_expert = std::max(trace.n_expert, static_cast<int>(logits->size()));
     }
     trace.top_k = std::max(trace.top_k, static_cast<int>(chosen.size()));
@@ -99,6 +103,13 @@ Result<RoutingTrace> parse_routing_trace(std::istream& in, const std::string& na
     ++n_routing;
   }
   if (in.bad()) return make_error(name, ": read error after line ", std::to_string(line));
+  // Profiles and replays allocate n_layer x n_expert counters: refuse what no model has.
+  if (static_cast<uint64_t>(trace.layers.size()) * static_cast<uint64_t>(trace.n_expert) >
+      kMaxLayerExperts) {
+    return make_error(name, ": ", std::to_string(trace.layers.size()), " layers x ",
+                      std::to_string(trace.n_expert), " experts is more than this reader takes (",
+                      std::to_string(kMaxLayerExperts), " pairs)");
+  }
   if (n_routing == 0) {
     return make_error(name, ": no routing events (record one with `moe-cli run ... --trace FILE`)");
   }

@@ -51,7 +51,8 @@ struct RoutingTrace {
 
 /// Parses a JSONL event trace. Errors name `name` and the 1-based line: invalid JSON, a line
 /// that is not an object, a routing line without an integer layer in [0, 4096) or with experts
-/// that are not integers in [0, 32768). No routing line at all is an error too.
+/// that are not integers in [0, 32768). No routing line at all is an error too, and so is a
+/// trace of more than 2^20 (layer, expert) pairs.
 Result<RoutingTrace> parse_routing_trace(std::istream& in, const std::string& name);
 /// parse_routing_trace() of a regular file.
 Result<RoutingTrace> load_routing_trace(const std::string& path);

@@ -89,9 +89,8 @@ TEST(LfuCache, PriorCountsAndRecencyTies) {
   EXPECT_EQ(use(*c, 3), 2);  // 2 (1) vs 1 (11): 2 goes
   use(*c, 3);                // 3 now 2
   EXPECT_EQ(use(*c, 4), 3);  // 3 (2) still below 1 (11)
-  // 4 (1) and a newcomer 0: 4 is the lowest count, it goes.
-  EXPECT_EQ(use(*c, 0), 4);
-  // Ties by recency: 0 and 4 both count 1 now? 0 is 1, 4 is 1 (seen once before, evicted).
+  EXPECT_EQ(use(*c, 0), 4);  // 4 (1) is the lowest count; the newcomer goes in regardless
+  // Equal counts: the least recently used leaves.
   auto t = make_layer_cache(CachePolicyKind::kLfu, 5, 2);
   use(*t, 0);
   use(*t, 1);

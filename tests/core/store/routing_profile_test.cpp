@@ -101,6 +101,8 @@ TEST(RoutingTrace, MalformedLinesNameTheLine) {
       {"{\"type\":\"routing\",\"layer\":0,\"experts\":[2,2]}\n",
        "t.jsonl:1: expert 2 chosen twice"},
       {"{\"type\":\"timing\"}\n", "t.jsonl: no routing events"},
+      {"{\"type\":\"routing\",\"layer\":4000,\"experts\":[30000]}\n",
+       "t.jsonl: 4001 layers x 30001 experts is more"},
       {"", "t.jsonl: no routing events"},
   };
   for (const auto& c : cases) {
