@@ -3,6 +3,7 @@
 // per layer, beside Belady's optimum and the planner's choice (issue 14 item 9). No cheating:
 // the profile (counts for LFU/pinned/hybrid, the trace the planner replays, adaptive slots)
 // comes from the first part of the trace, the hit rates from the rest.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -154,6 +155,9 @@ int run_cache_sim(const CacheSimArgs& a) {
   const ReplayResult chosen = replay_policy(replay, prior, slots, plan.chosen);
   const RoutingProfile whole = profile_from_trace(full);
   const double entropy = mean_routing_entropy_bits(whole);
+  std::vector<double> layer_entropy;
+  for (const auto& c : whole.counts) layer_entropy.push_back(routing_entropy_bits(c));
+  const auto [lo, hi] = std::minmax_element(layer_entropy.begin(), layer_entropy.end());
   const double max_entropy = std::log2(std::max(full.n_expert, 1));
   int used = 0;
   for (const int s : slots) used += s;
@@ -171,6 +175,7 @@ int run_cache_sim(const CacheSimArgs& a) {
                         {"replay_tokens", n_tokens - n_profile},
                         {"routing_entropy_bits", entropy},
                         {"max_entropy_bits", max_entropy},
+                        {"layer_entropy_bits", layer_entropy},
                         {"allocation", a.allocation},
                         {"slots", slots},
                         {"total_slots", used},
@@ -188,7 +193,8 @@ int run_cache_sim(const CacheSimArgs& a) {
               a.trace.empty() ? ("synthetic " + a.synthetic).c_str() : a.trace.c_str(),
               full.n_layer(), full.n_expert, full.top_k, n_tokens,
               full.dropped ? " (the writer dropped events)" : "");
-  std::printf("routing  entropy %.3f bits per layer (uniform: %.3f)\n", entropy, max_entropy);
+  std::printf("routing  entropy %.3f bits per layer (layers %.3f to %.3f; uniform: %.3f)\n",
+              entropy, *lo, *hi, max_entropy);
   std::printf("split    profile: tokens [0, %zu), replay: [%zu, %zu)\n", n_profile, n_profile,
               n_tokens);
   std::printf("slots    %d of %d (%.1f%%), %s:", used, full.n_layer() * full.n_expert,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +62,9 @@ TEST_F(CliCacheSim, JsonMatchesTheLibraryReplay) {
   EXPECT_EQ(j["tokens"], 60);
   EXPECT_EQ(j["profile_tokens"], 30);
   EXPECT_EQ(j["slots"], (std::vector<int>{2, 2}));
+  // Layer 1 cycles over 0 1 2: log2(3) bits; layer 0: 0 half the time, 1 2 3 a sixth each.
+  EXPECT_NEAR(j["layer_entropy_bits"][1].get<double>(), std::log2(3.0), 1e-9);
+  EXPECT_NEAR(j["layer_entropy_bits"][0].get<double>(), 0.5 + 0.5 * std::log2(6.0), 1e-9);
   auto trace = moe::load_routing_trace(trace_);
   ASSERT_TRUE(trace.ok());
   const auto profile_part = trace->slice(0, 30);
