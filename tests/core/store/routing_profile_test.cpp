@@ -112,6 +112,54 @@ TEST(RoutingTrace, MalformedLinesNameTheLine) {
   }
 }
 
+TEST(RoutingTrace, SeededMutationsNeverCrash) {
+  // CONVENTIONS: parsers get a seeded mutation corpus. Byte flips, truncations and inserted
+  // characters over a valid trace: every result is a trace or an error naming the file.
+  std::string base;
+  for (int t = 0; t < 4; ++t) {
+    for (int l = 0; l < 3; ++l)
+      base += event_to_json(routing(l, {int16_t(t % 8), int16_t(7 - t)})) + "\n";
+  }
+  base += "{\"type\":\"trace_end\",\"dropped\":0}\n";
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  const std::string alphabet = "{}[]\",:0123456789-.eE \nabcdefghijklmnopqrstuvwxyz";
+  int n_ok = 0, n_err = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = base;
+    for (uint64_t k = 0, n = 1 + next() % 4; k < n; ++k) {
+      const size_t at = next() % m.size();
+      switch (next() % 3) {
+        case 0:
+          m[at] = alphabet[next() % alphabet.size()];
+          break;
+        case 1:
+          m.erase(at, 1 + next() % 8);
+          break;
+        default:
+          m.insert(at, 1, alphabet[next() % alphabet.size()]);
+      }
+      if (m.empty()) m = "x";
+    }
+    auto t = parse(m);
+    if (t.ok()) {
+      ++n_ok;
+      ASSERT_GT(t->n_layer(), 0);
+      for (const auto& l : t->layers) {
+        for (const int16_t e : l.flat()) ASSERT_TRUE(e >= 0 && e < t->n_expert);
+      }
+    } else {
+      ++n_err;
+      ASSERT_EQ(t.message().rfind("t.jsonl", 0), 0u) << t.message();
+    }
+  }
+  EXPECT_GT(n_ok, 0);
+  EXPECT_GT(n_err, 0);
+}
+
 TEST(RoutingTrace, SyntheticSpecAndSkew) {
   auto s = parse_synthetic_spec("layers=4,experts=16,k=2,tokens=2000,zipf=1.4,locality=0.2,seed=9");
   ASSERT_TRUE(s.ok()) << s.message();
