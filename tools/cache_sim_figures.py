@@ -38,6 +38,8 @@ def main():
     print("| planner's choice | " +
           " | ".join(f"{runs[b]['planner']['choice']} ({runs[b]['planner']['replay_hit_rate']:.3f})"
                      for b in runs) + " |")
+    print("| planner per layer | " +
+          " | ".join(f"{runs[b]['planner']['per_layer_replay_hit_rate']:.3f}" for b in runs) + " |")
 
 
 if __name__ == "__main__":

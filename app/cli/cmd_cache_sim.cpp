@@ -153,6 +153,9 @@ int run_cache_sim(const CacheSimArgs& a) {
   const ReplayResult oracle = replay_belady(replay, slots);
   const CachePlan plan = plan_cache_policy(profile_trace, prior, slots);
   const ReplayResult chosen = replay_policy(replay, prior, slots, plan.chosen);
+  const ReplayResult chosen_per_layer = replay_per_layer(replay, prior, slots, plan.per_layer);
+  nlohmann::json per_layer_labels = nlohmann::json::array();
+  for (const auto& p : plan.per_layer) per_layer_labels.push_back(p.label());
   const RoutingProfile whole = profile_from_trace(full);
   const double entropy = mean_routing_entropy_bits(whole);
   std::vector<double> layer_entropy;
@@ -185,7 +188,9 @@ int run_cache_sim(const CacheSimArgs& a) {
                         {"planner",
                          {{"choice", plan.chosen.label()},
                           {"reason", plan.reason},
-                          {"replay_hit_rate", chosen.total.rate()}}}};
+                          {"replay_hit_rate", chosen.total.rate()},
+                          {"per_layer_choice", per_layer_labels},
+                          {"per_layer_replay_hit_rate", chosen_per_layer.total.rate()}}}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -205,6 +210,9 @@ int run_cache_sim(const CacheSimArgs& a) {
   print_row(oracle);
   std::printf("\nplanner  %s (%s); on the replay part: %.4f\n", plan.chosen.label().c_str(),
               plan.reason.c_str(), chosen.total.rate());
+  std::printf("         per layer:");
+  for (const auto& p : plan.per_layer) std::printf(" %s", p.label().c_str());
+  std::printf("; on the replay part: %.4f\n", chosen_per_layer.total.rate());
   return 0;
 }
 

@@ -31,8 +31,17 @@ int PolicyConfig::pinned_slots(int slots) const {
 ReplayResult replay_policy(const RoutingTrace& trace, const RoutingProfile& prior,
                            std::span<const int> slots, const PolicyConfig& policy,
                            const PrefetchSim& prefetch) {
-  ReplayResult r;
+  ReplayResult r = replay_per_layer(trace, prior, slots, std::span(&policy, 1), prefetch);
   r.label = policy.label();
+  return r;
+}
+
+ReplayResult replay_per_layer(const RoutingTrace& trace, const RoutingProfile& prior,
+                              std::span<const int> slots, std::span<const PolicyConfig> policies,
+                              const PrefetchSim& prefetch) {
+  ReplayResult r;
+  r.label = "per-layer";
+  if (policies.empty()) return r;
   r.layers.resize(trace.layers.size());
   std::mt19937_64 rng(prefetch.seed);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
@@ -42,6 +51,7 @@ ReplayResult replay_policy(const RoutingTrace& trace, const RoutingProfile& prio
   };
   for (size_t l = 0; l < trace.layers.size(); ++l) {
     const int s = l < slots.size() ? slots[l] : 0;
+    const PolicyConfig& policy = policies[std::min(l, policies.size() - 1)];
     LayerCacheOptions o;
     o.kind = policy.kind;
     o.n_expert = trace.n_expert;
@@ -178,6 +188,15 @@ CachePlan plan_cache_policy(const RoutingTrace& profile_trace, const RoutingProf
   const HitStats& pinned = plan.replays[0].total;
   if (plan.replays[best].total.hits < pinned.hits) best = 0;
   plan.chosen = cands[best];
+  // Per layer: the same rule on each layer's hits (ties -> pinned, never below pinned).
+  for (size_t l = 0; l < profile_trace.layers.size(); ++l) {
+    size_t b = 0;
+    for (size_t i = 1; i < cands.size(); ++i) {
+      if (plan.replays[i].layers[l].hits > plan.replays[b].layers[l].hits) b = i;
+    }
+    if (plan.replays[b].layers[l].hits < plan.replays[0].layers[l].hits) b = 0;
+    plan.per_layer.push_back(cands[b]);
+  }
   char buf[160];
   std::snprintf(buf, sizeof buf, "most hits on the profile: %s %.3f (pinned %.3f)",
                 plan.replays[best].label.c_str(), plan.replays[best].total.rate(), pinned.rate());

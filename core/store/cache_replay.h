@@ -58,6 +58,10 @@ struct ReplayResult {
 ReplayResult replay_policy(const RoutingTrace& trace, const RoutingProfile& prior,
                            std::span<const int> slots, const PolicyConfig& policy,
                            const PrefetchSim& prefetch = {});
+/// replay_policy() with `policies[l]` for layer l (the last one for layers past the end).
+ReplayResult replay_per_layer(const RoutingTrace& trace, const RoutingProfile& prior,
+                              std::span<const int> slots, std::span<const PolicyConfig> policies,
+                              const PrefetchSim& prefetch = {});
 /// Belady's optimal hits of one layer's accesses with `slots` slots (with bypass).
 HitStats belady_hits(const LayerRoute& route, int slots);
 ReplayResult replay_belady(const RoutingTrace& trace, std::span<const int> slots);
@@ -69,11 +73,14 @@ struct CachePlan {
   PolicyConfig chosen;
   std::vector<ReplayResult> replays;  ///< of planner_candidates(), in that order
   std::string reason;
+  /// The same choice made per layer (the store builds one LayerCache per layer, so it can
+  /// follow this; more freedom, more room to fit the profile's noise).
+  std::vector<PolicyConfig> per_layer;
 };
 /// Replays every candidate on `profile_trace` (the recorded profile's own trace, with `prior`
 /// its counts) and picks the most hits. Ties go to the first candidate (pinned: fixed, no
 /// churn). Guarantee (issue 14, "the dynamic policy never does worse than pinning"): the choice
-/// is pinned whenever a dynamic policy's hits on the profile are below pinned's.
+/// is pinned whenever a dynamic policy's hits on the profile are below pinned's (per layer too).
 CachePlan plan_cache_policy(const RoutingTrace& profile_trace, const RoutingProfile& prior,
                             std::span<const int> slots);
 

@@ -167,6 +167,33 @@ TEST(Planner, ChoosesDynamicWhenHotSetMoves) {
   }
 }
 
+TEST(Planner, PerLayerChoiceAndReplay) {
+  // Layer 0: the thrash pattern (pinned wins); layer 1: moving phases (a dynamic policy wins).
+  RoutingTrace t;
+  t.n_expert = 8;
+  t.top_k = 1;
+  t.layers.resize(2);
+  for (int i = 0; i < 400; ++i) {
+    const int16_t e0 = i % 2 == 0 ? 0 : static_cast<int16_t>(1 + (i / 2) % 7);
+    const int16_t e1 = static_cast<int16_t>(2 * (i / 100) + i % 2);
+    t.layers[0].push(std::span(&e0, 1));
+    t.layers[1].push(std::span(&e1, 1));
+  }
+  const auto prior = profile_from_trace(t);
+  const std::vector<int> sl = {1, 2};
+  const auto plan = plan_cache_policy(t, prior, sl);
+  ASSERT_EQ(plan.per_layer.size(), 2u);
+  EXPECT_EQ(plan.per_layer[0].kind, CachePolicyKind::kPinned);
+  EXPECT_NE(plan.per_layer[1].kind, CachePolicyKind::kPinned);
+  const auto mixed = replay_per_layer(t, prior, sl, plan.per_layer);
+  const auto l0 = replay_policy(t, prior, sl, plan.per_layer[0]);
+  const auto l1 = replay_policy(t, prior, sl, plan.per_layer[1]);
+  EXPECT_EQ(mixed.layers[0].hits, l0.layers[0].hits);
+  EXPECT_EQ(mixed.layers[1].hits, l1.layers[1].hits);
+  // Per layer it is at least as good as the single choice on the profile it was fitted to.
+  EXPECT_GE(mixed.total.hits, replay_policy(t, prior, sl, plan.chosen).total.hits);
+}
+
 TEST(SlotAllocation, EqualSplitsRemainderAndCaps) {
   EXPECT_EQ(allocate_slots_equal(10, 4, 8), (std::vector<int>{3, 3, 2, 2}));
   EXPECT_EQ(allocate_slots_equal(100, 2, 8), (std::vector<int>{8, 8}));
