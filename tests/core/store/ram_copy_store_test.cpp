@@ -106,7 +106,12 @@ TEST(MappedStore, PrefaultPolicyFollowsTheRam) {
   MappedExpertStore big_ram(**m, /*ram_bytes=*/4 * file);
   EXPECT_EQ(big_ram.warm_bytes(), (*m)->expert_bytes());
   uint64_t last = 0;
-  EXPECT_TRUE(big_ram.warm([&](uint64_t done) { last = done; return true; }).ok());
+  EXPECT_TRUE(big_ram
+                  .warm([&](uint64_t done) {
+                    last = done;
+                    return true;
+                  })
+                  .ok());
   EXPECT_GE(last, (*m)->expert_bytes());
   EXPECT_FALSE(big_ram.warm([](uint64_t) { return false; }).ok());  // cancelled
 }

@@ -1,0 +1,200 @@
+#include "core/store/routing_profile.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/gguf/gguf_file.h"
+#include "core/util/atomic_file.h"
+#include "core/util/regular_file.h"
+
+namespace moe {
+namespace {
+
+constexpr int kProfileVersion = 1;
+constexpr uint64_t kMaxProfileBytes = uint64_t{64} << 20;
+
+uint64_t fnv1a64(std::span<const uint8_t> bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const uint8_t b : bytes) {
+    h ^= b;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string describe(const ModelIdentity& m) {
+  if (m.empty()) return "no model";
+  return "'" + m.name + "' (" + std::to_string(m.file_size) + " bytes, header " + m.header_hash +
+         ")";
+}
+
+}  // namespace
+
+ModelIdentity model_identity(const GgufFile& file) {
+  ModelIdentity m;
+  m.name = std::filesystem::path(file.path()).filename().string();
+  m.file_size = file.file_size();
+  const uint64_t n = std::min(file.data_offset(), file.file_size());
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(fnv1a64({file.base(), static_cast<size_t>(n)})));
+  m.header_hash = hex;
+  return m;
+}
+
+Result<ModelIdentity> model_identity_of(const std::string& gguf_path) {
+  auto f = GgufFile::open(gguf_path);
+  if (!f.ok()) return f.error();
+  return model_identity(**f);
+}
+
+RoutingProfile profile_from_trace(const RoutingTrace& trace, ModelIdentity model) {
+  RoutingProfile p;
+  p.model = std::move(model);
+  p.n_expert = trace.n_expert;
+  p.n_tokens = trace.n_tokens();
+  p.counts.assign(trace.layers.size(), std::vector<uint64_t>(static_cast<size_t>(trace.n_expert)));
+  for (size_t l = 0; l < trace.layers.size(); ++l) {
+    for (const int16_t e : trace.layers[l].flat()) ++p.counts[l][static_cast<size_t>(e)];
+  }
+  return p;
+}
+
+double routing_entropy_bits(std::span<const uint64_t> counts) {
+  double total = 0;
+  for (const uint64_t c : counts) total += static_cast<double>(c);
+  if (total <= 0) return 0;
+  double h = 0;
+  for (const uint64_t c : counts) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) / total;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+double mean_routing_entropy_bits(const RoutingProfile& p) {
+  if (p.counts.empty()) return 0;
+  double sum = 0;
+  for (const auto& l : p.counts) sum += routing_entropy_bits(l);
+  return sum / static_cast<double>(p.counts.size());
+}
+
+std::string profile_to_json(const RoutingProfile& p) {
+  nlohmann::json j = {{"format", "moe-studio routing profile"},
+                      {"version", kProfileVersion},
+                      {"n_layer", p.n_layer()},
+                      {"n_expert", p.n_expert},
+                      {"n_tokens", p.n_tokens},
+                      {"counts", p.counts}};
+  if (!p.model.empty()) {
+    j["model"] = {{"name", p.model.name},
+                  {"file_size", p.model.file_size},
+                  {"header_hash", p.model.header_hash}};
+  }
+  return j.dump() + "\n";
+}
+
+Result<RoutingProfile> profile_from_json(std::string_view text, const std::string& name) {
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& what) { return make_error(name, ": ", what); };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  if (j.value("format", std::string()) != "moe-studio routing profile") {
+    return bad("not a routing profile (no \"format\": \"moe-studio routing profile\")");
+  }
+  const auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() || *version != kProfileVersion) {
+    return bad("unsupported profile version (this build reads version " +
+               std::to_string(kProfileVersion) + ")");
+  }
+  RoutingProfile p;
+  const auto ne = j.find("n_expert");
+  const auto nt = j.find("n_tokens");
+  const auto counts = j.find("counts");
+  if (ne == j.end() || !ne->is_number_unsigned() || *ne > 32768 || nt == j.end() ||
+      !nt->is_number_unsigned()) {
+    return bad("\"n_expert\" and \"n_tokens\" must be non-negative integers");
+  }
+  p.n_expert = ne->get<int>();
+  p.n_tokens = nt->get<uint64_t>();
+  if (counts == j.end() || !counts->is_array() || counts->size() > 4096) {
+    return bad("\"counts\" must be an array of at most 4096 layers");
+  }
+  for (const auto& layer : *counts) {
+    if (!layer.is_array() || layer.size() != static_cast<size_t>(p.n_expert)) {
+      return bad("layer " + std::to_string(p.counts.size()) + " of \"counts\" is not " +
+                 std::to_string(p.n_expert) + " counts");
+    }
+    std::vector<uint64_t> row;
+    for (const auto& c : layer) {
+      if (!c.is_number_unsigned()) return bad("counts must be non-negative integers");
+      row.push_back(c.get<uint64_t>());
+    }
+    p.counts.push_back(std::move(row));
+  }
+  const auto m = j.find("model");
+  if (m != j.end()) {
+    if (!m->is_object() || !m->contains("header_hash") || !(*m)["header_hash"].is_string() ||
+        !m->contains("file_size") || !(*m)["file_size"].is_number_unsigned()) {
+      return bad("\"model\" must hold \"name\", \"file_size\" and \"header_hash\"");
+    }
+    p.model.name = m->value("name", std::string());
+    p.model.file_size = (*m)["file_size"].get<uint64_t>();
+    p.model.header_hash = (*m)["header_hash"].get<std::string>();
+  }
+  return p;
+}
+
+Status save_profile(const RoutingProfile& p, const std::string& path) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return make_error(parent.string(), ": cannot create directory: ", ec.message());
+  auto f = AtomicFile::create(path);
+  if (!f.ok()) return f.error();
+  const std::string text = profile_to_json(p);
+  MOE_TRY(f->write({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  return f->commit();
+}
+
+Result<RoutingProfile> load_profile(const std::string& path, const ModelIdentity* expected) {
+  auto text = read_regular_file(path, kMaxProfileBytes, "routing profile");
+  if (!text.ok()) return text.error();
+  auto p = profile_from_json(*text, path);
+  if (!p.ok()) return p;
+  if (expected != nullptr && !p->model.matches(*expected)) {
+    return make_error(path, ": this profile was recorded on ", describe(p->model),
+                      ", not on the model loaded, ", describe(*expected),
+                      "; record one for this model (moe-cli profile)");
+  }
+  return p;
+}
+
+Result<std::string> profile_dir() {
+  namespace fs = std::filesystem;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg == '/') return (fs::path(xdg) / "moe-studio" / "profiles").string();
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return Error{"neither XDG_CACHE_HOME nor HOME is set: give the profile's path"};
+  }
+  return (fs::path(home) / ".cache" / "moe-studio" / "profiles").string();
+}
+
+Result<std::string> default_profile_path(const ModelIdentity& m) {
+  auto dir = profile_dir();
+  if (!dir.ok()) return dir;
+  std::string name;
+  for (const char c : m.name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    name += ok ? c : '_';
+  }
+  if (name.empty() || name[0] == '.') name = "model" + name;
+  return (std::filesystem::path(*dir) / (name + "-" + m.header_hash + ".json")).string();
+}
+
+}  // namespace moe
