@@ -26,16 +26,22 @@ uint64_t RoutingStats::selections(int layer) const {
   return n;
 }
 
-double RoutingStats::entropy_bits(int layer) const {
-  const uint64_t n = selections(layer);
-  if (n == 0) return 0;
+double routing_entropy_bits(std::span<const uint64_t> counts) {
+  double total = 0;
+  for (const uint64_t c : counts) total += static_cast<double>(c);
+  if (total <= 0) return 0;
   double h = 0;
-  for (uint64_t c : counts_[static_cast<size_t>(layer)]) {
+  for (const uint64_t c : counts) {
     if (c == 0) continue;
-    const double p = static_cast<double>(c) / static_cast<double>(n);
+    const double p = static_cast<double>(c) / total;
     h -= p * std::log2(p);
   }
   return h;
+}
+
+double RoutingStats::entropy_bits(int layer) const {
+  if (layer < 0 || layer >= n_layer()) return 0;
+  return routing_entropy_bits(counts_[static_cast<size_t>(layer)]);
 }
 
 int RoutingStats::distinct_experts(int layer) const {

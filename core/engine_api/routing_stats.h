@@ -5,11 +5,15 @@
 // cache hit rates and decode speed depend on it (a random-weight model fed its own greedy
 // output collapses onto one expert pair per layer).
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/engine_api/events.h"
 
 namespace moe {
+
+/// Shannon entropy of the distribution `counts` describes, in bits (0 for no counts).
+double routing_entropy_bits(std::span<const uint64_t> counts);
 
 class RoutingStats {
  public:

@@ -1,5 +1,7 @@
 #include "core/store/routing_profile.h"
 
+#include "core/util/cache_dir.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -61,19 +63,6 @@ RoutingProfile profile_from_trace(const RoutingTrace& trace, ModelIdentity model
     for (const int16_t e : trace.layers[l].flat()) ++p.counts[l][static_cast<size_t>(e)];
   }
   return p;
-}
-
-double routing_entropy_bits(std::span<const uint64_t> counts) {
-  double total = 0;
-  for (const uint64_t c : counts) total += static_cast<double>(c);
-  if (total <= 0) return 0;
-  double h = 0;
-  for (const uint64_t c : counts) {
-    if (c == 0) continue;
-    const double p = static_cast<double>(c) / total;
-    h -= p * std::log2(p);
-  }
-  return h;
 }
 
 double mean_routing_entropy_bits(const RoutingProfile& p) {
@@ -174,14 +163,9 @@ Result<RoutingProfile> load_profile(const std::string& path, const ModelIdentity
 }
 
 Result<std::string> profile_dir() {
-  namespace fs = std::filesystem;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg != nullptr && *xdg == '/') return (fs::path(xdg) / "moe-studio" / "profiles").string();
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    return Error{"neither XDG_CACHE_HOME nor HOME is set: give the profile's path"};
-  }
-  return (fs::path(home) / ".cache" / "moe-studio" / "profiles").string();
+  auto dir = user_cache_dir();
+  if (!dir.ok()) return make_error(dir.message(), ": give the profile's path");
+  return *dir + "/profiles";
 }
 
 Result<std::string> default_profile_path(const ModelIdentity& m) {

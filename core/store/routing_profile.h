@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/engine_api/routing_stats.h"
 #include "core/store/routing_trace.h"
 #include "core/util/status.h"
 
@@ -47,8 +48,6 @@ struct RoutingProfile {
 };
 
 RoutingProfile profile_from_trace(const RoutingTrace& trace, ModelIdentity model = {});
-/// Shannon entropy of the distribution `counts` describes, in bits (0 for no counts).
-double routing_entropy_bits(std::span<const uint64_t> counts);
 /// Mean over layers of routing_entropy_bits().
 double mean_routing_entropy_bits(const RoutingProfile& p);
 
