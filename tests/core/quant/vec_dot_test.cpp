@@ -307,6 +307,28 @@ TEST(VecDotDispatch, Avx512WithoutVnniMatchesScalar) {
     for (int64_t r = 0; r < p.rows; ++r) {
       EXPECT_NEAR(got[r], want[r], kRelTol * p.mag[r]) << type_name(t) << " row " << r;
     }
+    // The prefill tiles without VNNI: every (row, token) exactly the non-VNNI vec_dot.
+    set_simd_level(SimdLevel::kAvx512);
+    const int64_t n = 1056, ntok = 5;
+    const size_t rb = row_bytes(t, n), ab = p.act.size();
+    std::vector<uint8_t> acts;
+    std::mt19937 rng(77);
+    for (int64_t k = 0; k < ntok; ++k) {
+      const auto x = random_activation(n, rng);
+      std::vector<uint8_t> a(ab);
+      quantize_activation(t, x.data(), a.data(), n);
+      acts.insert(acts.end(), a.begin(), a.end());
+    }
+    std::vector<float> mm(static_cast<size_t>(ntok * p.rows));
+    matmul_rows(t, p.w.data(), rb, n, 0, p.rows, acts.data(), ab, ntok, mm.data(),
+                static_cast<size_t>(p.rows));
+    for (int64_t k = 0; k < ntok; ++k) {
+      for (int64_t r = 0; r < p.rows; ++r) {
+        EXPECT_EQ(mm[static_cast<size_t>(k * p.rows + r)],
+                  vec_dot(t, n, p.w.data() + rb * r, acts.data() + ab * k))
+            << type_name(t) << " token " << k << " row " << r;
+      }
+    }
   }
 }
 
