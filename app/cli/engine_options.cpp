@@ -65,6 +65,10 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
                  "(of its predicted top-k; 0: none)")
       ->check(CLI::Range(0, kMaxExpertsUsed))
       ->capture_default_str();
+  app.add_option("--io-threads", d.io_threads,
+                 "Tiered store: threads reading experts from disk (pread, O_DIRECT)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--experts-per-token", d.selection.experts_per_token,
                  "Experts used per token (0: the model's own)")
       ->check(CLI::Range(0, kMaxExpertsUsed));

@@ -20,6 +20,7 @@ Result<std::unique_ptr<ExpertStore>> make_store(const Deployment& d, const Model
     o.policy = d.cache_policy;
     o.prefetch = d.prefetch && d.prefetch_depth > 0;
     o.prefetch_depth = d.prefetch_depth;
+    o.io_threads = d.io_threads;
     auto tiered = TieredExpertStore::create(model, o);
     if (!tiered.ok()) return tiered.error();
     return std::unique_ptr<ExpertStore>(std::move(tiered).value());

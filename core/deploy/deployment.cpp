@@ -44,6 +44,9 @@ Status validate(const Deployment& d) {
     return make_error("prefetch depth: ", std::to_string(d.prefetch_depth), " is outside [0, ",
                       std::to_string(kMaxExpertsUsed), "]");
   }
+  if (d.io_threads < 1 || d.io_threads > 64) {
+    return make_error("I/O threads: ", std::to_string(d.io_threads), " is outside [1, 64]");
+  }
   const SelectionSpec& s = d.selection;
   if (s.experts_per_token < 0 || s.experts_per_token > kMaxExpertsUsed) {
     return make_error("experts per token: ", std::to_string(s.experts_per_token),

@@ -74,6 +74,7 @@ struct Deployment {
   CachePolicyKind cache_policy{};  ///< tiered: kLru (0) unless set (cache_policy.h)
   bool prefetch = true;    ///< tiered: speculative prefetch of the next layer's experts
   int prefetch_depth = 2;  ///< non-resident experts prefetched per layer, [0, 8]
+  int io_threads = 2;      ///< tiered: pread threads for disk reads, [1, 64]
   SelectionSpec selection;
   std::string trace_path;    ///< front ends with a trace: every event as JSONL to this file
   ExecutorFactory executor;  ///< empty: experts run on the local CPU executor

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 
@@ -31,11 +31,12 @@ Result<std::unique_ptr<DirectReader>> DirectReader::open(const std::string& path
   if (r->fd_ < 0) {
     const int open_errno = direct ? EINVAL : 0;
     r->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (r->fd_ < 0) return make_error(path, ": cannot open for expert reads: ", std::strerror(errno));
+    if (r->fd_ < 0)
+      return make_error(path, ": cannot open for expert reads: ", std::strerror(errno));
     r->note_ = open_errno ? "buffered + fadvise(DONTNEED): O_DIRECT refused by the file system"
                           : "buffered + fadvise(DONTNEED)";
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(r->fd_, &st) != 0) return make_error(path, ": fstat: ", std::strerror(errno));
   r->size_ = static_cast<uint64_t>(st.st_size);
   return r;
@@ -90,8 +91,7 @@ Status DirectReader::read(uint64_t offset, uint64_t len, uint8_t* buf) const {
   }
   if (begin + done < end) {
     return make_error(path_, ": short read at bytes [", std::to_string(offset), ", ",
-                      std::to_string(end), "): the file ends at ",
-                      std::to_string(begin + done));
+                      std::to_string(end), "): the file ends at ", std::to_string(begin + done));
   }
   if (!direct_) {
     posix_fadvise(fd_, static_cast<off_t>(begin), static_cast<off_t>(want), POSIX_FADV_DONTNEED);

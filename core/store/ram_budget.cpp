@@ -23,7 +23,8 @@ Error budget_error(std::string_view text, const char* why) {
 
 uint64_t RamBudget::resolve(uint64_t all_experts_bytes) const {
   if (!is_percent()) return bytes;
-  return static_cast<uint64_t>(std::floor(static_cast<double>(all_experts_bytes) * percent / 100.0));
+  return static_cast<uint64_t>(
+      std::floor(static_cast<double>(all_experts_bytes) * percent / 100.0));
 }
 
 Result<RamBudget> parse_ram_budget(std::string_view text) {
@@ -48,12 +49,18 @@ Result<RamBudget> parse_ram_budget(std::string_view text) {
     return out;
   }
   double scale = 0;
-  if (unit.empty() || unit == "b") scale = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") scale = 1024.0;
-  else if (unit == "m" || unit == "mb" || unit == "mib") scale = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb" || unit == "gib") scale = 1024.0 * 1024 * 1024;
-  else if (unit == "t" || unit == "tb" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-  else return budget_error(text, "unknown unit");
+  if (unit.empty() || unit == "b")
+    scale = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    scale = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    scale = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tb" || unit == "tib")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else
+    return budget_error(text, "unknown unit");
   const double bytes = std::floor(value * scale);
   if (bytes < 1) return budget_error(text, "must be at least one byte");
   if (bytes > 9.0e18) return budget_error(text, "is too large");

@@ -12,8 +12,8 @@
 namespace moe {
 
 struct RamBudget {
-  uint64_t bytes = 0;    ///< an absolute size (when percent == 0)
-  double percent = 0;    ///< (0, 100]: a share of the expert bytes
+  uint64_t bytes = 0;  ///< an absolute size (when percent == 0)
+  double percent = 0;  ///< (0, 100]: a share of the expert bytes
   bool is_percent() const { return percent > 0; }
   /// Bytes for a model whose experts take `all_experts_bytes` in the store.
   uint64_t resolve(uint64_t all_experts_bytes) const;

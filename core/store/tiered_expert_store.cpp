@@ -33,17 +33,6 @@ int latency_bucket(double seconds) {
 
 }  // namespace
 
-double TieredStoreStats::hit_rate() const {
-  const uint64_t n = total.hits + total.misses;
-  return n ? static_cast<double>(total.hits) / static_cast<double>(n) : 0.0;
-}
-
-double TieredStoreStats::prefetch_accuracy() const {
-  return total.prefetch_issued ? static_cast<double>(total.prefetch_used) /
-                                     static_cast<double>(total.prefetch_issued)
-                               : 0.0;
-}
-
 TieredExpertStore::TieredExpertStore(const Model& model, const TieredStoreOptions& options)
     : model_(model), options_(options) {}
 
@@ -57,8 +46,9 @@ Result<std::unique_ptr<TieredExpertStore>> TieredExpertStore::create(
 Status TieredExpertStore::init() {
   const GgufFile& file = model_.file();
   if (file.fd() < 0) {
-    return make_error("tiered expert store: the model was not loaded from a file (experts are "
-                      "read from the file on demand)");
+    return make_error(
+        "tiered expert store: the model was not loaded from a file (experts are "
+        "read from the file on demand)");
   }
   auto reader = DirectReader::open(file.path(), options_.direct_io);
   if (!reader.ok()) return reader.error();
@@ -133,7 +123,8 @@ TieredExpertStore::~TieredExpertStore() {
 
 int TieredExpertStore::slots_for(const Layer& L) const {
   const uint64_t share = budget_ / layers_.size();
-  return static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(n_expert_), share / L.slot_bytes));
+  return static_cast<int>(
+      std::min<uint64_t>(static_cast<uint64_t>(n_expert_), share / L.slot_bytes));
 }
 
 // ---- buffers and eviction (under mu_) ----
@@ -286,6 +277,12 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
       at += DirectReader::span_bytes(r.offset, r.len);
     }
     en.state = State::kResident;
+    if (en.transient && en.refs == 0) {  // its acquirer gave up (an error elsewhere): free it
+      give_buffer_locked(L, en.buf);
+      en.buf = nullptr;
+      en.state = State::kAbsent;
+      en.transient = false;
+    }
     s.bytes_read += bytes;
     counters_.bytes_loaded.fetch_add(bytes, std::memory_order_relaxed);
     ++loads_;
@@ -356,7 +353,9 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
         }
       } else if (!start_load_locked(layer, x, false)) {
         en.state = State::kAbsent;
-        for (size_t j = 0; j < i; ++j) --L.entries[static_cast<size_t>(experts[j])].refs;
+        lock.unlock();
+        for (size_t j = 0; j < i; ++j) release(layer, experts[j]);
+        counters_.acquires.fetch_add(i, std::memory_order_relaxed);
         return make_error("tiered expert store: ", expert_name(layer, x), ": ", en.error);
       }
     }
@@ -392,7 +391,7 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
 
 void TieredExpertStore::release(int layer, int expert) {
   counters_.releases.fetch_add(1, std::memory_order_relaxed);
-  if (check_expert_index(model_, layer, expert).ok() == false) return;
+  if (!check_expert_index(model_, layer, expert).ok()) return;
   std::lock_guard<std::mutex> lock(mu_);
   Layer& L = layers_[static_cast<size_t>(layer)];
   Entry& en = L.entries[static_cast<size_t>(expert)];
@@ -425,124 +424,6 @@ void TieredExpertStore::prefetch(int layer, std::span<const int32_t> experts) {
     ++stat(layer, x).prefetch_issued;
     publish(CacheEvent::Kind::kPrefetchIssued, layer, x, Tier::kDisk, Tier::kRam, L.slot_bytes, 0);
   }
-}
-
-// ---- budget ----
-
-Status TieredExpertStore::set_ram_budget(uint64_t bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (bytes < min_budget_) {
-    return make_error("RAM budget ", format_bytes(bytes), " is below the minimum of ",
-                      format_bytes(min_budget_), " (", std::to_string(min_budget_),
-                      " bytes: one expert slot per layer)");
-  }
-  budget_ = bytes;
-  // Evict what may leave now; prefetches still loading into a slot the layer no longer has
-  // are waited for and then evicted. Loads a demand waits for count as in use.
-  for (;;) {
-    bool wait = false;
-    for (size_t il = 0; il < layers_.size(); ++il) {
-      Layer& L = layers_[il];
-      L.cache->set_slots(slots_for(L));
-      drop_over_capacity_locked(static_cast<int>(il));
-      if (L.cache->n_resident() <= L.cache->slots()) continue;
-      for (const Entry& en : L.entries) {
-        if (en.state == State::kLoading && !en.demand && en.refs == 0 && !en.transient) wait = true;
-      }
-    }
-    if (!wait) break;
-    done_cv_.wait(lock);
-  }
-  return {};
-}
-
-void TieredExpertStore::wait_for_loads() {
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [this] {
-    for (const Layer& L : layers_) {
-      for (const Entry& en : L.entries) {
-        if (en.state == State::kLoading) return false;
-      }
-    }
-    return true;
-  });
-}
-
-uint64_t TieredExpertStore::ram_budget() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return budget_;
-}
-
-uint64_t TieredExpertStore::held_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return held_;
-}
-
-std::vector<int> TieredExpertStore::residents(int layer) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (layer < 0 || layer >= static_cast<int>(layers_.size())) return {};
-  return layers_[static_cast<size_t>(layer)].cache->residents();
-}
-
-TieredStoreStats TieredExpertStore::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  TieredStoreStats s;
-  s.budget_bytes = budget_;
-  s.held_bytes = held_;
-  s.peak_held_bytes = peak_held_;
-  s.all_experts_bytes = all_bytes_;
-  s.min_budget_bytes = min_budget_;
-  s.n_layer = static_cast<int>(layers_.size());
-  s.n_expert = n_expert_;
-  s.experts = stats_;
-  for (const Layer& L : layers_) {
-    s.layer_slots.push_back(L.cache->slots());
-    s.n_resident.push_back(L.cache->n_resident());
-    for (const Entry& en : L.entries) {
-      if (en.refs > 0 && en.buf != nullptr) s.in_use_bytes += L.slot_bytes;
-      if (en.speculative) ++s.prefetch_pending;
-    }
-  }
-  for (const ExpertStats& e : stats_) {
-    s.total.hits += e.hits;
-    s.total.misses += e.misses;
-    s.total.prefetch_issued += e.prefetch_issued;
-    s.total.prefetch_used += e.prefetch_used;
-    s.total.prefetch_wasted += e.prefetch_wasted;
-    s.total.bytes_read += e.bytes_read;
-  }
-  s.transient_loads = transient_loads_;
-  s.evictions = evictions_;
-  s.load_latency_us_log2 = latency_hist_;
-  s.load_seconds = load_seconds_;
-  s.loads = loads_;
-  return s;
-}
-
-std::string TieredExpertStore::describe() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const int slots = layers_.empty() ? 0 : layers_[0].cache->slots();
-  std::string out = "tiered (RAM budget " + format_bytes(budget_) + " of " +
-                    format_bytes(all_bytes_) + " experts, " + std::to_string(slots) + "/" +
-                    std::to_string(n_expert_) + " slots per layer, " +
-                    cache_policy_name(options_.policy) + ", prefetch ";
-  out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
-  out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";
-  return out;
-}
-
-void TieredExpertStore::publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to,
-                                uint64_t bytes, double seconds) const {
-  if (bus_ == nullptr || !bus_->has_subscribers()) return;
-  CacheEvent ev;
-  ev.kind = kind;
-  ev.layer = static_cast<int16_t>(layer);
-  ev.expert = static_cast<int16_t>(expert);
-  ev.from_tier = static_cast<uint8_t>(from);
-  ev.to_tier = static_cast<uint8_t>(to);
-  ev.bytes = bytes;
-  ev.seconds = seconds;
-  bus_->publish(ev);
 }
 
 }  // namespace moe

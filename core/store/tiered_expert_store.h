@@ -100,7 +100,7 @@ class TieredExpertStore final : public ExpertStore {
     bool demand = false;       // a demand waits for this load
     int refs = 0;              // acquires not yet released
     uint8_t* buf = nullptr;
-    ExpertWeights weights;     // views into buf once resident
+    ExpertWeights weights;        // views into buf once resident
     std::array<Range, 3> ranges;  // gate, up, down
     std::string error;
   };

@@ -20,14 +20,14 @@ struct ExpertStats {
 /// A consistent snapshot of the tiered store (one lock).
 struct TieredStoreStats {
   uint64_t budget_bytes = 0;
-  uint64_t held_bytes = 0;      ///< slot buffers allocated (see the accounting note above)
-  uint64_t in_use_bytes = 0;    ///< buffers of experts acquired and not yet released
+  uint64_t held_bytes = 0;    ///< slot buffers allocated (see the accounting note above)
+  uint64_t in_use_bytes = 0;  ///< buffers of experts acquired and not yet released
   uint64_t peak_held_bytes = 0;
   uint64_t all_experts_bytes = 0;  ///< slot bytes of every expert (what 100 % means)
   uint64_t min_budget_bytes = 0;
   int n_layer = 0, n_expert = 0;
-  std::vector<int> layer_slots;  ///< [layer] slots per layer
-  std::vector<int> n_resident;   ///< [layer] resident or loading
+  std::vector<int> layer_slots;      ///< [layer] slots per layer
+  std::vector<int> n_resident;       ///< [layer] resident or loading
   std::vector<ExpertStats> experts;  ///< [layer * n_expert + expert]
   ExpertStats total;
   uint64_t prefetch_pending = 0;  ///< issued, not yet used or wasted

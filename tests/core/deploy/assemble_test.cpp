@@ -40,6 +40,42 @@ TEST(Assemble, BuildsEveryPartAndDescribesThem) {
   EXPECT_EQ((*b)->routing(LiveSettings{0, 0, nullptr}).k, 2);  // the model's own
 }
 
+// A RAM budget builds the tiered store; the backend line names budget, slots, policy and
+// prefetch; a budget for another store kind, a bad prefetch depth and a too small budget are
+// errors naming the setting.
+TEST(Assemble, TieredStoreFromABudget) {
+  Deployment d = base();
+  d.store = StoreKind::kTiered;
+  d.ram_budget = RamBudget{0, 50.0};
+  d.prefetch_depth = 1;
+  auto b = assemble(d);
+  ASSERT_TRUE(b.ok()) << b.message();
+  EXPECT_EQ((*b)->store->name(), "tiered");
+  EXPECT_TRUE((*b)->store->wants_prefetch());
+  const std::string line = (*b)->describe();
+  EXPECT_NE(line.find("store tiered (RAM budget "), std::string::npos) << line;
+  EXPECT_NE(line.find("2/4 slots per layer, lru, prefetch depth 1"), std::string::npos) << line;
+  d.prefetch = false;
+  auto np = assemble(d);
+  ASSERT_TRUE(np.ok()) << np.message();
+  EXPECT_FALSE((*np)->store->wants_prefetch());
+  EXPECT_NE((*np)->describe().find("prefetch off"), std::string::npos);
+  d.prefetch_depth = 9;
+  auto deep = assemble(d);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.message().find("prefetch depth"), std::string::npos) << deep.message();
+  d.prefetch_depth = 2;
+  d.ram_budget = RamBudget{100, 0};
+  auto tiny = assemble(d);
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.message().find("minimum"), std::string::npos) << tiny.message();
+  d.store = StoreKind::kMapped;
+  auto mapped = assemble(d);
+  ASSERT_FALSE(mapped.ok());
+  EXPECT_NE(mapped.message().find("tiered"), std::string::npos) << mapped.message();
+  EXPECT_EQ(parse_store_kind("tiered").value(), StoreKind::kTiered);
+}
+
 TEST(Assemble, WlrSelectionWithSimulatedOrMeasuredLatency) {
   Deployment d = base();
   d.selection.selector = SelectorKind::kWlr;

@@ -81,9 +81,15 @@ TEST(RamBudget, ParsesSizesAndPercentages) {
     const char* text;
     uint64_t bytes;
     double percent;
-  } cases[] = {{"12GiB", 12ull << 30, 0},   {"512MiB", 512ull << 20, 0}, {"1.5G", 3ull << 29, 0},
-               {"4096", 4096, 0},           {"64kib", 64ull << 10, 0},   {"2gb", 2ull << 30, 0},
-               {"50%", 0, 50},              {"12.5%", 0, 12.5},          {" 100% ", 0, 100}};
+  } cases[] = {{"12GiB", 12ull << 30, 0},
+               {"512MiB", 512ull << 20, 0},
+               {"1.5G", 3ull << 29, 0},
+               {"4096", 4096, 0},
+               {"64kib", 64ull << 10, 0},
+               {"2gb", 2ull << 30, 0},
+               {"50%", 0, 50},
+               {"12.5%", 0, 12.5},
+               {" 100% ", 0, 100}};
   for (const Case& c : cases) {
     auto b = parse_ram_budget(c.text);
     ASSERT_TRUE(b.ok()) << c.text << ": " << b.message();
@@ -201,17 +207,16 @@ TEST_P(TieredIdentical, LogitsMatchTheMappingAndBytesStayInBudget) {
   EXPECT_EQ(hist, s.loads);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Budgets, TieredIdentical,
-    ::testing::Values(IdentCase{"mixtral_tiny_q8_0.gguf", 1, false},
-                      IdentCase{"mixtral_tiny_q8_0.gguf", 1, true},
-                      IdentCase{"mixtral_tiny_q8_0.gguf", 0, false},
-                      IdentCase{"mixtral_tiny_q8_0.gguf", 0, true},
-                      IdentCase{"mixtral_tiny_q8_0.gguf", 4, false},
-                      IdentCase{"mixtral_tiny_q8_0.gguf", 4, true},
-                      IdentCase{"mixtral_tiny_f32.gguf", 1, true},
-                      IdentCase{"mixtral_tiny_f32.gguf", 2, true},
-                      IdentCase{"mixtral_tiny_f32.gguf", 3, false}));
+INSTANTIATE_TEST_SUITE_P(Budgets, TieredIdentical,
+                         ::testing::Values(IdentCase{"mixtral_tiny_q8_0.gguf", 1, false},
+                                           IdentCase{"mixtral_tiny_q8_0.gguf", 1, true},
+                                           IdentCase{"mixtral_tiny_q8_0.gguf", 0, false},
+                                           IdentCase{"mixtral_tiny_q8_0.gguf", 0, true},
+                                           IdentCase{"mixtral_tiny_q8_0.gguf", 4, false},
+                                           IdentCase{"mixtral_tiny_q8_0.gguf", 4, true},
+                                           IdentCase{"mixtral_tiny_f32.gguf", 1, true},
+                                           IdentCase{"mixtral_tiny_f32.gguf", 2, true},
+                                           IdentCase{"mixtral_tiny_f32.gguf", 3, false}));
 
 TEST(TieredStore, BufferedFallbackGivesTheSameLogits) {
   auto m = Model::load(kQ8);
@@ -288,9 +293,10 @@ TEST(TieredStore, LruOrderInUseExpertsStayAndEventsMatchCounters) {
   const auto use = [&](int e) {
     ASSERT_TRUE(store->acquire(1, e, v).ok());
     EXPECT_EQ(v.tier, Tier::kRam);
-    EXPECT_EQ(std::memcmp(v.weights->down.data, (*m)->layer(1).experts[static_cast<size_t>(e)].down.data,
-                          v.weights->down.bytes()),
-              0);
+    EXPECT_EQ(
+        std::memcmp(v.weights->down.data, (*m)->layer(1).experts[static_cast<size_t>(e)].down.data,
+                    v.weights->down.bytes()),
+        0);
     store->release(1, e);
   };
   use(0);
