@@ -103,8 +103,8 @@ Status TieredExpertStore::init() {
     L.cache = make_layer_cache(options_.policy, n_expert_, slots_for(L));
   }
   options_.prefetch_depth = std::clamp(options_.prefetch_depth, 0, n_expert_);
-  const int n_io = std::clamp(options_.io_threads, 1, 64);
-  for (int i = 0; i < n_io; ++i) io_threads_.emplace_back([this] { io_loop(); });
+  n_io_ = std::clamp(options_.io_threads, 1, 64);
+  for (int i = 0; i < n_io_; ++i) io_threads_.emplace_back([this] { io_loop(); });
   return {};
 }
 
@@ -193,13 +193,17 @@ void TieredExpertStore::drop_over_capacity_locked(int layer) {
 // Takes a slot (evicting per the policy) and a buffer for `expert` and queues its read.
 // A demand load that finds every slot busy (in use or loading) goes into a transient buffer;
 // a prefetch then gives up (false).
-bool TieredExpertStore::start_load_locked(int layer, int expert, bool speculative) {
+bool TieredExpertStore::start_load_locked(int layer, int expert, bool speculative,
+                                          std::span<const int32_t> keep) {
   Layer& L = layers_[static_cast<size_t>(layer)];
   Entry& en = L.entries[static_cast<size_t>(expert)];
-  // A prefetch never pushes out another prefetched expert that has not been used yet.
-  const Evictable evictable = [&L, speculative](int x) {
+  // A prefetch never pushes out another prefetched expert that has not been used yet, nor a
+  // resident the same prediction names (`keep`): evicting it would turn a likely hit into a miss.
+  const Evictable evictable = [&L, speculative, keep](int x) {
     const Entry& o = L.entries[static_cast<size_t>(x)];
-    return o.state == State::kResident && o.refs == 0 && !(speculative && o.speculative);
+    return o.state == State::kResident && o.refs == 0 &&
+           !(speculative &&
+             (o.speculative || std::find(keep.begin(), keep.end(), x) != keep.end()));
   };
   const int r = L.cache->admit(expert, evictable, speculative);
   if (r == kNotAdmitted && speculative) return false;
@@ -224,14 +228,24 @@ bool TieredExpertStore::start_load_locked(int layer, int expert, bool speculativ
 
 // ---- I/O threads ----
 
+// Demand requests first. Prefetches use at most io_threads - 1 threads at once (one with a
+// single thread), so a thread is free when the next demand miss comes: a read in flight
+// cannot be preempted, and waiting behind a wrong guess would make prefetch cost more than
+// it saves.
 void TieredExpertStore::io_loop() {
+  const int prefetch_limit = std::max(1, n_io_ - 1);
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    io_cv_.wait(lock, [this] { return stop_ || !demand_q_.empty() || !prefetch_q_.empty(); });
+    io_cv_.wait(lock, [&] {
+      return stop_ || !demand_q_.empty() ||
+             (!prefetch_q_.empty() && prefetch_in_flight_ < prefetch_limit);
+    });
     if (stop_) return;
-    std::deque<Request>& q = !demand_q_.empty() ? demand_q_ : prefetch_q_;  // demand first
+    const bool demand = !demand_q_.empty();
+    std::deque<Request>& q = demand ? demand_q_ : prefetch_q_;
     const Request rq = q.front();
     q.pop_front();
+    if (!demand) ++prefetch_in_flight_;
     Entry& en = layers_[static_cast<size_t>(rq.layer)].entries[static_cast<size_t>(rq.expert)];
     uint8_t* buf = en.buf;
     lock.unlock();
@@ -240,6 +254,10 @@ void TieredExpertStore::io_loop() {
     Status st = load(rq.layer, rq.expert, buf, bytes);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
+    if (!demand) {
+      --prefetch_in_flight_;
+      io_cv_.notify_one();  // a queued prefetch may start now
+    }
     finish_load(rq.layer, rq.expert, std::move(st), bytes, secs);
   }
 }
@@ -283,11 +301,15 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
       en.state = State::kAbsent;
       en.transient = false;
     }
-    s.bytes_read += bytes;
     counters_.bytes_loaded.fetch_add(bytes, std::memory_order_relaxed);
-    ++loads_;
-    load_seconds_ += seconds;
-    ++latency_hist_[static_cast<size_t>(latency_bucket(seconds))];
+    if (warming_) {
+      en.demand = false;
+    } else {
+      s.bytes_read += bytes;
+      ++loads_;
+      load_seconds_ += seconds;
+      ++latency_hist_[static_cast<size_t>(latency_bucket(seconds))];
+    }
   } else {
     if (!en.transient) L.cache->evict_one([expert](int x) { return x == expert; });
     give_buffer_locked(L, en.buf);
@@ -297,6 +319,7 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
     // Nobody waits for a failed prefetch: forget it (a later demand retries and reports).
     en.state = en.refs > 0 ? State::kFailed : State::kAbsent;
     en.error = st.message();
+    if (warming_ && warm_error_.empty()) warm_error_ = en.error;
   }
   done_cv_.notify_all();
 }
@@ -419,7 +442,7 @@ void TieredExpertStore::prefetch(int layer, std::span<const int32_t> experts) {
     if (issued >= options_.prefetch_depth) break;
     if (x < 0 || x >= n_expert_) continue;
     if (L.entries[static_cast<size_t>(x)].state != State::kAbsent) continue;
-    if (!start_load_locked(layer, x, true)) continue;
+    if (!start_load_locked(layer, x, true, experts)) continue;
     ++issued;
     ++stat(layer, x).prefetch_issued;
     publish(CacheEvent::Kind::kPrefetchIssued, layer, x, Tier::kDisk, Tier::kRam, L.slot_bytes, 0);

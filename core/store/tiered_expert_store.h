@@ -70,6 +70,11 @@ class TieredExpertStore final : public ExpertStore {
   std::string_view name() const override { return "tiered"; }
   std::string describe() const override;
   bool wants_prefetch() const override { return options_.prefetch; }
+  /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
+  /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
+  /// pages small models in). Not counted in stats().
+  uint64_t warm_bytes() const override;
+  Status warm(const WarmProgress& progress) override;
 
   /// Changes the budget from any thread, also while generating. Shrinking evicts evictable
   /// experts now (waiting for prefetches in flight), those in use at their release; growing
@@ -124,7 +129,8 @@ class TieredExpertStore final : public ExpertStore {
   // Everything below with _locked runs under mu_.
   int slots_for(const Layer& L) const;
   void apply_budget_locked();
-  bool start_load_locked(int layer, int expert, bool speculative);
+  bool start_load_locked(int layer, int expert, bool speculative,
+                         std::span<const int32_t> keep = {});
   uint8_t* take_buffer_locked(Layer& L);
   void give_buffer_locked(Layer& L, uint8_t* buf);
   void evict_locked(int layer, int expert);
@@ -142,6 +148,7 @@ class TieredExpertStore final : public ExpertStore {
   TieredStoreOptions options_;
   std::unique_ptr<DirectReader> reader_;
   int n_expert_ = 0;
+  int n_io_ = 1;  // I/O threads (fixed before they start)
   uint64_t min_budget_ = 0, all_bytes_ = 0;
 
   mutable std::mutex mu_;
@@ -150,6 +157,9 @@ class TieredExpertStore final : public ExpertStore {
   std::vector<Layer> layers_;
   std::deque<Request> demand_q_, prefetch_q_;
   bool stop_ = false;
+  int prefetch_in_flight_ = 0;
+  bool warming_ = false;    // loads are warm-up: kept out of the statistics
+  std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
   std::vector<ExpertStats> stats_;
   uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;

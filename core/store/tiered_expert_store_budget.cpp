@@ -48,6 +48,39 @@ void TieredExpertStore::wait_for_loads() {
   });
 }
 
+uint64_t TieredExpertStore::warm_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t bytes = 0;
+  for (const Layer& L : layers_) bytes += static_cast<uint64_t>(L.cache->slots()) * L.slot_bytes;
+  return bytes;
+}
+
+Status TieredExpertStore::warm(const WarmProgress& progress) {
+  uint64_t done = 0;
+  Status result;
+  for (size_t il = 0; il < layers_.size() && result.ok(); ++il) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      warming_ = true;
+      Layer& L = layers_[il];
+      for (int e = 0; e < n_expert_ && L.cache->n_resident() < L.cache->slots(); ++e) {
+        if (L.entries[static_cast<size_t>(e)].state != State::kAbsent) continue;
+        if (!start_load_locked(static_cast<int>(il), e, false)) break;
+      }
+      done += static_cast<uint64_t>(L.cache->n_resident()) * L.slot_bytes;
+    }
+    wait_for_loads();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!warm_error_.empty()) result = Error{warm_error_};
+    }
+    if (result.ok() && progress && !progress(done)) result = cancelled();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  warming_ = false;
+  return result;
+}
+
 uint64_t TieredExpertStore::ram_budget() const {
   std::lock_guard<std::mutex> lock(mu_);
   return budget_;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/deploy/assemble.h"
+#include "core/store/tiered_expert_store.h"
 
 namespace moe {
 namespace {
@@ -55,6 +56,14 @@ TEST(Assemble, TieredStoreFromABudget) {
   const std::string line = (*b)->describe();
   EXPECT_NE(line.find("store tiered (RAM budget "), std::string::npos) << line;
   EXPECT_NE(line.find("2/4 slots per layer, lru, prefetch depth 1"), std::string::npos) << line;
+  // The load warmed every layer's slots, outside the statistics.
+  const auto* tiered = dynamic_cast<const TieredExpertStore*>((*b)->store.get());
+  ASSERT_NE(tiered, nullptr);
+  const TieredStoreStats st = tiered->stats();
+  for (int il = 0; il < st.n_layer; ++il) EXPECT_EQ(st.n_resident[static_cast<size_t>(il)], 2);
+  EXPECT_EQ(st.total.misses + st.total.hits + st.total.bytes_read, 0u);
+  EXPECT_LE(st.held_bytes, st.budget_bytes);
+  EXPECT_EQ(tiered->warm_bytes(), st.held_bytes);
   d.prefetch = false;
   auto np = assemble(d);
   ASSERT_TRUE(np.ok()) << np.message();
@@ -112,12 +121,12 @@ TEST(Assemble, BadSettingsAreRejectedByName) {
   EXPECT_NE(error_of([](Deployment& d) { d.n_ctx = 0; }).find("context"), std::string::npos);
   EXPECT_NE(error_of([](Deployment& d) { d.selection.theta = NAN; }).find("theta"),
             std::string::npos);
-  EXPECT_NE(error_of([](Deployment& d) { d.selection.experts_per_token = -5; })
-                .find("experts per token"),
-            std::string::npos);
-  EXPECT_NE(error_of([](Deployment& d) { d.model_path = "/nonexistent.gguf"; })
-                .find("/nonexistent.gguf"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([](Deployment& d) { d.selection.experts_per_token = -5; }).find("experts per token"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of([](Deployment& d) { d.model_path = "/nonexistent.gguf"; }).find("/nonexistent.gguf"),
+      std::string::npos);
   EXPECT_FALSE(parse_store_kind("floppy").ok());
   EXPECT_EQ(parse_store_kind("ram-copy").value(), StoreKind::kRamCopy);
 }
