@@ -55,7 +55,7 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
            d.cache_policy = *p;
          },
          "Tiered store: which experts stay in RAM, per layer: lru, lfu, pinned or hybrid "
-         "(default lru)")
+         "(default lru; the backend line names the policy in use)")
       ->type_name("POLICY");
   app.add_flag_callback(
       "--no-prefetch", [&d] { d.prefetch = false; },

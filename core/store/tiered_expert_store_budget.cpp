@@ -149,7 +149,7 @@ std::string TieredExpertStore::describe() const {
   std::string out = "tiered (RAM budget " + format_bytes(budget_) + " of " +
                     format_bytes(all_bytes_) + " experts, " + std::to_string(slots) + "/" +
                     std::to_string(n_expert_) + " slots per layer, " +
-                    cache_policy_name(options_.policy) + ", prefetch ";
+                    cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) + ", prefetch ";
   out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
   out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";
   return out;
