@@ -41,6 +41,7 @@ class DirectReader {
   /// "O_DIRECT", or "buffered + fadvise(DONTNEED): O_DIRECT refused (Invalid argument)".
   const std::string& note() const { return note_; }
   uint64_t file_size() const { return size_; }
+  int fd() const { return fd_; }  ///< for posix_fadvise on the same file
 
  private:
   DirectReader() = default;

@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_budget.h"
 
@@ -53,6 +57,7 @@ Status TieredExpertStore::init() {
   auto reader = DirectReader::open(file.path(), options_.direct_io);
   if (!reader.ok()) return reader.error();
   reader_ = std::move(reader).value();
+  advise_mapping();
   n_expert_ = static_cast<int>(model_.layer(0).experts.size());
   layers_.resize(static_cast<size_t>(model_.n_layer()));
   uint64_t max_slot = 0;
@@ -106,6 +111,30 @@ Status TieredExpertStore::init() {
   n_io_ = std::clamp(options_.io_threads, 1, 64);
   for (int i = 0; i < n_io_; ++i) io_threads_.emplace_back([this] { io_loop(); });
   return {};
+}
+
+// The mapping now serves non-expert weights only. A page fault reads ahead (read_ahead_kb:
+// often 128 KiB, 8 MiB on some virtual disks) into the expert tensors that follow, which fills
+// the page cache with expert bytes behind the budget. So: no readahead on faults from here on
+// (MADV_RANDOM); the non-expert tensors asked for exactly (MADV_WILLNEED); and what the load
+// already read ahead (Model::load reads every layer's norm vectors) dropped from the page
+// cache (fadvise DONTNEED on each expert tensor; pages shared with other data stay).
+void TieredExpertStore::advise_mapping() {
+  const GgufFile& file = model_.file();
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<uintptr_t>(file.base());
+  if (base % page == 0) madvise(reinterpret_cast<void*>(base), file.file_size(), MADV_RANDOM);
+  for (const TensorInfo& t : file.tensors()) {
+    if (t.n_bytes == 0) continue;
+    if (model_.is_expert_tensor(t)) {
+      posix_fadvise(reader_->fd(), static_cast<off_t>(t.offset), static_cast<off_t>(t.n_bytes),
+                    POSIX_FADV_DONTNEED);
+    } else if (base % page == 0) {
+      const uintptr_t a = reinterpret_cast<uintptr_t>(t.data) & ~(page - 1);
+      const uintptr_t b = reinterpret_cast<uintptr_t>(t.data) + t.n_bytes;
+      madvise(reinterpret_cast<void*>(a), b - a, MADV_WILLNEED);
+    }
+  }
 }
 
 TieredExpertStore::~TieredExpertStore() {

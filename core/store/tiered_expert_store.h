@@ -122,6 +122,7 @@ class TieredExpertStore final : public ExpertStore {
 
   TieredExpertStore(const Model& model, const TieredStoreOptions& options);
   Status init();
+  void advise_mapping();
   void io_loop();
   Status load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read);
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);

@@ -146,10 +146,12 @@ TieredStoreStats TieredExpertStore::stats() const {
 std::string TieredExpertStore::describe() const {
   std::lock_guard<std::mutex> lock(mu_);
   const int slots = layers_.empty() ? 0 : layers_[0].cache->slots();
-  std::string out = "tiered (RAM budget " + format_bytes(budget_) + " of " +
-                    format_bytes(all_bytes_) + " experts, " + std::to_string(slots) + "/" +
-                    std::to_string(n_expert_) + " slots per layer, " +
-                    cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) + ", prefetch ";
+  std::string out =
+      "tiered (RAM budget " + format_bytes(budget_) + " of " + format_bytes(all_bytes_) +
+      " experts, " + std::to_string(slots) + "/" + std::to_string(n_expert_) +
+      " slots per layer, " +
+      cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) +
+      ", prefetch ";
   out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
   out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";
   return out;
