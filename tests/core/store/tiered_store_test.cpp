@@ -14,6 +14,7 @@
 
 #include "core/engine/cpu_expert_executor.h"
 #include "core/engine/session.h"
+#include "core/gguf/gguf_writer.h"
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_budget.h"
 #include "core/store/tiered_expert_store.h"
@@ -216,7 +217,13 @@ INSTANTIATE_TEST_SUITE_P(Budgets, TieredIdentical,
                                            IdentCase{"mixtral_tiny_q8_0.gguf", 4, true},
                                            IdentCase{"mixtral_tiny_f32.gguf", 1, true},
                                            IdentCase{"mixtral_tiny_f32.gguf", 2, true},
-                                           IdentCase{"mixtral_tiny_f32.gguf", 3, false}));
+                                           IdentCase{"mixtral_tiny_f32.gguf", 3, false}),
+    [](const ::testing::TestParamInfo<IdentCase>& p) {
+      const IdentCase& c = p.param;
+      return std::string(std::strstr(c.file, "f32") ? "F32" : "Q8_0") + "_" +
+             (c.slots > 0 ? std::to_string(c.slots) + "Slots" : std::string("Half")) +
+             (c.prefetch ? "_Prefetch" : "_NoPrefetch");
+    });
 
 TEST(TieredStore, BufferedFallbackGivesTheSameLogits) {
   auto m = Model::load(kQ8);
@@ -228,6 +235,54 @@ TEST(TieredStore, BufferedFallbackGivesTheSameLogits) {
   EXPECT_NE(store->io_note().find("buffered"), std::string::npos) << store->io_note();
   const Outputs got = run(**m, *store, true);
   EXPECT_TRUE(bit_identical(want.decode, got.decode));
+}
+
+// The per-expert tensor layout (blk.N.ffn_gate.E.weight, ...): the golden Q8_0 model with its
+// merged ffn_*_exps tensors split into one tensor per expert. Same logits from the tiered store
+// as from the mapping, and as from the merged file.
+TEST(TieredStore, PerExpertTensorLayoutIsBitIdentical) {
+  auto src = GgufFile::open(kQ8);
+  ASSERT_TRUE(src.ok()) << src.message();
+  GgufWriter w;
+  for (const GgufKv& kv : (*src)->metadata()) w.set_value(kv.key, kv.value);
+  int split = 0;
+  for (const TensorInfo& t : (*src)->tensors()) {
+    const std::string& n = t.name;
+    const size_t pos = n.find("_exps.weight");
+    if (pos == std::string::npos) {
+      ASSERT_TRUE(w.add_tensor(n, t.type, t.shape, {t.data, t.n_bytes}).ok());
+      continue;
+    }
+    const uint64_t slice = t.n_bytes / static_cast<uint64_t>(t.ne(2));
+    for (int64_t e = 0; e < t.ne(2); ++e) {
+      const std::string name = n.substr(0, pos) + "." + std::to_string(e) + ".weight";
+      ASSERT_TRUE(w.add_tensor(name, t.type, {t.ne(0), t.ne(1)},
+                               {t.data + static_cast<size_t>(e) * slice, slice})
+                      .ok());
+      ++split;
+    }
+  }
+  ASSERT_GT(split, 0);
+  const std::string path = std::string(MOE_BINARY_DIR) + "/tiered_per_expert_q8_0.gguf";
+  ASSERT_TRUE(w.write(path).ok());
+  auto merged = Model::load(kQ8);
+  auto per = Model::load(path);
+  ASSERT_TRUE(merged.ok() && per.ok()) << per.message();
+  ASSERT_EQ((*per)->file().find_tensor("blk.0.ffn_gate_exps.weight"), nullptr);
+  ASSERT_NE((*per)->file().find_tensor("blk.0.ffn_gate.1.weight"), nullptr);
+  MappedExpertStore mapped(**merged);
+  const Outputs want = run(**merged, mapped, false);
+  for (int slots : {1, 2}) {
+    auto probe = make_store(**per, 1ull << 30);
+    ASSERT_TRUE(probe);
+    auto store = make_store(**per, probe->min_budget_bytes() * static_cast<uint64_t>(slots));
+    ASSERT_TRUE(store);
+    const Outputs got = run(**per, *store, true);
+    EXPECT_TRUE(bit_identical(want.prefill, got.prefill)) << slots << " slots";
+    EXPECT_TRUE(bit_identical(want.decode, got.decode)) << slots << " slots";
+    EXPECT_GT(store->stats().total.misses, 0u);
+  }
+  std::filesystem::remove(path);
 }
 
 // ---- live budget ----
