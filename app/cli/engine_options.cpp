@@ -152,7 +152,7 @@ uint64_t peak_rss_bytes() {
 uint64_t file_page_cache_bytes(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
-  struct stat st{};
+  struct stat st {};
   uint64_t resident = 0;
   if (fstat(fd, &st) == 0 && st.st_size > 0) {
     const size_t len = static_cast<size_t>(st.st_size);

@@ -10,9 +10,12 @@ namespace moe {
 
 const char* store_kind_name(StoreKind k) {
   switch (k) {
-    case StoreKind::kMapped: return "mapped";
-    case StoreKind::kRamCopy: return "ram-copy";
-    case StoreKind::kTiered: return "tiered";
+    case StoreKind::kMapped:
+      return "mapped";
+    case StoreKind::kRamCopy:
+      return "ram-copy";
+    case StoreKind::kTiered:
+      return "tiered";
   }
   return "?";
 }
@@ -37,8 +40,8 @@ Status validate(const Deployment& d) {
     return make_error("batch size: ", std::to_string(d.max_batch), " is outside [1, 4096]");
   }
   if (d.ram_budget && d.store != StoreKind::kTiered) {
-    return make_error("a RAM budget needs the tiered expert store (not '",
-                      store_kind_name(d.store), "')");
+    return make_error("a RAM budget needs the tiered expert store (not '", store_kind_name(d.store),
+                      "')");
   }
   if (d.prefetch_depth < 0 || d.prefetch_depth > kMaxExpertsUsed) {
     return make_error("prefetch depth: ", std::to_string(d.prefetch_depth), " is outside [0, ",

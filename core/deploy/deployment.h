@@ -71,7 +71,7 @@ struct Deployment {
   /// Tiered store: experts kept in RAM (a size or a share of the expert bytes). A budget given
   /// to any other store kind is an error in validate(); the CLI picks tiered when one is given.
   std::optional<RamBudget> ram_budget;  ///< tiered without one: 100 %
-  CachePolicyKind cache_policy{};  ///< tiered: kLru (0) unless set (cache_policy.h)
+  CachePolicyKind cache_policy{};       ///< tiered: kLru (0) unless set (cache_policy.h)
   bool prefetch = true;    ///< tiered: speculative prefetch of the next layer's experts
   int prefetch_depth = 2;  ///< non-resident experts prefetched per layer, [0, 8]
   int io_threads = 2;      ///< tiered: pread threads for disk reads, [1, 64]

@@ -112,7 +112,7 @@ class Session {
   std::vector<int32_t> expert_count_;  // [n_expert + 1]
   int n_assign_ = 0;
   bool prefetch_ = false;
-  std::vector<int32_t> predicted_;  // [n_expert] next layer's experts, most probable first
+  std::vector<int32_t> predicted_;     // [n_expert] next layer's experts, most probable first
   std::vector<double> predict_score_;  // [n_expert]
 };
 

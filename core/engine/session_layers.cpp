@@ -199,15 +199,16 @@ void Session::predict_next(int il, int n) {
     for (int e = 0; e < n_expert; ++e) predicted_[static_cast<size_t>(e)] = e;
     std::partial_sort(predicted_.begin(), predicted_.begin() + k, predicted_.end(),
                       [l](int32_t a, int32_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
-    for (int j = 0; j < k; ++j) score[static_cast<size_t>(predicted_[static_cast<size_t>(j)])] += 1e6;
+    for (int j = 0; j < k; ++j)
+      score[static_cast<size_t>(predicted_[static_cast<size_t>(j)])] += 1e6;
     for (int e = 0; e < n_expert; ++e) score[static_cast<size_t>(e)] += l[e];
   }
   for (int e = 0; e < n_expert; ++e) predicted_[static_cast<size_t>(e)] = e;
-  std::partial_sort(predicted_.begin(), predicted_.begin() + k, predicted_.end(),
-                    [&score](int32_t a, int32_t b) {
-                      return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)] ||
-                             (score[static_cast<size_t>(a)] == score[static_cast<size_t>(b)] && a < b);
-                    });
+  std::partial_sort(
+      predicted_.begin(), predicted_.begin() + k, predicted_.end(), [&score](int32_t a, int32_t b) {
+        return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)] ||
+               (score[static_cast<size_t>(a)] == score[static_cast<size_t>(b)] && a < b);
+      });
   executor_->prefetch(il + 1, {predicted_.data(), static_cast<size_t>(k)});
 }
 

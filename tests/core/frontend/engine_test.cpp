@@ -292,8 +292,8 @@ TEST(Engine, LiveRamBudgetDuringGeneration) {
     }
   });
   std::string text;
-  auto got = (*e)->generate(greedy_request("the fever", 24),
-                            [&](std::string_view t) { text += t; });
+  auto got =
+      (*e)->generate(greedy_request("the fever", 24), [&](std::string_view t) { text += t; });
   done = true;
   changer.join();
   ASSERT_TRUE(got.ok()) << got.message();
