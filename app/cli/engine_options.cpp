@@ -29,17 +29,24 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
   const std::map<std::string, StoreKind> stores{{"mapped", StoreKind::kMapped},
                                                 {"ram-copy", StoreKind::kRamCopy},
                                                 {"tiered", StoreKind::kTiered}};
-  app.add_option("--expert-store", d.store,
-                 "Where expert weights are served from: mapped (the file mapping), ram-copy "
-                 "(a copy in RAM) or tiered (a RAM cache under --ram-budget, the rest read "
-                 "from the file with O_DIRECT); --ram-budget alone selects tiered")
-      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
-      ->default_str("mapped");
+  CLI::Option* store_opt =
+      app.add_option("--expert-store", d.store,
+                     "Where expert weights are served from: mapped (the file mapping), ram-copy "
+                     "(a copy in RAM) or tiered (a RAM cache under --ram-budget, the rest read "
+                     "from the file with O_DIRECT); --ram-budget alone selects tiered")
+          ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
+          ->default_str("mapped");
   app.add_option_function<std::string>(
          "--ram-budget",
-         [&d](const std::string& text) {
+         [&d, store_opt](const std::string& text) {
            auto b = parse_ram_budget(text);
            if (!b.ok()) throw CLI::ValidationError("--ram-budget", b.message());
+           // --expert-store (defined first) has been applied when this runs.
+           if (store_opt->count() > 0 && d.store != StoreKind::kTiered) {
+             throw CLI::ValidationError("--ram-budget",
+                                        "a RAM budget needs the tiered expert store, not '" +
+                                            std::string(store_kind_name(d.store)) + "'");
+           }
            d.ram_budget = *b;
            d.store = StoreKind::kTiered;
          },

@@ -234,6 +234,9 @@ TEST_F(CliModel, EveryCommandAssemblesItsBackendInOnePlace) {
   const Output tiny = run_cli("run -m " + model_ + " -p hi --ram-budget 1KiB");
   EXPECT_EQ(tiny.rc, 1);
   EXPECT_NE(tiny.err.find("minimum"), std::string::npos) << tiny.err;
+  const Output other = run_cli("run -m " + model_ + " -p hi --ram-budget 50% --expert-store mapped");
+  EXPECT_EQ(other.rc, 2);
+  EXPECT_NE(other.err.find("tiered"), std::string::npos) << other.err;
   const Output policy = run_cli("run -m " + model_ + " -p hi --ram-budget 50% --policy mru");
   EXPECT_EQ(policy.rc, 2);
   EXPECT_NE(policy.err.find("mru"), std::string::npos) << policy.err;
