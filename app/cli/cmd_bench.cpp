@@ -111,6 +111,11 @@ int bench(const BenchOptions& o) {
   // Before the triad, whose 3 x 256 MiB arrays would otherwise be the peak.
   const uint64_t peak_rss = peak_rss_bytes();
   const MemBandwidth bw = o.skip_membw ? MemBandwidth{} : measure_memory_bandwidth(threads);
+  // Tiered store figures (null for the other stores): per token processed, prompt and decode.
+  const auto cache = e.store_stats();
+  const uint64_t page_cache = file_page_cache_bytes(o.engine.deployment.model_path);
+  const double tokens_run =
+      static_cast<double>(best.prompt_tokens + best.generated_tokens) * std::max(1, o.repetitions);
   nlohmann::json j = {
       {"model", o.engine.deployment.model_path},
       {"name", s.name},
@@ -137,7 +142,14 @@ int bench(const BenchOptions& o) {
       {"routing_entropy_bits", routing.mean_entropy_bits()},
       {"routing_entropy_max_bits", s.n_expert > 0 ? std::log2(double(s.n_expert)) : 0.0},
       {"distinct_experts_per_layer", routing.mean_distinct_experts()},
+      {"model_page_cache_bytes", page_cache},
   };
+  j["cache_hit_rate"] = cache ? nlohmann::json(cache->hit_rate()) : nlohmann::json();
+  j["prefetch_accuracy"] = cache ? nlohmann::json(cache->prefetch_accuracy()) : nlohmann::json();
+  j["disk_bytes_per_token"] = cache && tokens_run > 0
+                                  ? nlohmann::json(cache->total.bytes_read / tokens_run)
+                                  : nlohmann::json();
+  j["ram_budget_bytes"] = cache ? nlohmann::json(cache->budget_bytes) : nlohmann::json();
   if (o.json) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -159,6 +171,15 @@ int bench(const BenchOptions& o) {
               "(decoded random ids)\n",
               routing.mean_entropy_bits(), s.n_expert > 0 ? std::log2(double(s.n_expert)) : 0.0,
               routing.mean_distinct_experts(), s.n_expert);
+  if (cache) {
+    std::printf(
+        "expert cache     hit rate %.1f%%, prefetch accuracy %.1f%%, %.1f KiB read/token, "
+        "budget %.1f MiB\n",
+        100 * cache->hit_rate(), 100 * cache->prefetch_accuracy(),
+        tokens_run > 0 ? cache->total.bytes_read / tokens_run / 1024 : 0.0,
+        cache->budget_bytes / 1048576.0);
+  }
+  std::printf("page cache       %.1f MiB of the model file\n", page_cache / 1048576.0);
   return 0;
 }
 

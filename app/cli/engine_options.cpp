@@ -1,10 +1,16 @@
 #include "app/cli/engine_options.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <map>
+#include <vector>
 
+#include "core/store/cache_policy.h"
 #include "core/util/limits.h"
 
 namespace moe::cli {
@@ -21,12 +27,55 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
   app.add_flag_callback(
       "--kv-f16", [&d] { d.kv_type = KvType::kF16; }, "Keep the KV cache in F16 (half the memory)");
   const std::map<std::string, StoreKind> stores{{"mapped", StoreKind::kMapped},
-                                                {"ram-copy", StoreKind::kRamCopy}};
-  app.add_option("--expert-store", d.store,
-                 "Where expert weights are served from: mapped (the file mapping) or ram-copy "
-                 "(a copy in RAM)")
-      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
-      ->default_str("mapped");
+                                                {"ram-copy", StoreKind::kRamCopy},
+                                                {"tiered", StoreKind::kTiered}};
+  CLI::Option* store_opt =
+      app.add_option("--expert-store", d.store,
+                     "Where expert weights are served from: mapped (the file mapping), ram-copy "
+                     "(a copy in RAM) or tiered (a RAM cache under --ram-budget, the rest read "
+                     "from the file with O_DIRECT); --ram-budget alone selects tiered")
+          ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
+          ->default_str("mapped");
+  app.add_option_function<std::string>(
+         "--ram-budget",
+         [&d, store_opt](const std::string& text) {
+           auto b = parse_ram_budget(text);
+           if (!b.ok()) throw CLI::ValidationError("--ram-budget", b.message());
+           // --expert-store (defined first) has been applied when this runs.
+           if (store_opt->count() > 0 && d.store != StoreKind::kTiered) {
+             throw CLI::ValidationError("--ram-budget",
+                                        "a RAM budget needs the tiered expert store, not '" +
+                                            std::string(store_kind_name(d.store)) + "'");
+           }
+           d.ram_budget = *b;
+           d.store = StoreKind::kTiered;
+         },
+         "RAM for experts (tiered store): a size (12GiB, 512MiB, 1.5G, bytes) or a share of "
+         "the expert bytes (50%); at least one expert slot per layer. Implies --expert-store "
+         "tiered")
+      ->type_name("SIZE|PCT");
+  app.add_option_function<std::string>(
+         "--policy",
+         [&d](const std::string& text) {
+           auto p = parse_cache_policy(text);
+           if (!p.ok()) throw CLI::ValidationError("--policy", p.message());
+           d.cache_policy = *p;
+         },
+         "Tiered store: which experts stay in RAM, per layer: lru, lfu, pinned or hybrid "
+         "(default lru; the backend line names the policy in use)")
+      ->type_name("POLICY");
+  app.add_flag_callback(
+      "--no-prefetch", [&d] { d.prefetch = false; },
+      "Tiered store: do not prefetch the next layer's predicted experts");
+  app.add_option("--prefetch-depth", d.prefetch_depth,
+                 "Tiered store: non-resident experts of the next layer prefetched per layer "
+                 "(of its predicted top-k; 0: none)")
+      ->check(CLI::Range(0, kMaxExpertsUsed))
+      ->capture_default_str();
+  app.add_option("--io-threads", d.io_threads,
+                 "Tiered store: threads reading experts from disk (pread, O_DIRECT)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--experts-per-token", d.selection.experts_per_token,
                  "Experts used per token (0: the model's own)")
       ->check(CLI::Range(0, kMaxExpertsUsed));
@@ -105,6 +154,27 @@ uint64_t peak_rss_bytes() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux: kilobytes
+}
+
+uint64_t file_page_cache_bytes(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st {};
+  uint64_t resident = 0;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    const size_t len = static_cast<size_t>(st.st_size);
+    void* p = mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) {
+      const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+      std::vector<unsigned char> vec((len + page - 1) / page);
+      if (mincore(p, len, vec.data()) == 0) {
+        for (unsigned char v : vec) resident += (v & 1) ? page : 0;
+      }
+      munmap(p, len);
+    }
+  }
+  ::close(fd);
+  return std::min<uint64_t>(resident, static_cast<uint64_t>(st.st_size));
 }
 
 }  // namespace moe::cli

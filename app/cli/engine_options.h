@@ -17,7 +17,8 @@ struct EngineOptions {
   bool greedy = false;
 };
 
-/// -m/--model, -t/--threads, --kv-f16, --expert-store, --experts-per-token; with `ctx`,
+/// -m/--model, -t/--threads, --kv-f16, --expert-store, --ram-budget, --policy, --no-prefetch,
+/// --prefetch-depth, --experts-per-token; with `ctx`,
 /// -c/--ctx-size too (commands with their own meaning of the context leave it out). Every range
 /// is also checked by validate(const Deployment&), which the assembly place applies.
 void add_deployment_options(CLI::App& app, Deployment& d, bool ctx = true);
@@ -43,5 +44,7 @@ SamplerConfig effective_sampler(const EngineOptions& o);
 
 /// Peak resident set size of this process in bytes (getrusage).
 uint64_t peak_rss_bytes();
+/// Bytes of `path` in the page cache now (mincore over a fresh read-only mapping); 0 on error.
+uint64_t file_page_cache_bytes(const std::string& path);
 
 }  // namespace moe::cli

@@ -7,12 +7,26 @@
 
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_copy_expert_store.h"
+#include "core/store/tiered_expert_store.h"
 #include "core/wdmoe/wlr_selector.h"
 
 namespace moe {
 namespace {
 
 Result<std::unique_ptr<ExpertStore>> make_store(const Deployment& d, const Model& model) {
+  if (d.store == StoreKind::kTiered) {
+    TieredStoreOptions o;
+    const RamBudget budget = d.ram_budget ? *d.ram_budget : RamBudget{0, 100.0};
+    o.ram_budget_bytes = budget.bytes;
+    o.ram_budget_percent = budget.percent;
+    o.policy = d.cache_policy;
+    o.prefetch = d.prefetch && d.prefetch_depth > 0;
+    o.prefetch_depth = d.prefetch_depth;
+    o.io_threads = d.io_threads;
+    auto tiered = TieredExpertStore::create(model, o);
+    if (!tiered.ok()) return tiered.error();
+    return std::unique_ptr<ExpertStore>(std::move(tiered).value());
+  }
   auto mapped = std::make_unique<MappedExpertStore>(model);
   if (d.store == StoreKind::kMapped) return std::unique_ptr<ExpertStore>(std::move(mapped));
   auto copy = RamCopyExpertStore::create(model, *mapped);
@@ -90,6 +104,7 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
   if (!session.ok()) return session.error();
   b->session = std::move(session).value();
   b->session->set_event_bus(&b->bus);
+  b->session->set_prefetch(b->store->wants_prefetch());
   b->session->set_routing(b->routing(LiveSettings{d.selection.experts_per_token,
                                                   d.selection.theta, nullptr}));
   b->plan = plan_memory(*b->model, d.n_ctx, d.kv_type, d.max_batch, b->pool->size());
@@ -138,7 +153,7 @@ std::string Backend::describe() const {
   const RoutingControl rc = routing(LiveSettings{deployment.selection.experts_per_token,
                                                  deployment.selection.theta, nullptr});
   std::string out = "store ";
-  out += store->name();
+  out += store->describe();
   out += ", executor ";
   out += executor().name();
   out += ", selector ";

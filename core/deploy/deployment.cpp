@@ -9,13 +9,22 @@
 namespace moe {
 
 const char* store_kind_name(StoreKind k) {
-  return k == StoreKind::kRamCopy ? "ram-copy" : "mapped";
+  switch (k) {
+    case StoreKind::kMapped:
+      return "mapped";
+    case StoreKind::kRamCopy:
+      return "ram-copy";
+    case StoreKind::kTiered:
+      return "tiered";
+  }
+  return "?";
 }
 
 Result<StoreKind> parse_store_kind(const std::string& name) {
   if (name == "mapped") return StoreKind::kMapped;
   if (name == "ram-copy") return StoreKind::kRamCopy;
-  return make_error("expert store '", name, "' is not one of: mapped, ram-copy");
+  if (name == "tiered") return StoreKind::kTiered;
+  return make_error("expert store '", name, "' is not one of: mapped, ram-copy, tiered");
 }
 
 Status validate(const Deployment& d) {
@@ -29,6 +38,17 @@ Status validate(const Deployment& d) {
   }
   if (d.max_batch < 1 || d.max_batch > 4096) {
     return make_error("batch size: ", std::to_string(d.max_batch), " is outside [1, 4096]");
+  }
+  if (d.ram_budget && d.store != StoreKind::kTiered) {
+    return make_error("a RAM budget needs the tiered expert store (not '", store_kind_name(d.store),
+                      "')");
+  }
+  if (d.prefetch_depth < 0 || d.prefetch_depth > kMaxExpertsUsed) {
+    return make_error("prefetch depth: ", std::to_string(d.prefetch_depth), " is outside [0, ",
+                      std::to_string(kMaxExpertsUsed), "]");
+  }
+  if (d.io_threads < 1 || d.io_threads > 64) {
+    return make_error("I/O threads: ", std::to_string(d.io_threads), " is outside [1, 64]");
   }
   const SelectionSpec& s = d.selection;
   if (s.experts_per_token < 0 || s.experts_per_token > kMaxExpertsUsed) {

@@ -4,6 +4,7 @@
 // how experts are chosen (selector, θ, k, latency source / scenario), and later budgets and
 // devices. Every front end (moe-cli commands, the app, tests) fills one and hands it to
 // assemble() (core/deploy/assemble.h), the one place that builds the parts from it.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "core/engine_api/placement.h"
 #include "core/model/memory_plan.h"
+#include "core/store/ram_budget.h"
 #include "core/util/status.h"
 #include "core/wdmoe/scenario.h"
 
@@ -19,13 +21,18 @@ namespace moe {
 class ExpertExecutor;
 struct AssemblyContext;
 
+// cache_policy.h is not included here: front ends built with Qt include this header, and its
+// LayerCache::slots() clashes with Qt's `slots` macro.
+enum class CachePolicyKind : uint8_t;
+
 /// Where expert weights are served from.
 enum class StoreKind {
   kMapped,   ///< views of the GGUF mapping (default)
   kRamCopy,  ///< a RAM copy of every expert (tests; the RAM tier's base)
+  kTiered,   ///< a RAM slot pool under a budget over the file on disk (tiered_expert_store.h)
 };
 const char* store_kind_name(StoreKind k);
-/// "mapped" / "ram-copy" -> kind; an error lists the accepted names.
+/// "mapped" / "ram-copy" / "tiered" -> kind; an error lists the accepted names.
 Result<StoreKind> parse_store_kind(const std::string& name);
 
 enum class SelectorKind {
@@ -61,6 +68,13 @@ struct Deployment {
   int max_batch = kDefaultMaxBatch;  ///< tokens per forward call
   KvType kv_type = KvType::kF32;
   StoreKind store = StoreKind::kMapped;
+  /// Tiered store: experts kept in RAM (a size or a share of the expert bytes). A budget given
+  /// to any other store kind is an error in validate(); the CLI picks tiered when one is given.
+  std::optional<RamBudget> ram_budget;  ///< tiered without one: 100 %
+  CachePolicyKind cache_policy{};       ///< tiered: kLru (0) unless set (cache_policy.h)
+  bool prefetch = true;    ///< tiered: speculative prefetch of the next layer's experts
+  int prefetch_depth = 2;  ///< non-resident experts prefetched per layer, [0, 8]
+  int io_threads = 2;      ///< tiered: pread threads for disk reads, [1, 64]
   SelectionSpec selection;
   std::string trace_path;    ///< front ends with a trace: every event as JSONL to this file
   ExecutorFactory executor;  ///< empty: experts run on the local CPU executor

@@ -54,6 +54,7 @@ CpuExpertExecutor::CpuExpertExecutor(const Model& model, ExpertStore& store, Thr
   up_scratch_.resize(static_cast<size_t>(pool.size()) * up_stride_);
   groups_.reserve(static_cast<size_t>(max_assign_));
   views_.reserve(static_cast<size_t>(max_assign_));
+  group_experts_.reserve(static_cast<size_t>(max_assign_));
 }
 
 uint64_t CpuExpertExecutor::buffer_bytes() const {
@@ -90,15 +91,17 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
     if (groups_.empty() || groups_.back().expert != a.expert) groups_.push_back({a.expert, i, i});
     groups_.back().end = i + 1;
   }
-  // Every group's weights from the store, before any task starts; released on every path out.
+  // Every group's weights from the store, before any task starts (one call: a store with a
+  // disk tier reads the misses in parallel); released on every path out.
   views_.clear();
-  for (const Group& g : groups_) {
-    ExpertView v;
-    if (Status s = store_.acquire(b.layer, g.expert, v); !s.ok()) {
-      release_all(b.layer);
-      return s;
-    }
-    views_.push_back(v);
+  group_experts_.clear();
+  for (const Group& g : groups_) group_experts_.push_back(g.expert);
+  views_.resize(groups_.size());
+  if (Status s = store_.acquire_many(b.layer, group_experts_, views_); !s.ok()) {
+    views_.clear();
+    return s;
+  }
+  for (const ExpertView& v : views_) {
     const ExpertWeights& w = *v.weights;
     const ExpertWeights& first = *views_[0].weights;
     if (w.gate.type != first.gate.type || w.up.type != first.up.type ||

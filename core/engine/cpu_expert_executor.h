@@ -54,6 +54,7 @@ class CpuExpertExecutor final : public ExpertExecutor {
   size_t up_stride_ = 0;
   std::vector<Group> groups_;
   std::vector<ExpertView> views_;  // [group] acquired from store_ for the current call
+  std::vector<int32_t> group_experts_;  // [group] expert ids, for acquire_many
 };
 
 }  // namespace moe

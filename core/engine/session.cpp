@@ -61,6 +61,8 @@ Session::Session(const Model& model, ThreadPool& pool, ExpertExecutor& executor,
   assign_.resize(max_assign);
   assign_sorted_.resize(max_assign);
   expert_count_.resize(static_cast<size_t>(hp.n_expert) + 1);
+  predicted_.reserve(static_cast<size_t>(hp.n_expert));
+  predict_score_.reserve(static_cast<size_t>(hp.n_expert));
 }
 
 Session::~Session() = default;
@@ -130,6 +132,7 @@ Status Session::eval_chunk(const int32_t* tokens, int n, LogitsWanted wanted) {
     const auto t_ffn = Clock::now();
     timing.attention_s += std::chrono::duration<double>(t_ffn - t_layer).count();
     route(il, n, publish);
+    if (prefetch_ && il + 1 < hp.n_layer) predict_next(il, n);
     MOE_TRY(moe_ffn(il, n));  // x += Σ w · expert(xn)
     timing.experts_s += seconds_since(t_ffn);
     if (il < 64)

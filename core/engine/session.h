@@ -72,6 +72,10 @@ class Session {
 
   void set_routing(const RoutingControl& rc) { routing_ = rc; }
   void set_executor(ExpertExecutor& executor) { executor_ = &executor; }
+  /// Speculative prefetch ([P1] §3.3, mixtral-offloading): during layer i, layer i+1's router
+  /// is applied to layer i's FFN input and its top-k experts are passed to the executor's
+  /// prefetch() before layer i's experts run. Off by default (one extra router matmul/layer).
+  void set_prefetch(bool on) { prefetch_ = on; }
   /// Events go here (RoutingEvent, SelectionEvent, TimingEvent) when it has subscribers.
   void set_event_bus(EventBus* bus) { bus_ = bus; }
   uint64_t step() const { return step_; }  ///< forward calls so far (the next call's step id)
@@ -83,6 +87,7 @@ class Session {
   void attention(int il, int n, float* layer_out);
   Status moe_ffn(int il, int n);
   void route(int il, int n, bool publish);
+  void predict_next(int il, int n);
 
   const Model& model_;
   ThreadPool& pool_;
@@ -106,6 +111,9 @@ class Session {
   std::vector<ExpertAssignment> assign_, assign_sorted_;
   std::vector<int32_t> expert_count_;  // [n_expert + 1]
   int n_assign_ = 0;
+  bool prefetch_ = false;
+  std::vector<int32_t> predicted_;     // [n_expert] next layer's experts, most probable first
+  std::vector<double> predict_score_;  // [n_expert]
 };
 
 }  // namespace moe

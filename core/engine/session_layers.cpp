@@ -171,6 +171,47 @@ void Session::route(int il, int n, bool publish) {
   }
 }
 
+// Layer il+1's router on layer il's FFN input xn_ (a proxy for layer il+1's, as in
+// mixtral-offloading): router_ [n, n_expert] is free again once route() has chosen. The
+// prediction is the top-k of the single token (decode), or the experts most often in a
+// token's top-k (prefill, ties to the larger logit sum); passed on to the executor's store.
+void Session::predict_next(int il, int n) {
+  const HParams& hp = model_.hparams();
+  if (!hp.moe) return;
+  const LayerWeights& cur = model_.layer(il);
+  const LayerWeights& next = model_.layer(il + 1);
+  const int E = hp.n_embd, n_expert = hp.n_expert;
+  const size_t sa = max_act_row_bytes(E);
+  if (vec_dot_type(next.router.type) != vec_dot_type(cur.router.type)) {
+    quantize_rows(pool_, next.router.type, xn_.data(), static_cast<size_t>(E), n, E, act_.data(),
+                  sa);
+  }
+  parallel_matmul(pool_, next.router, act_.data(), sa, n, router_.data(),
+                  static_cast<size_t>(n_expert));
+  const int k = std::clamp(routing_.k > 0 ? routing_.k : hp.n_expert_used, 1,
+                           std::min(n_expert, kMaxExpertsUsed));
+  // score = (times in a token's top-k) * big + logit sum; one token: its logits.
+  std::vector<double>& score = predict_score_;
+  score.assign(static_cast<size_t>(n_expert), 0.0);
+  predicted_.resize(static_cast<size_t>(n_expert));
+  for (int t = 0; t < n; ++t) {
+    const float* l = router_.data() + static_cast<size_t>(t) * n_expert;
+    for (int e = 0; e < n_expert; ++e) predicted_[static_cast<size_t>(e)] = e;
+    std::partial_sort(predicted_.begin(), predicted_.begin() + k, predicted_.end(),
+                      [l](int32_t a, int32_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    for (int j = 0; j < k; ++j)
+      score[static_cast<size_t>(predicted_[static_cast<size_t>(j)])] += 1e6;
+    for (int e = 0; e < n_expert; ++e) score[static_cast<size_t>(e)] += l[e];
+  }
+  for (int e = 0; e < n_expert; ++e) predicted_[static_cast<size_t>(e)] = e;
+  std::partial_sort(
+      predicted_.begin(), predicted_.begin() + k, predicted_.end(), [&score](int32_t a, int32_t b) {
+        return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)] ||
+               (score[static_cast<size_t>(a)] == score[static_cast<size_t>(b)] && a < b);
+      });
+  executor_->prefetch(il + 1, {predicted_.data(), static_cast<size_t>(k)});
+}
+
 Status Session::moe_ffn(int il, int n) {
   ExpertBatch b;
   b.step = step_;

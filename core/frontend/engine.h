@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "core/engine_api/live_settings.h"
 #include "core/engine_api/expert_selection.h"
 #include "core/sampling/sampler.h"
+#include "core/store/tiered_store_stats.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/status.h"
 
@@ -115,6 +117,12 @@ class Engine {
   /// k in use (after clamping; the model's when not set).
   virtual int experts_per_token() const = 0;
   float theta() const { return settings().theta; }
+
+  /// Changes the tiered store's RAM budget now (any thread, also while generating; see
+  /// TieredExpertStore::set_ram_budget). Error: another store, or below the minimum.
+  virtual Status set_ram_budget(uint64_t bytes) = 0;
+  /// The tiered store's statistics; empty for the other stores.
+  virtual std::optional<TieredStoreStats> store_stats() const = 0;
 
   /// Events of every step: routing, selection, timing (subscribe before generating).
   virtual EventBus& events() = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/store/tiered_expert_store.h"
+
 namespace moe {
 
 Result<std::unique_ptr<Engine>> Engine::load(const Deployment& deployment,
@@ -70,6 +72,21 @@ void EngineImpl::fill_summary() {
   s.backend = backend_->describe();
   auto rnd = f.get_bool("moe.random_weights");
   s.random_weights = rnd.ok() && *rnd;
+}
+
+Status EngineImpl::set_ram_budget(uint64_t bytes) {
+  auto* tiered = dynamic_cast<TieredExpertStore*>(backend_->store.get());
+  if (tiered == nullptr) {
+    return make_error("the '", std::string(backend_->store->name()),
+                      "' expert store has no RAM budget (load with --ram-budget)");
+  }
+  return tiered->set_ram_budget(bytes);  // summary().backend keeps the budget at load
+}
+
+std::optional<TieredStoreStats> EngineImpl::store_stats() const {
+  const auto* tiered = dynamic_cast<const TieredExpertStore*>(backend_->store.get());
+  if (tiered == nullptr) return std::nullopt;
+  return tiered->stats();
 }
 
 void EngineImpl::update_settings(const std::function<void(LiveSettings&)>& edit) {

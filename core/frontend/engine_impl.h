@@ -27,6 +27,8 @@ class EngineImpl final : public Engine {
   LiveSettings settings() const override;
   int experts_per_token() const override;
   EventBus& events() override { return backend_->bus; }
+  Status set_ram_budget(uint64_t bytes) override;
+  std::optional<TieredStoreStats> store_stats() const override;
 
  private:
   EngineImpl() = default;

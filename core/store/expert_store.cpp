@@ -10,6 +10,17 @@ StoreCounters AtomicStoreCounters::load() const {
           misses.load(r),   prefetch_hints.load(r), bytes_loaded.load(r)};
 }
 
+Status ExpertStore::acquire_many(int layer, std::span<const int32_t> experts,
+                                 std::span<ExpertView> out) {
+  for (size_t i = 0; i < experts.size(); ++i) {
+    if (Status s = acquire(layer, experts[i], out[i]); !s.ok()) {
+      for (size_t j = 0; j < i; ++j) release(layer, experts[j]);
+      return s;
+    }
+  }
+  return {};
+}
+
 bool touch_pages(const uint8_t* data, uint64_t bytes, uint64_t& done,
                  const WarmProgress& progress) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));

@@ -5,7 +5,8 @@
 // prefetch() is a hint that experts will be wanted soon. Implementations:
 //   * MappedExpertStore  — views of the GGUF file mapping (both tensor layouts); the default;
 //   * RamCopyExpertStore — its own RAM copy of every expert (tests; the RAM tier's base);
-//   * next: a tiered RAM/disk store with budgets, cache policy and prefetch; the VRAM tier.
+//   * TieredExpertStore  — a RAM slot pool under a byte budget over the file on disk, with a
+//     cache policy and speculative prefetch (tiered_expert_store.h); next: the VRAM tier.
 // A store may keep an expert in a layout made for its compute tier as long as results stay
 // identical. Called on the engine thread (acquire/release once per expert group and layer);
 // counters() may be read from any thread.
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/engine_api/events.h"
@@ -47,10 +49,19 @@ class ExpertStore {
   /// name the layer and expert; `out` is then unchanged and nothing needs releasing.
   virtual Status acquire(int layer, int expert, ExpertView& out) = 0;
   virtual void release(int layer, int expert) = 0;
+  /// Acquires several experts of one layer at once (a store with a disk tier overlaps their
+  /// reads). All or nothing: on an error nothing stays acquired. `out` has experts.size() views.
+  virtual Status acquire_many(int layer, std::span<const int32_t> experts,
+                              std::span<ExpertView> out);
   /// Hint: these experts of `layer` are likely to be acquired soon. Never blocks.
   virtual void prefetch(int layer, std::span<const int32_t> experts) = 0;
   virtual StoreCounters counters() const = 0;
   virtual std::string_view name() const = 0;
+  /// One line for the backend line: the name plus budgets and policy where the store has them.
+  virtual std::string describe() const { return std::string(name()); }
+  /// Whether the forward pass should predict the next layer's experts and call prefetch()
+  /// (costs one router matmul per layer; only stores with a slow tier want it).
+  virtual bool wants_prefetch() const { return false; }
 
   /// Bytes warm() will bring in at load (the pre-fault policy), and doing it.
   virtual uint64_t warm_bytes() const { return 0; }

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/deploy/assemble.h"
+#include "core/store/tiered_expert_store.h"
 
 namespace moe {
 namespace {
@@ -41,6 +42,50 @@ TEST(Assemble, BuildsEveryPartAndDescribesThem) {
   // The routing the live settings give: k clamped to the model, the deployment's selector.
   EXPECT_EQ((*b)->routing(LiveSettings{99, 0, nullptr}).k, (*b)->model->hparams().n_expert);
   EXPECT_EQ((*b)->routing(LiveSettings{0, 0, nullptr}).k, 2);  // the model's own
+}
+
+// A RAM budget builds the tiered store; the backend line names budget, slots, policy and
+// prefetch; a budget for another store kind, a bad prefetch depth and a too small budget are
+// errors naming the setting.
+TEST(Assemble, TieredStoreFromABudget) {
+  Deployment d = base();
+  d.store = StoreKind::kTiered;
+  d.ram_budget = RamBudget{0, 50.0};
+  d.prefetch_depth = 1;
+  auto b = assemble(d);
+  ASSERT_TRUE(b.ok()) << b.message();
+  EXPECT_EQ((*b)->store->name(), "tiered");
+  EXPECT_TRUE((*b)->store->wants_prefetch());
+  const std::string line = (*b)->describe();
+  EXPECT_NE(line.find("store tiered (RAM budget "), std::string::npos) << line;
+  EXPECT_NE(line.find("2/4 slots per layer, lru, prefetch depth 1"), std::string::npos) << line;
+  // The load warmed every layer's slots, outside the statistics.
+  const auto* tiered = dynamic_cast<const TieredExpertStore*>((*b)->store.get());
+  ASSERT_NE(tiered, nullptr);
+  const TieredStoreStats st = tiered->stats();
+  for (int il = 0; il < st.n_layer; ++il) EXPECT_EQ(st.n_resident[static_cast<size_t>(il)], 2);
+  EXPECT_EQ(st.total.misses + st.total.hits + st.total.bytes_read, 0u);
+  EXPECT_LE(st.held_bytes, st.budget_bytes);
+  EXPECT_EQ(tiered->warm_bytes(), st.held_bytes);
+  d.prefetch = false;
+  auto np = assemble(d);
+  ASSERT_TRUE(np.ok()) << np.message();
+  EXPECT_FALSE((*np)->store->wants_prefetch());
+  EXPECT_NE((*np)->describe().find("prefetch off"), std::string::npos);
+  d.prefetch_depth = 9;
+  auto deep = assemble(d);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.message().find("prefetch depth"), std::string::npos) << deep.message();
+  d.prefetch_depth = 2;
+  d.ram_budget = RamBudget{100, 0};
+  auto tiny = assemble(d);
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.message().find("minimum"), std::string::npos) << tiny.message();
+  d.store = StoreKind::kMapped;
+  auto mapped = assemble(d);
+  ASSERT_FALSE(mapped.ok());
+  EXPECT_NE(mapped.message().find("tiered"), std::string::npos) << mapped.message();
+  EXPECT_EQ(parse_store_kind("tiered").value(), StoreKind::kTiered);
 }
 
 TEST(Assemble, WlrSelectionWithSimulatedOrMeasuredLatency) {
@@ -79,12 +124,12 @@ TEST(Assemble, BadSettingsAreRejectedByName) {
   EXPECT_NE(error_of([](Deployment& d) { d.n_ctx = 0; }).find("context"), std::string::npos);
   EXPECT_NE(error_of([](Deployment& d) { d.selection.theta = NAN; }).find("theta"),
             std::string::npos);
-  EXPECT_NE(error_of([](Deployment& d) { d.selection.experts_per_token = -5; })
-                .find("experts per token"),
-            std::string::npos);
-  EXPECT_NE(error_of([](Deployment& d) { d.model_path = "/nonexistent.gguf"; })
-                .find("/nonexistent.gguf"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([](Deployment& d) { d.selection.experts_per_token = -5; }).find("experts per token"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of([](Deployment& d) { d.model_path = "/nonexistent.gguf"; }).find("/nonexistent.gguf"),
+      std::string::npos);
   EXPECT_FALSE(parse_store_kind("floppy").ok());
   EXPECT_EQ(parse_store_kind("ram-copy").value(), StoreKind::kRamCopy);
 }

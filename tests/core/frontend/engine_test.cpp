@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -287,6 +288,58 @@ TEST(Engine, LiveExpertsPerTokenAndEvents) {
   EXPECT_EQ(routing, (st->prompt_tokens + 2) * 2);
   e->set_experts_per_token(100);
   EXPECT_EQ(e->experts_per_token(), 4);
+}
+
+// The tiered store through the front end: the same answer as the mapped store while another
+// thread changes the RAM budget mid-generation; statistics and CacheEvents come out; a budget
+// below the minimum, or for a store without one, is an error that changes nothing.
+TEST(Engine, LiveRamBudgetDuringGeneration) {
+  auto mapped = load();
+  ASSERT_TRUE(mapped);
+  EXPECT_FALSE(mapped->set_ram_budget(1u << 30).ok());
+  EXPECT_FALSE(mapped->store_stats().has_value());
+  std::string want_text;
+  auto want = mapped->generate(greedy_request("the fever", 24),
+                               [&](std::string_view t) { want_text += t; });
+  ASSERT_TRUE(want.ok()) << want.message();
+
+  Deployment cfg;
+  cfg.model_path = kF32;
+  cfg.n_threads = 2;
+  cfg.n_ctx = 128;
+  cfg.store = StoreKind::kTiered;
+  cfg.ram_budget = RamBudget{0, 50};
+  auto e = Engine::load(cfg);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_NE((*e)->summary().backend.find("store tiered"), std::string::npos);
+  auto q = (*e)->events().subscribe();
+  const TieredStoreStats s0 = *(*e)->store_stats();
+  std::atomic<bool> done{false};
+  std::thread changer([&] {
+    const uint64_t budgets[] = {s0.min_budget_bytes, s0.all_experts_bytes, s0.budget_bytes};
+    for (int i = 0; !done.load(); ++i) {
+      EXPECT_TRUE((*e)->set_ram_budget(budgets[i % 3]).ok());
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+  });
+  std::string text;
+  auto got =
+      (*e)->generate(greedy_request("the fever", 24), [&](std::string_view t) { text += t; });
+  done = true;
+  changer.join();
+  ASSERT_TRUE(got.ok()) << got.message();
+  EXPECT_EQ(text, want_text);
+  const TieredStoreStats s = *(*e)->store_stats();
+  EXPECT_GT(s.total.misses, 0u);
+  EXPECT_GT(s.total.hits + s.total.misses, 0u);
+  std::vector<Event> ev;
+  q->drain(ev);
+  int cache_events = 0;
+  for (const Event& x : ev) cache_events += std::holds_alternative<CacheEvent>(x) ? 1 : 0;
+  EXPECT_GT(cache_events, 0);
+  const Status low = (*e)->set_ram_budget(s.min_budget_bytes - 1);
+  EXPECT_FALSE(low.ok());
+  EXPECT_NE(low.message().find("minimum"), std::string::npos) << low.message();
 }
 
 // Live settings are one snapshot taken once per token step: while another thread keeps

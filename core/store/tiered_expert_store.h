@@ -1,0 +1,173 @@
+#pragma once
+// The tiered expert store (design §3.1, [P1] §3.3, issue 14): experts live in a RAM slot pool
+// sized from a byte budget, the rest stay on disk in the GGUF file itself and are read on
+// demand, past the page cache (DirectReader: O_DIRECT into aligned buffers), by a small pool
+// of pread threads. Non-expert weights stay in the file mapping as with the mapped store.
+//
+// Slots. Each layer gets an equal share of the budget, budget / n_layer, and as many slots as
+// whole expert buffers fit in it (LayerCache::set_slots, so an adaptive split can come later).
+// A slot buffer holds the aligned superset read of the expert's gate, up and down ranges (both
+// tensor layouts: three slices of merged ffn_*_exps tensors, or three per-expert tensors); the
+// ExpertWeights views point into it at the right offsets, so the kernels read the same bytes as
+// from the mapping: bit-identical results. A `50%` budget is half of all slot bytes (the expert
+// bytes plus the alignment slack of each read, under 1 % on real models).
+//
+// Byte accounting. held_bytes() counts every slot buffer allocated: resident experts, loads in
+// flight (a slot is taken when the load is queued), and free buffers kept for reuse. Invariant:
+// held_bytes() <= budget, except for experts in use (acquired, not yet released) that do not
+// fit in their layer's slots — a layer whose executor holds more experts at once than it has
+// slots (a prefill batch, k > slots) gets those as transient buffers freed at release, and
+// after a shrinking set_ram_budget() the residents in use leave at release.
+//
+// Prefetch. prefetch(layer, ranked experts) queues loads for at most prefetch_depth of them
+// that are not resident; demand loads go to the front of the I/O queue (a demand for a queued
+// prefetch promotes it). issued = used (acquired before eviction) + wasted (evicted unused, or
+// failed) + pending (resident or loading, not used yet).
+//
+// Threads: acquire/release/prefetch on the engine thread; set_ram_budget, stats and counters
+// from any thread. One mutex guards the state; reads run outside it.
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/store/cache_policy.h"
+#include "core/store/direct_reader.h"
+#include "core/store/expert_store.h"
+#include "core/store/tiered_store_stats.h"
+
+namespace moe {
+
+struct TieredStoreOptions {
+  uint64_t ram_budget_bytes = 0;
+  double ram_budget_percent = 0;  ///< > 0: instead of bytes, this share of all_experts_bytes()
+  CachePolicyKind policy = CachePolicyKind::kLru;
+  bool prefetch = true;
+  int prefetch_depth = 2;  ///< non-resident experts queued per prefetch() call
+  int io_threads = 2;      ///< pread threads
+  bool direct_io = true;   ///< false: buffered pread + fadvise (tests of the fallback)
+};
+
+class TieredExpertStore final : public ExpertStore {
+ public:
+  /// Opens the model file a second time for direct reads and sizes the slots. Errors: a file
+  /// only in memory, a budget below min_budget_bytes() (the message names the minimum).
+  static Result<std::unique_ptr<TieredExpertStore>> create(const Model& model,
+                                                           const TieredStoreOptions& options);
+  ~TieredExpertStore() override;
+
+  Status acquire(int layer, int expert, ExpertView& out) override;
+  Status acquire_many(int layer, std::span<const int32_t> experts,
+                      std::span<ExpertView> out) override;
+  void release(int layer, int expert) override;
+  void prefetch(int layer, std::span<const int32_t> experts) override;
+  StoreCounters counters() const override { return counters_.load(); }
+  std::string_view name() const override { return "tiered"; }
+  std::string describe() const override;
+  bool wants_prefetch() const override { return options_.prefetch; }
+  /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
+  /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
+  /// pages small models in). Not counted in stats().
+  uint64_t warm_bytes() const override;
+  Status warm(const WarmProgress& progress) override;
+
+  /// Changes the budget from any thread, also while generating. Shrinking evicts evictable
+  /// experts now (waiting for prefetches in flight), those in use at their release; growing
+  /// gives layers more slots, filled by later misses. Error (budget unchanged) below the minimum.
+  Status set_ram_budget(uint64_t bytes);
+  uint64_t ram_budget() const;
+  uint64_t held_bytes() const;
+  /// One slot per layer: n_layer x the largest expert slot of any layer.
+  uint64_t min_budget_bytes() const { return min_budget_; }
+  /// Slot bytes of every expert of every layer: the RAM a 100 % budget stands for.
+  uint64_t all_experts_bytes() const { return all_bytes_; }
+  TieredStoreStats stats() const;
+  /// Residents of `layer` in the policy's order (LRU: most recent first).
+  std::vector<int> residents(int layer) const;
+  const std::string& io_note() const { return reader_->note(); }
+  /// Blocks until no load is queued or in flight (tests; quiescing before a measurement).
+  void wait_for_loads();
+
+ private:
+  enum class State : uint8_t { kAbsent, kLoading, kResident, kFailed };
+  struct Range {
+    uint64_t offset = 0, len = 0;  // the matrix' bytes in the file
+  };
+  struct Entry {
+    State state = State::kAbsent;
+    bool transient = false;    // outside the cache's slots (freed at release)
+    bool speculative = false;  // loaded by prefetch and not used yet
+    bool demand = false;       // a demand waits for this load
+    int refs = 0;              // acquires not yet released
+    uint8_t* buf = nullptr;
+    ExpertWeights weights;        // views into buf once resident
+    std::array<Range, 3> ranges;  // gate, up, down
+    std::string error;
+  };
+  struct Layer {
+    std::unique_ptr<LayerCache> cache;
+    std::vector<Entry> entries;
+    std::vector<uint8_t*> free_bufs;
+    uint64_t slot_bytes = 0;
+    int n_bufs = 0;  // buffers allocated for this layer (resident + loading + free)
+  };
+  struct Request {
+    int layer, expert;
+  };
+
+  TieredExpertStore(const Model& model, const TieredStoreOptions& options);
+  Status init();
+  void advise_mapping();
+  void io_loop();
+  Status load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read);
+  void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
+
+  // Everything below with _locked runs under mu_.
+  int slots_for(const Layer& L) const;
+  void apply_budget_locked();
+  bool start_load_locked(int layer, int expert, bool speculative,
+                         std::span<const int32_t> keep = {});
+  uint8_t* take_buffer_locked(Layer& L);
+  void give_buffer_locked(Layer& L, uint8_t* buf);
+  void evict_locked(int layer, int expert);
+  void drop_over_capacity_locked(int layer);
+  Status wait_locked(std::unique_lock<std::mutex>& lock, int layer, int expert);
+  void fill_view(const Entry& e, ExpertView& out) const;
+  void publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to, uint64_t bytes,
+               double seconds) const;
+  ExpertStats& stat(int layer, int expert) {
+    return stats_[static_cast<size_t>(layer) * static_cast<size_t>(n_expert_) +
+                  static_cast<size_t>(expert)];
+  }
+
+  const Model& model_;
+  TieredStoreOptions options_;
+  std::unique_ptr<DirectReader> reader_;
+  int n_expert_ = 0;
+  int n_io_ = 1;  // I/O threads (fixed before they start)
+  uint64_t min_budget_ = 0, all_bytes_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable io_cv_;    // work queued or stopping
+  std::condition_variable done_cv_;  // a load finished
+  std::vector<Layer> layers_;
+  std::deque<Request> demand_q_, prefetch_q_;
+  bool stop_ = false;
+  int prefetch_in_flight_ = 0;
+  bool warming_ = false;    // loads are warm-up: kept out of the statistics
+  std::string warm_error_;  // the first failed warm-up load
+  uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
+  std::vector<ExpertStats> stats_;
+  uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;
+  double load_seconds_ = 0;
+  std::array<uint64_t, kLatencyBuckets> latency_hist_{};
+  AtomicStoreCounters counters_;
+  std::vector<std::thread> io_threads_;
+};
+
+}  // namespace moe

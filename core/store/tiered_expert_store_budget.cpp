@@ -1,0 +1,174 @@
+// The tiered store's control and read side: live budget changes, statistics snapshot,
+// backend line, CacheEvents (the load/evict machinery is in tiered_expert_store.cpp).
+#include <cstdio>
+
+#include "core/store/ram_budget.h"
+#include "core/store/tiered_expert_store.h"
+
+namespace moe {
+
+// ---- budget ----
+
+Status TieredExpertStore::set_ram_budget(uint64_t bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (bytes < min_budget_) {
+    return make_error("RAM budget ", format_bytes(bytes), " is below the minimum of ",
+                      format_bytes(min_budget_), " (", std::to_string(min_budget_),
+                      " bytes: one expert slot per layer)");
+  }
+  budget_ = bytes;
+  // Evict what may leave now; prefetches still loading into a slot the layer no longer has
+  // are waited for and then evicted. Loads a demand waits for count as in use.
+  for (;;) {
+    bool wait = false;
+    for (size_t il = 0; il < layers_.size(); ++il) {
+      Layer& L = layers_[il];
+      L.cache->set_slots(slots_for(L));
+      drop_over_capacity_locked(static_cast<int>(il));
+      if (L.cache->n_resident() <= L.cache->slots()) continue;
+      for (const Entry& en : L.entries) {
+        if (en.state == State::kLoading && !en.demand && en.refs == 0 && !en.transient) wait = true;
+      }
+    }
+    if (!wait) break;
+    done_cv_.wait(lock);
+  }
+  return {};
+}
+
+void TieredExpertStore::wait_for_loads() {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [this] {
+    for (const Layer& L : layers_) {
+      for (const Entry& en : L.entries) {
+        if (en.state == State::kLoading) return false;
+      }
+    }
+    return true;
+  });
+}
+
+uint64_t TieredExpertStore::warm_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t bytes = 0;
+  for (const Layer& L : layers_) bytes += static_cast<uint64_t>(L.cache->slots()) * L.slot_bytes;
+  return bytes;
+}
+
+Status TieredExpertStore::warm(const WarmProgress& progress) {
+  uint64_t done = 0;
+  Status result;
+  for (size_t il = 0; il < layers_.size() && result.ok(); ++il) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      warming_ = true;
+      Layer& L = layers_[il];
+      for (int e = 0; e < n_expert_ && L.cache->n_resident() < L.cache->slots(); ++e) {
+        if (L.entries[static_cast<size_t>(e)].state != State::kAbsent) continue;
+        if (!start_load_locked(static_cast<int>(il), e, false)) break;
+      }
+      done += static_cast<uint64_t>(L.cache->n_resident()) * L.slot_bytes;
+    }
+    wait_for_loads();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!warm_error_.empty()) result = Error{warm_error_};
+    }
+    if (result.ok() && progress && !progress(done)) result = cancelled();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  warming_ = false;
+  return result;
+}
+
+uint64_t TieredExpertStore::ram_budget() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return budget_;
+}
+
+uint64_t TieredExpertStore::held_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return held_;
+}
+
+double TieredStoreStats::hit_rate() const {
+  const uint64_t n = total.hits + total.misses;
+  return n ? static_cast<double>(total.hits) / static_cast<double>(n) : 0.0;
+}
+
+double TieredStoreStats::prefetch_accuracy() const {
+  return total.prefetch_issued
+             ? static_cast<double>(total.prefetch_used) / static_cast<double>(total.prefetch_issued)
+             : 0.0;
+}
+
+std::vector<int> TieredExpertStore::residents(int layer) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (layer < 0 || layer >= static_cast<int>(layers_.size())) return {};
+  return layers_[static_cast<size_t>(layer)].cache->residents();
+}
+
+TieredStoreStats TieredExpertStore::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  TieredStoreStats s;
+  s.budget_bytes = budget_;
+  s.held_bytes = held_;
+  s.peak_held_bytes = peak_held_;
+  s.all_experts_bytes = all_bytes_;
+  s.min_budget_bytes = min_budget_;
+  s.n_layer = static_cast<int>(layers_.size());
+  s.n_expert = n_expert_;
+  s.experts = stats_;
+  for (const Layer& L : layers_) {
+    s.layer_slots.push_back(L.cache->slots());
+    s.n_resident.push_back(L.cache->n_resident());
+    for (const Entry& en : L.entries) {
+      if (en.refs > 0 && en.buf != nullptr) s.in_use_bytes += L.slot_bytes;
+      if (en.speculative) ++s.prefetch_pending;
+    }
+  }
+  for (const ExpertStats& e : stats_) {
+    s.total.hits += e.hits;
+    s.total.misses += e.misses;
+    s.total.prefetch_issued += e.prefetch_issued;
+    s.total.prefetch_used += e.prefetch_used;
+    s.total.prefetch_wasted += e.prefetch_wasted;
+    s.total.bytes_read += e.bytes_read;
+  }
+  s.transient_loads = transient_loads_;
+  s.evictions = evictions_;
+  s.load_latency_us_log2 = latency_hist_;
+  s.load_seconds = load_seconds_;
+  s.loads = loads_;
+  return s;
+}
+
+std::string TieredExpertStore::describe() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int slots = layers_.empty() ? 0 : layers_[0].cache->slots();
+  std::string out =
+      "tiered (RAM budget " + format_bytes(budget_) + " of " + format_bytes(all_bytes_) +
+      " experts, " + std::to_string(slots) + "/" + std::to_string(n_expert_) +
+      " slots per layer, " +
+      cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) +
+      ", prefetch ";
+  out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
+  out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";
+  return out;
+}
+
+void TieredExpertStore::publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to,
+                                uint64_t bytes, double seconds) const {
+  if (bus_ == nullptr || !bus_->has_subscribers()) return;
+  CacheEvent ev;
+  ev.kind = kind;
+  ev.layer = static_cast<int16_t>(layer);
+  ev.expert = static_cast<int16_t>(expert);
+  ev.from_tier = static_cast<uint8_t>(from);
+  ev.to_tier = static_cast<uint8_t>(to);
+  ev.bytes = bytes;
+  ev.seconds = seconds;
+  bus_->publish(ev);
+}
+
+}  // namespace moe
