@@ -12,9 +12,9 @@
 #include "app/cli/validators.h"
 #include "core/gguf/gguf_file.h"
 #include "core/model/inspect.h"
+#include "core/store/ram_budget.h"
 #include "core/store/cache_replay.h"
 #include "core/store/slot_allocation.h"
-#include "core/util/byte_size.h"
 
 namespace moe::cli {
 namespace {
@@ -44,9 +44,9 @@ Result<int> total_slots(const CacheSimArgs& a, const RoutingTrace& t) {
           "--ram-budget in bytes needs -m MODEL (the size of one expert); without it, "
           "give a percentage (50%) or --slots"};
     }
-    auto n = parse_byte_budget(a.budget, n_all);
+    auto n = parse_ram_budget(a.budget);
     if (!n.ok()) return n.error();
-    return static_cast<int>(*n);
+    return static_cast<int>(n->resolve(static_cast<uint64_t>(n_all)));
   }
   auto file = GgufFile::open(a.model);
   if (!file.ok()) return file.error();
@@ -59,14 +59,15 @@ Result<int> total_slots(const CacheSimArgs& a, const RoutingTrace& t) {
                       std::to_string(t.n_layer()), " of ", std::to_string(t.n_expert));
   }
   const uint64_t per_expert = s->expert_bytes / static_cast<uint64_t>(n_layer * s->expert_count);
-  auto bytes = parse_byte_budget(a.budget, s->expert_bytes);
-  if (!bytes.ok()) return bytes.error();
-  if (*bytes < per_expert) {
-    return make_error("RAM budget ", a.budget, " (", std::to_string(*bytes),
+  auto budget = parse_ram_budget(a.budget);
+  if (!budget.ok()) return budget.error();
+  const uint64_t bytes = budget->resolve(s->expert_bytes);
+  if (bytes < per_expert) {
+    return make_error("RAM budget ", a.budget, " (", std::to_string(bytes),
                       " bytes) is smaller than one expert (", std::to_string(per_expert),
                       " bytes)");
   }
-  return static_cast<int>(std::min<uint64_t>(*bytes / per_expert, n_all));
+  return static_cast<int>(std::min<uint64_t>(bytes / per_expert, n_all));
 }
 
 nlohmann::json replay_json(const ReplayResult& r) {

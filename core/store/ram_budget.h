@@ -20,9 +20,9 @@ struct RamBudget {
   bool operator==(const RamBudget&) const = default;
 };
 
-/// "12GiB", "12GB", "12G" (all powers of 1024), "512MiB", "512M", "64KiB", "1.5G", "4096"
-/// (bytes), "50%" (of the expert bytes; (0, 100]). Case-insensitive units, no spaces inside
-/// the number. Errors quote the string and say what is accepted.
+/// A size as parse_byte_size() reads it ("12GiB", "12G", "512MiB", "1.5G", "4096" bytes; "GB"
+/// is 10^9 as disk vendors use it), or "50%" of the expert bytes ((0, 100]). Errors quote the
+/// string and say what is accepted.
 Result<RamBudget> parse_ram_budget(std::string_view text);
 
 }  // namespace moe

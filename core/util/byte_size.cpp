@@ -86,20 +86,4 @@ Result<uint64_t> parse_byte_size(std::string_view text) {
   return static_cast<uint64_t>(bytes);
 }
 
-Result<uint64_t> parse_byte_budget(std::string_view text, uint64_t whole) {
-  const std::string_view s = trim(text);
-  if (!s.empty() && s.back() == '%') {
-    double pct = 0;
-    std::string_view rest;
-    if (!leading_number(s.substr(0, s.size() - 1), pct, rest) || !rest.empty()) {
-      return make_error("bad percentage '", std::string(text), "': expected e.g. 50%");
-    }
-    if (pct > 100) {
-      return make_error("percentage '", std::string(text), "' is above 100%");
-    }
-    return static_cast<uint64_t>(std::floor(static_cast<double>(whole) * pct / 100.0));
-  }
-  return parse_byte_size(s);
-}
-
 }  // namespace moe

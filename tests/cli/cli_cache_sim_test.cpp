@@ -110,7 +110,7 @@ TEST_F(CliCacheSim, ClearErrors) {
   EXPECT_NE(o.err.find("needs -m MODEL"), std::string::npos) << o.err;
   o = run_cli("cache-sim --trace " + sh_quote(trace_) + " --ram-budget lots%");
   EXPECT_EQ(o.rc, 1);
-  EXPECT_NE(o.err.find("bad percentage 'lots%'"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("RAM budget 'lots%': is not a percentage"), std::string::npos) << o.err;
   o = run_cli("cache-sim --trace " + sh_quote(trace_));
   EXPECT_EQ(o.rc, 2);
   o = run_cli("cache-sim --trace " + sh_quote(trace_) + " --slots 2 --policy mru");

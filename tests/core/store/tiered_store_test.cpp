@@ -87,7 +87,7 @@ TEST(RamBudget, ParsesSizesAndPercentages) {
                {"1.5G", 3ull << 29, 0},
                {"4096", 4096, 0},
                {"64kib", 64ull << 10, 0},
-               {"2gb", 2ull << 30, 0},
+               {"2gb", 2000000000ull, 0},  // GB: decimal, as parse_byte_size
                {"50%", 0, 50},
                {"12.5%", 0, 12.5},
                {" 100% ", 0, 100}};
@@ -98,7 +98,12 @@ TEST(RamBudget, ParsesSizesAndPercentages) {
     EXPECT_EQ(b->percent, c.percent) << c.text;
   }
   EXPECT_EQ(parse_ram_budget("50%")->resolve(1000), 500u);
+  EXPECT_EQ(parse_ram_budget("33.3%")->resolve(1000), 333u);  // rounded down
+  EXPECT_EQ(parse_ram_budget("100%")->resolve(1000), 1000u);
   EXPECT_EQ(parse_ram_budget("1MiB")->resolve(10), 1u << 20);
+  for (const char* bad : {"150%", "-5%", "%", "5 %x", "0%"}) {
+    EXPECT_FALSE(parse_ram_budget(bad).ok()) << bad;
+  }
 }
 
 TEST(RamBudget, BadStringsAreClearErrors) {

@@ -25,16 +25,5 @@ TEST(ByteSize, BadTextIsAClearError) {
   EXPECT_FALSE(parse_byte_size("99999999999TiB").ok());
 }
 
-TEST(ByteSize, BudgetPercentOfWhole) {
-  EXPECT_EQ(*parse_byte_budget("50%", 1000), 500u);
-  EXPECT_EQ(*parse_byte_budget("33.3%", 1000), 333u);
-  EXPECT_EQ(*parse_byte_budget("100%", 1000), 1000u);
-  EXPECT_EQ(*parse_byte_budget("1KiB", 10), 1024u);
-  EXPECT_FALSE(parse_byte_budget("150%", 1000).ok());
-  EXPECT_FALSE(parse_byte_budget("-5%", 1000).ok());
-  EXPECT_FALSE(parse_byte_budget("%", 1000).ok());
-  EXPECT_FALSE(parse_byte_budget("5 %x", 1000).ok());
-}
-
 }  // namespace
 }  // namespace moe
