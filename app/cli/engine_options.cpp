@@ -79,6 +79,16 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
   app.add_option("--experts-per-token", d.selection.experts_per_token,
                  "Experts used per token (0: the model's own)")
       ->check(CLI::Range(0, kMaxExpertsUsed));
+  app.add_option_function<float>(
+         "--tier-theta",
+         [&d](float theta) {
+           d.selection.selector = SelectorKind::kWlr;
+           d.selection.latency = LatencyKind::kTier;
+           d.selection.theta = theta;
+         },
+         "Tier-aware WDMoE selection (needs --ram-budget): at THETA > 0 a low-weight expert "
+         "that needs a disk read may be left out; 0 = exact top-k")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {

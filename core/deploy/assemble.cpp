@@ -8,6 +8,7 @@
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_copy_expert_store.h"
 #include "core/store/tiered_expert_store.h"
+#include "core/wdmoe/tier_latency_source.h"
 #include "core/wdmoe/wlr_selector.h"
 
 namespace moe {
@@ -88,7 +89,7 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
   b->local_executor->set_event_bus(&b->bus);
 
   const HParams& hp = b->model->hparams();
-  auto sel = build_selection(d.selection, &hp);
+  auto sel = build_selection(d.selection, &hp, b->store.get(), b->model.get());
   if (!sel.ok()) return make_error(d.model_path, ": ", sel.message());
   b->selection = std::move(sel).value();
   if (d.executor) {
@@ -115,10 +116,28 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
 
 }  // namespace
 
-Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp) {
+Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp,
+                                  const ExpertStore* store, const Model* model) {
   Selection s;
   if (spec.selector == SelectorKind::kTopK) return s;
-  if (spec.latency == LatencyKind::kMeasured) {
+  if (spec.latency == LatencyKind::kTier) {
+    if (store == nullptr || model == nullptr || model->hparams().n_expert <= 0) {
+      return Error{"tier-aware selection needs the model and its expert store"};
+    }
+    const auto& mhp = model->hparams();
+    TierLatencyModel m;
+    m.expert_bytes = static_cast<double>(model->expert_bytes()) /
+                     (static_cast<double>(mhp.n_layer) * mhp.n_expert);
+    // Priors until measured (docs/offloading.md): a disk read at 1 GB/s, an expert computed at
+    // 10 GB/s of weights; the store's measured read rate replaces the first once it has one.
+    m.s_dc = 1e9;
+    m.compute_s = m.expert_bytes / 10e9;
+    const auto* tiered = dynamic_cast<const TieredExpertStore*>(store);
+    s.latency = std::make_shared<TierLatencySource>(
+        m, [store](int l, int e) { return store->tier_of(l, e); },
+        tiered != nullptr ? std::function<double()>([tiered] { return tiered->read_bytes_per_s(); })
+                          : std::function<double()>());
+  } else if (spec.latency == LatencyKind::kMeasured) {
     auto measured = std::make_shared<MeasuredLatencySource>(spec.n_devices, spec.placement);
     s.sink = measured.get();
     s.latency = std::move(measured);
@@ -158,6 +177,7 @@ std::string Backend::describe() const {
   out += executor().name();
   out += ", selector ";
   out += rc.selector ? rc.selector->name() : "top-k";
+  if (rc.selector && selection.latency) out += std::string(" (") + selection.latency->name() + ")";
   out += ", k " + std::to_string(rc.k) + ", " + std::to_string(pool->size()) + " threads, ctx " +
          std::to_string(session->n_ctx()) + ", KV " + kv_type_name(deployment.kv_type) +
          ", kernels " + kernel_summary();

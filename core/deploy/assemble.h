@@ -39,7 +39,10 @@ struct Selection {
   LatencySink* sink = nullptr;  ///< the measured source, when latencies are measured
 };
 /// Builds the selection a spec describes for a model of `hp` (null: model dims unknown).
-Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp = nullptr);
+/// Tier-aware latencies (LatencyKind::kTier) read where experts live from `store` and need
+/// `model` for expert sizes; without them that kind is an error.
+Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp = nullptr,
+                                  const ExpertStore* store = nullptr, const Model* model = nullptr);
 
 /// Load progress in [0, 1]; return false to cancel.
 using LoadProgress = std::function<bool(float fraction)>;

@@ -61,6 +61,10 @@ Status validate(const Deployment& d) {
   if (s.latency == LatencyKind::kMeasured && s.n_devices < 1) {
     return make_error("measured latencies need at least one device");
   }
+  if (s.selector == SelectorKind::kWlr && s.latency == LatencyKind::kTier &&
+      d.store != StoreKind::kTiered) {
+    return make_error("tier-aware selection needs the tiered store (give --ram-budget)");
+  }
   return {};
 }
 

@@ -42,6 +42,7 @@ enum class SelectorKind {
 enum class LatencyKind {
   kSimulated,  ///< the scenario's channel and compute model (WDMoE eqs. 2-6)
   kMeasured,   ///< EWMA of real per-device round trips (fed through a LatencySink)
+  kTier,       ///< where each expert lives now: compute, + a disk read when not resident
 };
 
 /// How experts are chosen: the initial live settings and what the WLR rule reads.

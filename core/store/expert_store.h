@@ -56,6 +56,13 @@ class ExpertStore {
   /// Hint: these experts of `layer` are likely to be acquired soon. Never blocks.
   virtual void prefetch(int layer, std::span<const int32_t> experts) = 0;
   virtual StoreCounters counters() const = 0;
+  /// Where (layer, expert)'s weights are now, for tier-aware selection. Cheap and lock-free:
+  /// asked for every candidate expert of every token. The mapped and RAM-copy stores: kRam.
+  virtual Tier tier_of(int layer, int expert) const {
+    (void)layer;
+    (void)expert;
+    return Tier::kRam;
+  }
   virtual std::string_view name() const = 0;
   /// One line for the backend line: the name plus budgets and policy where the store has them.
   virtual std::string describe() const { return std::string(name()); }

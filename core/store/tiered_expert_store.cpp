@@ -90,6 +90,7 @@ Status TieredExpertStore::init() {
   all_bytes_ = max_slot * static_cast<uint64_t>(n_expert_) * layers_.size();
   min_budget_ = max_slot * static_cast<uint64_t>(model_.n_layer());
   stats_.resize(layers_.size() * static_cast<size_t>(n_expert_));
+  resident_ = std::make_unique<std::atomic<uint8_t>[]>(stats_.size());
   if (options_.ram_budget_percent > 0) {
     options_.ram_budget_bytes = RamBudget{0, options_.ram_budget_percent}.resolve(all_bytes_);
   }
@@ -195,6 +196,7 @@ void TieredExpertStore::evict_locked(int layer, int expert) {
   give_buffer_locked(L, en.buf);
   en.buf = nullptr;
   en.state = State::kAbsent;
+  mark_resident(layer, expert, false);
   ++evictions_;
 }
 
@@ -324,6 +326,7 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
       at += DirectReader::span_bytes(r.offset, r.len);
     }
     en.state = State::kResident;
+    mark_resident(layer, expert, !en.transient);  // a transient one leaves at release
     if (en.transient && en.refs == 0) {  // its acquirer gave up (an error elsewhere): free it
       give_buffer_locked(L, en.buf);
       en.buf = nullptr;
@@ -337,6 +340,11 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
       s.bytes_read += bytes;
       ++loads_;
       load_seconds_ += seconds;
+      load_bytes_ += bytes;
+      if (load_seconds_ > 0) {
+        read_rate_.store(static_cast<double>(load_bytes_) / load_seconds_,
+                         std::memory_order_relaxed);
+      }
       ++latency_hist_[static_cast<size_t>(latency_bucket(seconds))];
     }
   } else {
@@ -439,6 +447,26 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
     fill_view(L.entries[static_cast<size_t>(experts[i])], out[i]);
   }
   return {};
+}
+
+Tier TieredExpertStore::tier_of(int layer, int expert) const {
+  if (layer < 0 || expert < 0 || expert >= n_expert_ ||
+      static_cast<size_t>(layer) >= layers_.size()) {
+    return Tier::kDisk;
+  }
+  const size_t i = static_cast<size_t>(layer) * static_cast<size_t>(n_expert_) +
+                   static_cast<size_t>(expert);
+  return resident_[i].load(std::memory_order_relaxed) != 0 ? Tier::kRam : Tier::kDisk;
+}
+
+void TieredExpertStore::mark_resident(int layer, int expert, bool resident) {
+  resident_[static_cast<size_t>(layer) * static_cast<size_t>(n_expert_) +
+            static_cast<size_t>(expert)]
+      .store(resident ? 1 : 0, std::memory_order_relaxed);
+}
+
+double TieredExpertStore::read_bytes_per_s() const {
+  return read_rate_.load(std::memory_order_relaxed);
 }
 
 void TieredExpertStore::release(int layer, int expert) {

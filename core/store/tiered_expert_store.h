@@ -27,6 +27,7 @@
 // Threads: acquire/release/prefetch on the engine thread; set_ram_budget, stats and counters
 // from any thread. One mutex guards the state; reads run outside it.
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -70,6 +71,12 @@ class TieredExpertStore final : public ExpertStore {
   std::string_view name() const override { return "tiered"; }
   std::string describe() const override;
   bool wants_prefetch() const override { return options_.prefetch; }
+  /// kRam while (layer, expert) is resident in a slot, else kDisk. Lock-free (an atomic per
+  /// expert): the tier-aware latency source asks it for every candidate expert.
+  Tier tier_of(int layer, int expert) const override;
+  /// Measured disk -> RAM rate of demand and prefetch loads (bytes of all loads / their read
+  /// time); 0 until the first load after warm-up. Any thread.
+  double read_bytes_per_s() const;
   /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
   /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
   /// pages small models in). Not counted in stats().
@@ -138,6 +145,7 @@ class TieredExpertStore final : public ExpertStore {
   void drop_over_capacity_locked(int layer);
   Status wait_locked(std::unique_lock<std::mutex>& lock, int layer, int expert);
   void fill_view(const Entry& e, ExpertView& out) const;
+  void mark_resident(int layer, int expert, bool resident);
   void publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to, uint64_t bytes,
                double seconds) const;
   ExpertStats& stat(int layer, int expert) {
@@ -163,8 +171,11 @@ class TieredExpertStore final : public ExpertStore {
   std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
   std::vector<ExpertStats> stats_;
+  std::unique_ptr<std::atomic<uint8_t>[]> resident_;  // [layer * n_expert + expert]
+  std::atomic<double> read_rate_{0};
   uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;
   double load_seconds_ = 0;
+  uint64_t load_bytes_ = 0;
   std::array<uint64_t, kLatencyBuckets> latency_hist_{};
   AtomicStoreCounters counters_;
   std::vector<std::thread> io_threads_;

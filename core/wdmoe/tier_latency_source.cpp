@@ -15,15 +15,19 @@ double TierLatencyModel::latency_s(Tier tier) const {
   return t;
 }
 
-TierLatencySource::TierLatencySource(TierLatencyModel model, TierOf tier_of)
-    : model_(model), tier_of_(std::move(tier_of)) {
-  for (int i = 0; i < 3; ++i) by_tier_[i] = model_.latency_s(static_cast<Tier>(i));
-}
+TierLatencySource::TierLatencySource(TierLatencyModel model, TierOf tier_of,
+                                     std::function<double()> measured_s_dc)
+    : model_(model), tier_of_(std::move(tier_of)), measured_s_dc_(std::move(measured_s_dc)) {}
 
 double TierLatencySource::expert_latency_s(const TokenTime&, int layer, int expert) {
   const Tier t = tier_of_ ? tier_of_(layer, expert) : Tier::kRam;
-  const int i = static_cast<int>(t);
-  return i >= 0 && i < 3 ? by_tier_[i] : by_tier_[static_cast<int>(Tier::kDisk)];
+  if (t == model_.compute_tier) return model_.compute_s;
+  TierLatencyModel m = model_;
+  if (measured_s_dc_) {
+    const double rate = measured_s_dc_();
+    if (rate > 0) m.s_dc = rate;
+  }
+  return m.latency_s(t);
 }
 
 }  // namespace moe

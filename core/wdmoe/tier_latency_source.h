@@ -31,7 +31,10 @@ struct TierLatencyModel {
 
 class TierLatencySource final : public LatencySource {
  public:
-  TierLatencySource(TierLatencyModel model, TierOf tier_of);
+  /// `measured_s_dc` (optional): the store's measured disk read rate, used instead of
+  /// model.s_dc once it returns > 0.
+  TierLatencySource(TierLatencyModel model, TierOf tier_of,
+                    std::function<double()> measured_s_dc = {});
   double expert_latency_s(const TokenTime& at, int layer, int expert) override;
   const char* name() const override { return "tier"; }
   const TierLatencyModel& model() const { return model_; }
@@ -39,7 +42,7 @@ class TierLatencySource final : public LatencySource {
  private:
   TierLatencyModel model_;
   TierOf tier_of_;
-  double by_tier_[3];  // latency_s(kVram, kRam, kDisk), precomputed
+  std::function<double()> measured_s_dc_;
 };
 
 }  // namespace moe

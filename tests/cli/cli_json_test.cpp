@@ -106,6 +106,25 @@ TEST_F(CliModel, BenchTakesAnyPromptLengthAndItsSeed) {
   EXPECT_EQ(entropy("3"), entropy("3"));
 }
 
+// Tier-aware selection: θ = 0 is exactly the mapped store's greedy answer; θ > 0 may leave out
+// experts that would need a disk read (the answer may change, the run must not fail); without
+// the tiered store it is a usage error naming what is missing.
+TEST_F(CliModel, TierThetaZeroIsExactAndNeedsTheTieredStore) {
+  const std::string base = "run -m " + model_ + " -p 'What is sepsis?' -n 12 --greedy --ignore-eos -t 2";
+  const Output mapped = run_cli(base);
+  ASSERT_EQ(mapped.rc, 0) << mapped.err;
+  const Output exact = run_cli(base + " --ram-budget 30% --tier-theta 0");
+  ASSERT_EQ(exact.rc, 0) << exact.err;
+  EXPECT_EQ(exact.out, mapped.out);
+  EXPECT_NE(exact.err.find("selector wdmoe-wlr (tier)"), std::string::npos) << exact.err;
+  const Output skip = run_cli(base + " --ram-budget 30% --tier-theta 0.5");
+  ASSERT_EQ(skip.rc, 0) << skip.err;
+  EXPECT_NE(skip.err.find("12 generated"), std::string::npos) << skip.err;
+  const Output no_store = run_cli(base + " --tier-theta 0.2");
+  EXPECT_NE(no_store.rc, 0);
+  EXPECT_NE(no_store.err.find("needs the tiered store"), std::string::npos) << no_store.err;
+}
+
 // The kernels in use are named on the backend line; MOE_SIMD forces one variant for every type.
 TEST_F(CliModel, BackendLineNamesTheKernelsAndMoeSimdForcesThem) {
   const Output o = run_cli("bench -m " + model_ + " -p 4 -n 2 -t 1 --no-membw --json");

@@ -459,6 +459,38 @@ TEST(TieredStore, PrefetchCountersIssuedUsedWasted) {
   EXPECT_TRUE(off->residents(0).empty());
 }
 
+// tier_of (read lock-free by the tier-aware latency source) says kRam exactly for the experts
+// resident in a slot, through loads and evictions.
+TEST(TieredStore, TierOfFollowsResidency) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  auto probe = make_store(**m, 1ull << 30);
+  const uint64_t two_slots = 2 * probe->min_budget_bytes();
+  probe.reset();
+  auto store = make_store(**m, two_slots, /*prefetch=*/false);
+  ASSERT_TRUE(store);
+  const int n_expert = static_cast<int>((*m)->layer(0).experts.size());
+  auto check = [&](const char* when) {
+    for (int l = 0; l < (*m)->hparams().n_layer; ++l) {
+      const auto res = store->residents(l);
+      for (int e = 0; e < n_expert; ++e) {
+        const bool resident = std::find(res.begin(), res.end(), e) != res.end();
+        EXPECT_EQ(store->tier_of(l, e), resident ? Tier::kRam : Tier::kDisk)
+            << when << ": layer " << l << " expert " << e;
+      }
+    }
+  };
+  check("after warm-up");
+  ExpertView v;
+  for (int e = 0; e < n_expert; ++e) {  // every expert once: loads and evictions
+    ASSERT_TRUE(store->acquire(0, e, v).ok());
+    store->release(0, e);
+  }
+  check("after cycling layer 0");
+  EXPECT_EQ(store->tier_of(-1, 0), Tier::kDisk);
+  EXPECT_EQ(store->tier_of(0, n_expert), Tier::kDisk);
+}
+
 // ---- I/O errors ----
 
 TEST(TieredStore, TruncatedFileIsAnErrorNamingLayerAndExpert) {
