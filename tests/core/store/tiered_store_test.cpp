@@ -75,6 +75,14 @@ std::unique_ptr<TieredExpertStore> make_store(const Model& m, uint64_t budget, b
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
+// Two slots in every layer (the minimum budget is one slot per layer).
+std::unique_ptr<TieredExpertStore> two_slot_store(const Model& m, bool prefetch) {
+  auto probe = make_store(m, 1ull << 30);
+  const uint64_t two_slots = 2 * probe->min_budget_bytes();
+  probe.reset();
+  return make_store(m, two_slots, prefetch);
+}
+
 // ---- budget strings ----
 
 TEST(RamBudget, ParsesSizesAndPercentages) {
@@ -341,10 +349,7 @@ TEST(TieredStore, LiveBudgetChangesKeepBytesInBudgetAndLogitsIdentical) {
 TEST(TieredStore, LruOrderInUseExpertsStayAndEventsMatchCounters) {
   auto m = Model::load(kQ8);
   ASSERT_TRUE(m.ok()) << m.message();
-  auto probe = make_store(**m, 1ull << 30);
-  const uint64_t two_slots = 2 * probe->min_budget_bytes();
-  probe.reset();
-  auto store = make_store(**m, two_slots, /*prefetch=*/false);
+  auto store = two_slot_store(**m, /*prefetch=*/false);
   ASSERT_TRUE(store);
   EventBus bus;
   auto q = bus.subscribe();
@@ -416,10 +421,7 @@ TEST(TieredStore, LruOrderInUseExpertsStayAndEventsMatchCounters) {
 TEST(TieredStore, PrefetchCountersIssuedUsedWasted) {
   auto m = Model::load(kQ8);
   ASSERT_TRUE(m.ok()) << m.message();
-  auto probe = make_store(**m, 1ull << 30);
-  const uint64_t two_slots = 2 * probe->min_budget_bytes();
-  probe.reset();
-  auto store = make_store(**m, two_slots, /*prefetch=*/true);
+  auto store = two_slot_store(**m, /*prefetch=*/true);
   ASSERT_TRUE(store);
   const int32_t guess[] = {1, 2, 3};
   store->prefetch(0, guess);  // depth 2: 1 and 2
@@ -452,7 +454,7 @@ TEST(TieredStore, PrefetchCountersIssuedUsedWasted) {
             s.total.prefetch_used + s.total.prefetch_wasted + s.prefetch_pending);
   EXPECT_DOUBLE_EQ(s.prefetch_accuracy(), 1.0 / 3.0);
   // Prefetch off: hints are counted, nothing is loaded.
-  auto off = make_store(**m, two_slots, /*prefetch=*/false);
+  auto off = two_slot_store(**m, /*prefetch=*/false);
   off->prefetch(0, guess);
   EXPECT_EQ(off->stats().total.prefetch_issued, 0u);
   EXPECT_EQ(off->counters().prefetch_hints, 3u);
@@ -464,10 +466,7 @@ TEST(TieredStore, PrefetchCountersIssuedUsedWasted) {
 TEST(TieredStore, TierOfFollowsResidency) {
   auto m = Model::load(kQ8);
   ASSERT_TRUE(m.ok()) << m.message();
-  auto probe = make_store(**m, 1ull << 30);
-  const uint64_t two_slots = 2 * probe->min_budget_bytes();
-  probe.reset();
-  auto store = make_store(**m, two_slots, /*prefetch=*/false);
+  auto store = two_slot_store(**m, /*prefetch=*/false);
   ASSERT_TRUE(store);
   const int n_expert = static_cast<int>((*m)->layer(0).experts.size());
   auto check = [&](const char* when) {
