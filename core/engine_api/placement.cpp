@@ -25,7 +25,7 @@ const std::vector<std::vector<int>>& Placement::rows(int layer) const {
   return by_expert_;
 }
 
-std::span<const int> Placement::devices(int layer, int expert) const {
+std::span<const int> Placement::devices(int layer, int expert) const& {
   if (expert < 0) return {};
   const auto& r = rows(layer);
   if (expert < static_cast<int>(r.size())) return r[static_cast<size_t>(expert)];

@@ -28,7 +28,9 @@ class Placement {
 
   int n_devices() const { return n_devices_; }
   /// Devices that can compute (layer, expert); empty when none (or no devices at all).
-  std::span<const int> devices(int layer, int expert) const;
+  std::span<const int> devices(int layer, int expert) const&;
+  /// The span points into the Placement: not on a temporary.
+  std::span<const int> devices(int layer, int expert) const&& = delete;
   /// Gives one layer its own device lists (replaces the shared ones for that layer).
   void set_layer_devices(int layer, std::vector<std::vector<int>> by_expert);
 

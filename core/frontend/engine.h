@@ -101,7 +101,8 @@ class Engine {
   virtual void request_stop() = 0;
 
   // Live settings (any thread): `edit` changes a copy of the current snapshot, which replaces
-  // it as a whole; the next token step uses the new one.
+  // it as a whole; the next token step uses the new one. θ is clamped to [0, 1] (a NaN θ keeps
+  // the previous one), experts per token to [0, kMaxExpertsUsed].
   virtual void update_settings(const std::function<void(LiveSettings&)>& edit) = 0;
   virtual LiveSettings settings() const = 0;
   // Shorthands for one field each.

@@ -1,6 +1,7 @@
 #include "core/frontend/engine_impl.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "core/store/tiered_expert_store.h"
@@ -93,6 +94,11 @@ void EngineImpl::update_settings(const std::function<void(LiveSettings&)>& edit)
   std::lock_guard lock(settings_mu_);
   auto next = std::make_shared<LiveSettings>(*settings_);
   edit(*next);
+  // Front ends range-check what people type; this is the last line for API callers: a θ
+  // that is not a number keeps the previous one, others are clamped to [0, 1].
+  if (!std::isfinite(next->theta)) next->theta = settings_->theta;
+  next->theta = std::clamp(next->theta, 0.0f, 1.0f);
+  next->experts_per_token = std::clamp(next->experts_per_token, 0, kMaxExpertsUsed);
   settings_ = std::move(next);
 }
 

@@ -17,7 +17,8 @@ TEST(Placement, PaperRuleIsExpertModDevices) {
   EXPECT_EQ(v(p.devices(0, 3)), std::vector<int>{3});
   EXPECT_EQ(v(p.devices(5, 11)), std::vector<int>{3});
   EXPECT_TRUE(p.devices(0, -1).empty());
-  EXPECT_TRUE(Placement(0).devices(0, 1).empty());  // no devices: nobody serves
+  const Placement none(0);
+  EXPECT_TRUE(none.devices(0, 1).empty());  // no devices: nobody serves
 }
 
 TEST(Placement, ExplicitListsReplicasAndLayerOverrides) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -218,6 +219,23 @@ TEST(Engine, PromptIdsAndForcedIdsAreUsedAsTheyAre) {
   r.forced_ids.clear();
   r.prompt_ids = {-1};
   EXPECT_FALSE(e->generate(r, {}).ok());
+}
+
+// API callers get the front ends' ranges too: θ clamped to [0, 1], a NaN θ ignored.
+TEST(Engine, LiveSettingsAreRangeChecked) {
+  auto e = load();
+  ASSERT_TRUE(e);
+  e->set_theta(0.25f);
+  e->set_theta(std::nanf(""));
+  EXPECT_EQ(e->settings().theta, 0.25f);
+  e->set_theta(5.0f);
+  EXPECT_EQ(e->settings().theta, 1.0f);
+  e->set_theta(-1.0f);
+  EXPECT_EQ(e->settings().theta, 0.0f);
+  e->set_experts_per_token(1000);
+  EXPECT_EQ(e->settings().experts_per_token, kMaxExpertsUsed);
+  e->set_experts_per_token(-3);
+  EXPECT_EQ(e->settings().experts_per_token, 0);
 }
 
 // A conversation longer than the context loses its oldest user/assistant pairs (the system
