@@ -18,24 +18,21 @@ namespace moe::test {
 inline const std::string kGoldenF32 =
     std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_f32.gguf";
 
-/// Writes MOE_BINARY_DIR/`name`: the golden model with `edit(tensor name, its floats)` applied
-/// to every tensor. Returns the path.
-inline std::string write_golden_variant(
-    const std::string& name,
-    const std::function<void(const std::string&, std::vector<float>&)>& edit) {
+/// Writes a copy of the golden F32 model to MOE_BINARY_DIR/`name`: every metadata entry passes
+/// through `edit_kv` (false drops it), every tensor's bytes through `edit_tensor` if given.
+/// Returns the path.
+inline std::string write_golden_copy(
+    const std::string& name, const std::function<bool(GgufKv&)>& edit_kv,
+    const std::function<void(const TensorInfo&, std::vector<uint8_t>&)>& edit_tensor = {}) {
   auto src = GgufFile::open(kGoldenF32);
   EXPECT_TRUE(src.ok()) << src.message();
   GgufWriter w;
-  for (const GgufKv& kv : (*src)->metadata()) {
-    if (kv.key != "general.alignment") w.set_value(kv.key, kv.value);
+  for (GgufKv kv : (*src)->metadata()) {
+    if (edit_kv(kv)) w.set_value(kv.key, kv.value);
   }
   for (const TensorInfo& t : (*src)->tensors()) {
-    EXPECT_EQ(t.n_bytes % sizeof(float), 0u) << t.name;
-    std::vector<float> v(t.n_bytes / sizeof(float));
-    std::memcpy(v.data(), t.data, t.n_bytes);
-    edit(t.name, v);
-    std::vector<uint8_t> bytes(t.n_bytes);
-    std::memcpy(bytes.data(), v.data(), t.n_bytes);
+    std::vector<uint8_t> bytes(t.data, t.data + t.n_bytes);
+    if (edit_tensor) edit_tensor(t, bytes);
     const Status s = w.add_tensor(t.name, t.type, t.shape, bytes);
     EXPECT_TRUE(s.ok()) << s.message();
   }
@@ -43,6 +40,22 @@ inline std::string write_golden_variant(
   const Status s = w.write(path);
   EXPECT_TRUE(s.ok()) << s.message();
   return path;
+}
+
+/// Writes MOE_BINARY_DIR/`name`: the golden model with `edit(tensor name, its floats)` applied
+/// to every tensor. Returns the path.
+inline std::string write_golden_variant(
+    const std::string& name,
+    const std::function<void(const std::string&, std::vector<float>&)>& edit) {
+  return write_golden_copy(
+      name, [](GgufKv& kv) { return kv.key != "general.alignment"; },
+      [&](const TensorInfo& t, std::vector<uint8_t>& bytes) {
+        EXPECT_EQ(t.n_bytes % sizeof(float), 0u) << t.name;
+        std::vector<float> v(t.n_bytes / sizeof(float));
+        std::memcpy(v.data(), bytes.data(), t.n_bytes);
+        edit(t.name, v);
+        std::memcpy(bytes.data(), v.data(), t.n_bytes);
+      });
 }
 
 }  // namespace moe::test

@@ -14,6 +14,7 @@
 
 #include "core/tokenizer/bundled_vocab.h"
 #include "tests/core/tokenizer/counting_tokenizer.h"
+#include "tests/core/temp_dir_test.h"
 
 namespace moe {
 namespace {
@@ -44,23 +45,9 @@ std::string varied_text(size_t bytes, uint32_t seed) {
   return s;
 }
 
-class TextTokens : public ::testing::Test {
+class TextTokens : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("moe_text_tokens_" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-    alarm(120);  // nothing here may block
-  }
-  void TearDown() override {
-    alarm(0);
-    fs::remove_all(dir_);
-  }
-  std::string write(const std::string& name, const std::string& bytes) {
-    const std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-  fs::path dir_;
+  TextTokens() : TempDirTest("moe_text_tokens_", 120) {}
 };
 
 TEST_F(TextTokens, APrefixGivesTheFirstNTokensOfTheWholeText) {

@@ -20,6 +20,7 @@
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
+#include "tests/core/golden_variant.h"
 
 namespace moe {
 namespace {
@@ -44,29 +45,6 @@ GenerateRequest greedy_request(const std::string& raw, int n) {
   r.sampler.temperature = 0;
   r.sampler.repeat_penalty = 1;
   return r;
-}
-
-// Writes a copy of the golden F32 model to MOE_BINARY_DIR/`name`: every metadata entry passes
-// through `edit_kv` (false drops it), every tensor's bytes through `edit_tensor` if given.
-std::string write_variant(
-    const std::string& name, const std::function<bool(GgufKv&)>& edit_kv,
-    const std::function<void(const TensorInfo&, std::vector<uint8_t>&)>& edit_tensor = {}) {
-  auto src = GgufFile::open(kF32);
-  EXPECT_TRUE(src.ok()) << src.message();
-  GgufWriter w;
-  for (GgufKv kv : (*src)->metadata()) {
-    if (edit_kv(kv)) w.set_value(kv.key, kv.value);
-  }
-  for (const TensorInfo& t : (*src)->tensors()) {
-    std::vector<uint8_t> bytes(t.data, t.data + t.n_bytes);
-    if (edit_tensor) edit_tensor(t, bytes);
-    const Status s = w.add_tensor(t.name, t.type, t.shape, bytes);
-    EXPECT_TRUE(s.ok()) << s.message();
-  }
-  const std::string path = std::string(MOE_BINARY_DIR) + "/" + name;
-  const Status s = w.write(path);
-  EXPECT_TRUE(s.ok()) << s.message();
-  return path;
 }
 
 TEST(Engine, LoadReportsProgressAndSummary) {
@@ -495,7 +473,7 @@ namespace {
 // models have): the padding ids are never produced.
 TEST(Engine, PaddingRowsBeyondTheTokenizerAreNeverSampled) {
   constexpr size_t kKeep = 250;  // of 300
-  const std::string path = write_variant(
+  const std::string path = test::write_golden_copy(
       "engine_test_padded.gguf",
       [&](GgufKv& kv) {
         if (kv.key == "tokenizer.ggml.tokens" || kv.key == "tokenizer.ggml.scores" ||
@@ -534,7 +512,7 @@ namespace {
 // read_tokenizer_data's errors already name the file; the assembly place must not add it again
 // ("m.gguf: m.gguf: missing metadata key ...").
 TEST(Engine, TokenizerErrorNamesTheFileOnce) {
-  const std::string path = write_variant(
+  const std::string path = test::write_golden_copy(
       "engine_test_no_tokens.gguf", [](GgufKv& kv) { return kv.key != "tokenizer.ggml.tokens"; });
   Deployment cfg;
   cfg.model_path = path;
@@ -543,7 +521,7 @@ TEST(Engine, TokenizerErrorNamesTheFileOnce) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.message(), path + ": missing metadata key 'tokenizer.ggml.tokens'");
   // Tokenizer::create's errors start with "tokenizer: " already (was "tokenizer: tokenizer: ").
-  write_variant("engine_test_no_tokens.gguf", [](GgufKv& kv) {
+  test::write_golden_copy("engine_test_no_tokens.gguf", [](GgufKv& kv) {
     if (kv.key == "tokenizer.ggml.model")
       kv.value = GgufValue{GgufType::kString, std::string("bogus")};
     return true;

@@ -12,28 +12,16 @@
 #include <fstream>
 #include <string>
 
+#include "tests/core/temp_dir_test.h"
+
 namespace moe {
 namespace {
 
 namespace fs = std::filesystem;
 
-class RegularFileTest : public ::testing::Test {
+class RegularFileTest : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("moe_regular_file_" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-    alarm(20);  // nothing here may block
-  }
-  void TearDown() override {
-    alarm(0);
-    fs::remove_all(dir_);
-  }
-  std::string write(const std::string& name, const std::string& bytes) {
-    const std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-  fs::path dir_;
+  RegularFileTest() : TempDirTest("moe_regular_file_", 20) {}
 };
 
 TEST_F(RegularFileTest, ReadsARegularFileWhole) {
