@@ -271,10 +271,11 @@ Result<KernelTuning> kernel_tuning_from_json(const std::string& text, const CpuI
     }
     KernelTuning t;
     t.cpu = id.describe();
+    const std::vector<GgmlType> tunable = tunable_types();
     for (const auto& e : j.at("choices")) {
       const std::string name = e.at("type").get<std::string>();
       bool found = false;
-      for (const GgmlType ty : tunable_types()) {
+      for (const GgmlType ty : tunable) {
         if (type_name(ty) == name) {
           KernelChoice k;
           k.type = ty;
