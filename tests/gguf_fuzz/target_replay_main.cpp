@@ -1,13 +1,14 @@
-// Replays a seeded mutation corpus through the loader or the tokenizer fuzz target (the parser
-// has gguf_fuzz_replay). Built with -fsanitize=address,undefined like the parser's replay, so
+// Replays a seeded mutation corpus through the loader, the tokenizer or the expert RPC frame
+// fuzz target (the parser has gguf_fuzz_replay). Built with -fsanitize=address,undefined like the parser's replay, so
 // an out-of-bounds read, overflow or UB aborts the test; a violated invariant traps.
-//   fuzz_target_replay --target model|tokenizer [--count N] [--seed S] [--dump-seeds DIR]
+//   fuzz_target_replay --target model|tokenizer|frame [--count N] [--seed S] [--dump-seeds DIR]
 // model: a rejected file must have a message naming it; the seeds must load.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "tests/gguf_fuzz/frame_check.h"
 #include "tests/gguf_fuzz/fuzz_seeds.h"
 #include "tests/gguf_fuzz/gguf_corpus.h"
 #include "tests/gguf_fuzz/model_check.h"
@@ -24,6 +25,7 @@ void write_file(const std::string& path, const std::vector<uint8_t>& b) {
 
 moe::fuzz::CheckOutcome check(const std::string& target, const std::vector<uint8_t>& bytes,
                               const std::string& name) {
+  if (target == "frame") return moe::fuzz::check_frames(bytes);
   return target == "model" ? moe::fuzz::check_model(bytes, name)
                            : moe::fuzz::check_tokenizer(bytes);
 }
@@ -45,15 +47,16 @@ int main(int argc, char** argv) {
       dump_seeds = argv[i + 1];
     }
   }
-  if (target != "model" && target != "tokenizer") {
+  if (target != "model" && target != "tokenizer" && target != "frame") {
     std::fprintf(stderr,
-                 "usage: %s --target model|tokenizer [--count N] [--seed S] "
+                 "usage: %s --target model|tokenizer|frame [--count N] [--seed S] "
                  "[--dump-seeds DIR]\n",
                  argv[0]);
     return 2;
   }
-  const auto seeds =
-      target == "model" ? moe::fuzz::make_model_seeds() : moe::fuzz::make_tokenizer_seeds();
+  const auto seeds = target == "model"   ? moe::fuzz::make_model_seeds()
+                     : target == "frame" ? moe::fuzz::make_frame_seeds()
+                                         : moe::fuzz::make_tokenizer_seeds();
   int failures = 0;
   for (size_t i = 0; i < seeds.size(); ++i) {
     const std::string name = "seed_" + std::to_string(i) + ".bin";
