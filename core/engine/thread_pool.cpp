@@ -47,10 +47,30 @@ inline uint64_t front_of(uint64_t w) { return (w >> kGenBits) & kIdxMask; }
 inline uint64_t back_of(uint64_t w) { return (w >> (kGenBits + kIdxBits)) & kIdxMask; }
 }  // namespace
 
+bool SpinGovernor::decide(int64_t ran, int64_t all, int n_threads) {
+  if (sleeping_) {
+    // A sleeping worker's share is lowered by its wake-ups, so it says nothing about the other
+    // process: sleep for the backoff, then spin for one window to look again.
+    if (--windows_left_ <= 0) sleeping_ = false;
+    return sleeping_;
+  }
+  if (all > 0 && n_threads > 1 &&
+      static_cast<double>(ran) < kStarved * static_cast<double>(all) / n_threads) {
+    sleeping_ = true;
+    ++sleep_decisions_;
+    windows_left_ = backoff_;
+    backoff_ = std::min(2 * backoff_, kMaxBackoff);
+  } else {
+    backoff_ = 1;
+  }
+  return sleeping_;
+}
+
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::thread::hardware_concurrency());
   n_threads_ = std::clamp(n_threads, 1, kMaxThreads);
   shares_ = std::make_unique<Share[]>(static_cast<size_t>(n_threads_));
+  governors_.resize(static_cast<size_t>(n_threads_));
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
   for (int i = 1; i < n_threads_; ++i) {
     try {
@@ -96,16 +116,23 @@ bool ThreadPool::run_one(int r, bool front, uint32_t generation, int64_t n_tasks
   return true;
 }
 
-void ThreadPool::work(uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx, int thread) {
-  while (run_one(thread, /*front=*/true, generation, n_tasks, fn, ctx, thread)) {
-  }
+int ThreadPool::sleeping_workers() const {
+  int n = 0;
+  for (int i = 1; i < n_threads_; ++i) n += shares_[static_cast<size_t>(i)].sleep.load() ? 1 : 0;
+  return n;
+}
+
+int64_t ThreadPool::work(uint32_t generation, int64_t n_tasks, TaskFn fn, void* ctx,
+                         int thread) {
+  int64_t ran = 0;
+  while (run_one(thread, /*front=*/true, generation, n_tasks, fn, ctx, thread)) ++ran;
   // Own share done: take from the back of the others' (the next thread's first, so that with
   // several thieves they spread out).
   for (int i = 1; i < n_threads_; ++i) {
     const int victim = (thread + i) % n_threads_;
-    while (run_one(victim, /*front=*/false, generation, n_tasks, fn, ctx, thread)) {
-    }
+    while (run_one(victim, /*front=*/false, generation, n_tasks, fn, ctx, thread)) ++ran;
   }
+  return ran;
 }
 
 void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
@@ -125,17 +152,31 @@ void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
     announced_.store(gen, std::memory_order_release);
   }
   wake_.notify_all();
-  work(gen, n_tasks, fn, ctx, 0);
-  if (spin_until([&] { return done_.load(std::memory_order_acquire) == n_tasks; })) return;
-  std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return done_.load(std::memory_order_acquire) == n_tasks; });
+  (void)work(gen, n_tasks, fn, ctx, 0);
+  if (!spin_until([&] { return done_.load(std::memory_order_acquire) == n_tasks; })) {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return done_.load(std::memory_order_acquire) == n_tasks; });
+  }
+  window_tasks_ += n_tasks;
+  if (++window_dispatches_ < SpinGovernor::kWindow) return;
+  for (int i = 1; i < n_threads_; ++i) {
+    Share& s = shares_[static_cast<size_t>(i)];
+    const bool sleep = governors_[static_cast<size_t>(i)].decide(
+        s.ran.exchange(0, std::memory_order_relaxed), window_tasks_, n_threads_);
+    s.sleep.store(sleep, std::memory_order_relaxed);
+  }
+  window_dispatches_ = 0;
+  window_tasks_ = 0;
 }
 
 void ThreadPool::worker(int index) {
   uint32_t seen = 0;
   for (;;) {
-    // Spin for the next dispatch, then sleep.
-    spin_until([&] { return announced_.load(std::memory_order_acquire) != seen; });
+    // Spin for the next dispatch, then sleep (at once while the governor says so).
+    Share& own = shares_[static_cast<size_t>(index)];
+    if (!own.sleep.load(std::memory_order_relaxed)) {
+      spin_until([&] { return announced_.load(std::memory_order_acquire) != seen; });
+    }
     uint32_t gen;
     int64_t n_tasks;
     TaskFn fn;
@@ -149,7 +190,7 @@ void ThreadPool::worker(int index) {
       fn = fn_;
       ctx = ctx_;
     }
-    work(gen, n_tasks, fn, ctx, index);
+    own.ran.fetch_add(work(gen, n_tasks, fn, ctx, index), std::memory_order_relaxed);
   }
 }
 

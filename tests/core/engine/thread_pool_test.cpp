@@ -1,6 +1,7 @@
 #include "core/engine/thread_pool.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +98,68 @@ TEST(ThreadPool, OwnShareRunsInOrderAndThievesTakeFromTheBack) {
       }
     }
   }
+}
+
+// The governor's rule on its own: a worker that ran well under its fair share sleeps; it tries
+// spinning again after 1, 2, 4, ... sleeping windows (capped) while starved, and the backoff
+// starts over once a spinning window finds it running its share.
+TEST(SpinGovernor, StarvedWorkersSleepAndRetrySpinningWithBackoff) {
+  SpinGovernor g;
+  const int64_t all = 1000;
+  const int64_t fair = all / 2, starved = 20;  // 2 threads: fair share 500; 20 = 2 %
+  EXPECT_FALSE(g.decide(fair, all, 2));
+  EXPECT_FALSE(g.decide(static_cast<int64_t>(SpinGovernor::kStarved * fair) + 1, all, 2));
+  int expected_sleep = 1;
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_TRUE(g.decide(starved, all, 2)) << "round " << round;  // starved while spinning
+    // Sleeping windows: what the worker ran says nothing then; it stays asleep.
+    for (int w = 1; w < expected_sleep; ++w) ASSERT_TRUE(g.decide(fair, all, 2));
+    ASSERT_FALSE(g.decide(0, all, 2)) << "round " << round << ": no spinning try";
+    expected_sleep = std::min(2 * expected_sleep, SpinGovernor::kMaxBackoff);
+  }
+  EXPECT_EQ(g.sleep_decisions(), 10);
+  // Contention over: a spinning window at its fair share resets the backoff to one window.
+  EXPECT_FALSE(g.decide(fair, all, 2));
+  EXPECT_TRUE(g.decide(starved, all, 2));
+  EXPECT_FALSE(g.decide(fair, all, 2));
+  // The fair share scales with the thread count; nothing to share decides nothing.
+  EXPECT_FALSE(g.decide(40, all, 8));  // 8 threads: fair 125, starved below 31.25
+  EXPECT_TRUE(g.decide(30, all, 8));
+  SpinGovernor idle;
+  EXPECT_FALSE(idle.decide(0, 0, 2));
+  EXPECT_FALSE(idle.decide(0, all, 1));
+}
+
+// The real condition: the caller and the worker confined to one CPU, so the spinning worker
+// shares its core with a busy thread (the caller) as it would with another process. The worker
+// runs a sliver of the tasks, and the pool turns it to sleeping between dispatches; every
+// dispatch still runs every task exactly once.
+TEST(ThreadPool, AWorkerThatSharesItsCoreSleepsBetweenDispatches) {
+  cpu_set_t old_set;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(old_set), &old_set), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &old_set)) ++cpu;
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);  // inherited by the pool's worker
+  bool slept = false;
+  {
+    ThreadPool pool(2);
+    std::vector<std::atomic<int>> hits(16);
+    // ~20 windows of small dispatches of a few microseconds each: well under a second.
+    for (int d = 0; d < 20 * SpinGovernor::kWindow && !slept; ++d) {
+      pool.parallel_for(16, [&](int64_t t, int) {
+        volatile double x = 1;
+        for (int i = 0; i < 200; ++i) x = x * 1.0000001 + 1e-9;
+        hits[static_cast<size_t>(t)].fetch_add(1, std::memory_order_relaxed);
+      });
+      for (auto& h : hits) ASSERT_EQ(h.exchange(0), 1) << "dispatch " << d;
+      slept = pool.sleeping_workers() == 1;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(old_set), &old_set), 0);
+  EXPECT_TRUE(slept) << "a worker sharing its core with the caller was never put to sleep";
 }
 
 TEST(ThreadPool, ZeroTasksAndDefaultSize) {
