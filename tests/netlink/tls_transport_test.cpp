@@ -1,0 +1,253 @@
+// The expert RPC transport on loopback: TLS 1.3 with mutual authentication by the deployment CA
+// (real certificates from netlink/pki), frames through FrameServer / FrameClient, and the
+// server's defences: refused certificates, malformed frames, plaintext, slow clients. Each
+// refusal closes that connection only and is logged with its reason.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <mutex>
+#include <thread>
+
+#include "netlink/frame_client.h"
+#include "netlink/frame_server.h"
+#include "netlink/pki.h"
+#include "netlink/tls_context.h"
+#include "tests/core/temp_dir_test.h"
+
+namespace moe::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Log {
+ public:
+  LogFn fn() {
+    return [this](const std::string& line) {
+      std::lock_guard lock(mu_);
+      lines_.push_back(line);
+    };
+  }
+  /// Waits (bounded) for a line containing `text`.
+  bool saw(const std::string& text, std::chrono::milliseconds wait = 3000ms) {
+    const auto end = std::chrono::steady_clock::now() + wait;
+    do {
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& l : lines_) {
+          if (l.find(text) != std::string::npos) return true;
+        }
+      }
+      std::this_thread::sleep_for(5ms);
+    } while (std::chrono::steady_clock::now() < end);
+    return false;
+  }
+  std::string all() {
+    std::lock_guard lock(mu_);
+    std::string s;
+    for (const auto& l : lines_) s += l + "\n";
+    return s;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+class TlsTransport : public test::TempDirTest {
+ protected:
+  TlsTransport() : TempDirTest("moe_tls_test_", 120) {}
+  void SetUp() override {
+    TempDirTest::SetUp();
+    pki_ = (dir_ / "pki").string();
+    ASSERT_TRUE(pki_init(pki_).ok());
+    for (const char* n : {"node-1", "host", "revoked"}) ASSERT_TRUE(pki_issue(pki_, n).ok());
+    IssueOptions past;
+    past.days = 1;
+    past.not_before_offset = std::chrono::hours(-72);
+    ASSERT_TRUE(pki_issue(pki_, "old", past).ok());
+    ASSERT_TRUE(pki_revoke(pki_, "revoked").ok());
+    other_ = (dir_ / "other").string();
+    ASSERT_TRUE(pki_init(other_).ok());
+    ASSERT_TRUE(pki_issue(other_, "intruder").ok());
+  }
+
+  std::unique_ptr<FrameServer> serve(ServerOptions o = {}, const std::string& name = "node-1",
+                                     const std::string& dir = "") {
+    auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(dir.empty() ? pki_ : dir, name),
+                                server_log_.fn());
+    EXPECT_TRUE(ctx.ok()) << ctx.message();
+    // The handler: an expert-request is answered with its payload reversed.
+    auto s = FrameServer::start(o, *ctx, [](const Frame& f) {
+      Frame r{FrameType::kExpertResponse, f.request_id, {f.payload.rbegin(), f.payload.rend()}};
+      return std::vector<Frame>{r};
+    }, server_log_.fn());
+    EXPECT_TRUE(s.ok()) << s.message();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  Result<std::unique_ptr<FrameClient>> client(uint16_t port, const std::string& name = "host",
+                                              const std::string& dir = "",
+                                              const std::string& expect = "node-1") {
+    auto ctx = make_tls_context(TlsRole::kClient, TlsFiles::from_pki_dir(dir.empty() ? pki_ : dir, name),
+                                client_log_.fn());
+    if (!ctx.ok()) return ctx.error();
+    ClientOptions o;
+    o.expected_name = expect;
+    o.connect_timeout = 3000ms;
+    return FrameClient::connect("127.0.0.1", port, *ctx, o);
+  }
+
+  // A client whose certificate the server refuses may finish its side of the TLS 1.3 handshake
+  // (the server checks the client's certificate after sending its own): it then gets no reply.
+  void expect_no_service(Result<std::unique_ptr<FrameClient>> c) {
+    if (!c.ok()) return;
+    const std::vector<uint8_t> p{1, 2, 3};
+    auto r = (*c)->call(FrameType::kExpertRequest, 1, p, 2000ms);
+    EXPECT_FALSE(r.ok()) << "a refused client got a reply";
+  }
+
+  std::string pki_, other_;
+  Log server_log_, client_log_;
+};
+
+TEST_F(TlsTransport, MutuallyAuthenticatedRequestsAndPings) {
+  auto server = serve();
+  ASSERT_TRUE(server);
+  auto c = client(server->port());
+  ASSERT_TRUE(c.ok()) << c.message() << "\n" << server_log_.all();
+  const std::vector<uint8_t> p{1, 2, 3, 4, 5};
+  for (uint64_t id = 1; id <= 20; ++id) {
+    auto r = (*c)->call(FrameType::kExpertRequest, id, p, 2000ms);
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(r->type, FrameType::kExpertResponse);
+    EXPECT_EQ(r->request_id, id);
+    EXPECT_EQ(r->payload, (std::vector<uint8_t>{5, 4, 3, 2, 1}));
+  }
+  auto pong = (*c)->call(FrameType::kPing, 99, p, 2000ms);
+  ASSERT_TRUE(pong.ok()) << pong.message();
+  EXPECT_EQ(pong->type, FrameType::kPong);
+  EXPECT_EQ(pong->payload, p);
+  EXPECT_EQ(server->stats().frames, 21u);
+  EXPECT_EQ(server->stats().handshakes_failed, 0u);
+}
+
+TEST_F(TlsTransport, RefusedCertificatesGetNoService) {
+  auto server = serve();
+  ASSERT_TRUE(server);
+  expect_no_service(client(server->port(), "revoked"));
+  EXPECT_TRUE(server_log_.saw("peer certificate refused: certificate revoked (CN=revoked)"))
+      << server_log_.all();
+  expect_no_service(client(server->port(), "old"));
+  EXPECT_TRUE(server_log_.saw("certificate has expired")) << server_log_.all();
+  {  // trusts our CA, presents a certificate of another one
+    TlsFiles f = TlsFiles::from_pki_dir(other_, "intruder");
+    f.ca = pki_ + "/ca.crt";
+    f.crl = pki_ + "/crl.pem";
+    auto ctx = make_tls_context(TlsRole::kClient, f);
+    ASSERT_TRUE(ctx.ok()) << ctx.message();
+    expect_no_service(FrameClient::connect("127.0.0.1", server->port(), *ctx));
+  }
+  EXPECT_TRUE(server_log_.saw("unable to get local issuer certificate")) << server_log_.all();
+
+  // A client with no certificate at all.
+  auto bare = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  bare->load_verify_file(pki_ + "/ca.crt");
+  bare->set_verify_mode(asio::ssl::verify_peer);
+  expect_no_service(FrameClient::connect("127.0.0.1", server->port(), bare));
+  EXPECT_TRUE(server_log_.saw("TLS handshake failed")) << server_log_.all();
+  EXPECT_GE(server->stats().handshakes_failed, 4u);
+  EXPECT_EQ(server->stats().frames, 0u);
+
+  // The host refuses a device of another CA, and one whose name is not the expected one.
+  auto foreign = serve({}, "intruder", other_);
+  ASSERT_TRUE(foreign);
+  auto c = client(foreign->port());
+  ASSERT_FALSE(c.ok());
+  // (the foreign device sends its CA along: "self-signed certificate in certificate chain")
+  EXPECT_TRUE(client_log_.saw("peer certificate refused: ")) << client_log_.all();
+  c = client(server->port(), "host", "", "node-2");
+  ASSERT_FALSE(c.ok()) << "the device's certificate names node-1, not node-2";
+  EXPECT_NE(c.message().find("is for 'node-1', not 'node-2'"), std::string::npos) << c.message();
+  // And the legitimate host still gets served.
+  c = client(server->port());
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_TRUE((*c)->call(FrameType::kPing, 1, {}, 2000ms).ok());
+}
+
+// Malformed frames close their connection with a logged reason; a well-behaved client on
+// another connection is served throughout.
+TEST_F(TlsTransport, HostileFramesCloseOnlyTheirConnection) {
+  ServerOptions o;
+  o.max_payload = 4096;
+  auto server = serve(o);
+  ASSERT_TRUE(server);
+  auto good = client(server->port());
+  ASSERT_TRUE(good.ok()) << good.message();
+  const std::vector<uint8_t> p(64, 7);
+  const auto frame = encode_frame(FrameType::kExpertRequest, 5, p);
+  struct Case {
+    const char* name;
+    size_t offset;
+    uint8_t value;
+    const char* logged;
+  };
+  const Case cases[] = {
+      {"magic", 0, 'Z', "bad magic"},
+      {"version", 4, 9, "protocol version 9"},
+      {"type", 6, 42, "unknown frame type 42"},
+      {"oversize", 18, 0x01, "over the limit of 4096"},
+      {"crc", kFrameHeaderBytes + 10, 0, "checksum mismatch"},
+  };
+  for (const Case& k : cases) {
+    auto bad = frame;
+    bad[k.offset] = k.value;
+    auto c = client(server->port());
+    ASSERT_TRUE(c.ok()) << k.name << ": " << c.message();
+    (void)(*c)->send_raw(bad, 2000ms);
+    auto r = (*c)->receive(2000ms);
+    EXPECT_FALSE(r.ok()) << k.name << ": the connection should be closed";
+    EXPECT_TRUE(server_log_.saw(k.logged)) << k.name << "\n" << server_log_.all();
+    auto ok = (*good)->call(FrameType::kExpertRequest, 1, p, 2000ms);
+    ASSERT_TRUE(ok.ok()) << k.name << ": the other connection suffered: " << ok.message();
+  }
+  EXPECT_EQ(server->stats().faults, 5u);
+}
+
+// Slow loris: half a header, then nothing. Closed at the idle timeout; others unaffected.
+// Plaintext (no TLS) to the TLS port: the handshake fails and is logged.
+TEST_F(TlsTransport, SlowAndPlaintextClientsAreDropped) {
+  ServerOptions o;
+  o.idle_timeout = 300ms;
+  o.handshake_timeout = 300ms;
+  auto server = serve(o);
+  ASSERT_TRUE(server);
+  auto slow = client(server->port());
+  ASSERT_TRUE(slow.ok());
+  const auto frame = encode_frame(FrameType::kPing, 1, {});
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*slow)->send_raw(std::span<const uint8_t>(frame).first(10), 1000ms).ok());
+  auto r = (*slow)->receive(3000ms);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(waited, 2500ms) << "closed by the server's idle timeout, not by the client's";
+  EXPECT_TRUE(server_log_.saw("waiting for a frame timed out")) << server_log_.all();
+  EXPECT_GE(server->stats().timeouts, 1u);
+
+  asio::io_context io;
+  asio::ip::tcp::socket raw(io);
+  raw.connect({asio::ip::make_address("127.0.0.1"), server->port()});
+  const std::string junk = "GET / HTTP/1.0\r\n\r\nexpert activations in plaintext";
+  std::error_code ec;
+  asio::write(raw, asio::buffer(junk), ec);
+  EXPECT_TRUE(server_log_.saw("TLS handshake failed")) << server_log_.all();
+  // A client that connects and never starts TLS is dropped at the handshake timeout.
+  asio::ip::tcp::socket idle(io);
+  idle.connect({asio::ip::make_address("127.0.0.1"), server->port()});
+  EXPECT_TRUE(server_log_.saw("TLS handshake timed out")) << server_log_.all();
+  auto fine = client(server->port());
+  ASSERT_TRUE(fine.ok());
+  EXPECT_TRUE((*fine)->call(FrameType::kPing, 2, {}, 2000ms).ok());
+}
+
+}  // namespace
+}  // namespace moe::net
