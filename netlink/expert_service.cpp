@@ -1,0 +1,114 @@
+#include "netlink/expert_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace moe::net {
+
+ExpertService::ExpertService(const Model& model, ExpertExecutor& executor, int max_rows,
+                             ServiceInfo info)
+    : model_(model), executor_(executor), max_rows_(std::max(max_rows, 1)), info_(std::move(info)) {
+  const HParams& hp = model_.hparams();
+  if (info_.served.empty()) {
+    info_.served.assign(static_cast<size_t>(hp.n_layer) * static_cast<size_t>(hp.n_expert), 1);
+  }
+}
+
+Frame ExpertService::error(uint64_t id, ErrorCode code, std::string message) const {
+  return {FrameType::kError, id, encode(WireError{code, std::move(message)})};
+}
+
+std::vector<Frame> ExpertService::handle(const Frame& f) {
+  const HParams& hp = model_.hparams();
+  switch (f.type) {
+    case FrameType::kHello: {
+      auto hello = decode_hello(f.payload);
+      if (!hello.ok()) return {error(f.request_id, ErrorCode::kBadRequest, hello.message())};
+      if (hello->model_hash != info_.model_fingerprint) {
+        return {error(f.request_id, ErrorCode::kModelMismatch,
+                      "this device serves model " + info_.model_fingerprint + ", the host runs " +
+                          hello->model_hash)};
+      }
+      HelloAck ack{info_.device_id,
+                   info_.model_fingerprint,
+                   static_cast<uint16_t>(hp.n_layer),
+                   static_cast<uint16_t>(hp.n_expert),
+                   static_cast<uint32_t>(hp.n_embd),
+                   info_.served,
+                   info_.gflops,
+                   info_.memory_bytes,
+                   info_.max_payload};
+      return {Frame{FrameType::kHelloAck, f.request_id, encode(ack)}};
+    }
+    case FrameType::kExpertRequest: {
+      MessageLimits lim;
+      lim.max_layers = static_cast<uint16_t>(hp.n_layer);
+      lim.max_experts = static_cast<uint16_t>(hp.n_expert);
+      lim.max_embd = static_cast<uint32_t>(hp.n_embd);
+      auto req = decode_expert_request(f.payload, lim);
+      if (!req.ok()) return {error(f.request_id, ErrorCode::kBadRequest, req.message())};
+      if (req->n_embd != static_cast<uint32_t>(hp.n_embd)) {
+        return {error(f.request_id, ErrorCode::kBadRequest,
+                      "n_embd " + std::to_string(req->n_embd) + ", the model's is " +
+                          std::to_string(hp.n_embd))};
+      }
+      for (const WireAssignment& a : req->assignments) {
+        if (!info_.served[static_cast<size_t>(req->layer) * hp.n_expert + a.expert]) {
+          return {error(f.request_id, ErrorCode::kNotServed,
+                        "expert " + std::to_string(a.expert) + " of layer " +
+                            std::to_string(req->layer) + " is not served here")};
+        }
+      }
+      return {compute(f.request_id, *req)};
+    }
+    case FrameType::kPing:
+      return {Frame{FrameType::kPong, f.request_id, f.payload}};
+    default:
+      return {error(f.request_id, ErrorCode::kBadRequest,
+                    "a device does not take " + frame_type_name(static_cast<uint16_t>(f.type)) +
+                        " frames")};
+  }
+}
+
+Frame ExpertService::compute(uint64_t id, const ExpertRequest& req) {
+  std::lock_guard lock(mu_);
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t e = req.n_embd, n = req.assignments.size();
+  ExpertResponse resp;
+  resp.type = req.type == WireType::kF32 ? info_.reply_type : req.type;
+  resp.n_assign = static_cast<uint32_t>(n);
+  resp.n_embd = req.n_embd;
+  resp.y.assign(n * e, 0.0f);
+  // Chunks of at most max_rows rows, one row per assignment, weight 1.
+  for (size_t c0 = 0; c0 < n; c0 += static_cast<size_t>(max_rows_)) {
+    const size_t c1 = std::min(n, c0 + static_cast<size_t>(max_rows_));
+    x_.resize((c1 - c0) * e);
+    assign_.clear();
+    for (size_t i = c0; i < c1; ++i) {
+      std::memcpy(x_.data() + (i - c0) * e, req.x.data() + req.assignments[i].token * e,
+                  e * sizeof(float));
+      assign_.push_back({static_cast<int32_t>(i - c0), req.assignments[i].expert, 1.0f});
+    }
+    // The executor wants assignments grouped by expert.
+    std::stable_sort(assign_.begin(), assign_.end(), [](const auto& a, const auto& b) {
+      return a.expert < b.expert;
+    });
+    ExpertBatch b;
+    b.layer = req.layer;
+    b.n_tokens = static_cast<int>(c1 - c0);
+    b.n_embd = static_cast<int>(e);
+    b.x = x_.data();
+    b.out = resp.y.data() + c0 * e;
+    b.assignments = assign_;
+    if (auto st = executor_.run(b); !st.ok()) {
+      return error(id, ErrorCode::kInternal, st.message());
+    }
+  }
+  resp.compute_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  return {FrameType::kExpertResponse, id, encode(resp)};
+}
+
+}  // namespace moe::net

@@ -1,0 +1,51 @@
+#pragma once
+// The device side of expert RPC: answers hello and expert-request frames for the experts of a
+// locally loaded model (its own copy of the GGUF, checked against the host's fingerprint). Each
+// assignment's output y is computed with the same CPU executor and kernels as the host's, as a
+// batch of one row per assignment with weight 1 (out = 0 + 1 * y = y exactly), so the host's
+// sum of w * y is bit-identical to a local run when rows travel as f32.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/engine_api/expert_executor.h"
+#include "core/model/model.h"
+#include "netlink/frame.h"
+#include "netlink/messages.h"
+
+namespace moe::net {
+
+struct ServiceInfo {
+  std::string device_id;
+  std::string model_fingerprint;
+  std::vector<uint8_t> served;  ///< [n_layer * n_expert], 1 = served; empty: all
+  float gflops = 0;
+  uint64_t memory_bytes = 0;
+  uint32_t max_payload = kDefaultMaxPayload;
+  WireType reply_type = WireType::kF32;  ///< requests' type is used when it is not f32
+};
+
+class ExpertService {
+ public:
+  /// `executor` computes experts of `model`; `max_rows` is the most rows it takes per call.
+  ExpertService(const Model& model, ExpertExecutor& executor, int max_rows, ServiceInfo info);
+
+  /// The replies to one frame (hello -> hello-ack or error; expert-request -> expert-response
+  /// or error). Never throws; a bad request gets an error frame naming the problem.
+  std::vector<Frame> handle(const Frame& request);
+
+ private:
+  Frame error(uint64_t id, ErrorCode code, std::string message) const;
+  Frame compute(uint64_t id, const ExpertRequest& req);
+
+  const Model& model_;
+  ExpertExecutor& executor_;
+  int max_rows_;
+  ServiceInfo info_;
+  std::mutex mu_;  // one request at a time through the executor
+  std::vector<float> x_, y_;
+  std::vector<ExpertAssignment> assign_;
+};
+
+}  // namespace moe::net

@@ -1,0 +1,85 @@
+#pragma once
+// The host side of expert devices on the LAN (SPEC §3.2-3.3): an ExpertExecutor that, for each
+// MoE layer, sends every device the tokens routed to the experts it holds (all devices in
+// flight at once: every request is sent before any reply is awaited), computes the rest on the
+// host's CPU meanwhile, gathers each assignment's output y and forms out[t] += w * y in the
+// batch's assignment order — the local executor's order, so with f32 rows the result is
+// bit-identical to an all-local run. A device that fails (connection lost, timeout, error
+// frame) is marked down and its assignments are computed locally in the same call: the
+// generation continues; reconnection is tried again after a backoff (1 s doubling to 30 s).
+// Each RPC is published as a DeviceEvent and recorded in the latency sink (WLR selection).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/deploy/assemble.h"
+#include "netlink/activation_codec.h"
+#include "netlink/tls_context.h"
+
+namespace moe::net {
+
+struct DeviceAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string name;  ///< the name in its certificate (checked); empty: not checked
+};
+/// "host:port[/name],..." -> addresses; an error names the bad entry.
+Result<std::vector<DeviceAddress>> parse_device_list(const std::string& text);
+
+struct RemoteOptions {
+  std::vector<DeviceAddress> devices;
+  TlsFiles tls;              ///< the host's certificate and the deployment CA
+  std::string fingerprint;   ///< of the host's model file (model_fingerprint)
+  WireType wire = WireType::kF32;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds rpc_timeout{5000};
+  LogFn log;
+};
+
+struct DeviceStatus {
+  std::string address, device_id;
+  bool up = false;
+  uint64_t rpcs = 0, failures = 0, assignments = 0;
+  double last_rtt_s = 0, last_compute_s = 0;
+};
+
+class RemoteExpertExecutor final : public ExpertExecutor {
+ public:
+  /// Connects to every device (hello, fingerprint check, served experts). A device that cannot
+  /// be reached is logged and retried later; with none reachable the executor still works
+  /// (everything local).
+  static Result<std::unique_ptr<RemoteExpertExecutor>> create(const AssemblyContext& ctx,
+                                                              RemoteOptions options);
+  ~RemoteExpertExecutor() override;
+
+  Status run(const ExpertBatch& batch) override;
+  void prefetch(int layer, std::span<const int32_t> experts) override {
+    local_.prefetch(layer, experts);
+  }
+  std::string_view name() const override { return "LAN devices"; }
+  std::vector<DeviceStatus> status() const;
+
+  struct Device;
+
+ private:
+  RemoteExpertExecutor(const AssemblyContext& ctx, RemoteOptions options);
+  bool connect(Device& d);
+  int device_for(int layer, int expert) const;
+  Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
+  void fail(Device& d, const std::string& why);
+
+  const Model& model_;
+  ExpertExecutor& local_;
+  LatencySink* sink_;
+  RemoteOptions options_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::vector<std::unique_ptr<Device>> devices_;
+  uint64_t next_id_ = 1;
+  // Per call: y per assignment, and scratch for local rows.
+  std::vector<float> y_, x_local_, y_local_;
+  std::vector<ExpertAssignment> local_assign_;
+  std::vector<int32_t> local_idx_;
+};
+
+}  // namespace moe::net
