@@ -90,7 +90,10 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   ++d.status.failures;
   d.retry_at = Clock::now() + d.backoff;
   d.backoff = std::min(d.backoff * 2, std::chrono::milliseconds(30000));
-  if (options_.log) options_.log(d.status.address + ": " + why + "; its experts run on the host");
+  if (options_.log) {
+    const bool named = why.rfind(d.status.address, 0) == 0;  // transport errors name the peer
+    options_.log((named ? why : d.status.address + ": " + why) + "; its experts run on the host");
+  }
   if (was_up) {
     if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kLeft, d.id, 0, 0});
     if (sink_ != nullptr) sink_->mark_unavailable(static_cast<int>(d.id));

@@ -1,5 +1,7 @@
 #include "app/cli/engine_options.h"
 
+#include "app/cli/device_options.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -89,6 +91,7 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
          "Tier-aware WDMoE selection (needs --ram-budget): at THETA > 0 a low-weight expert "
          "that needs a disk read may be left out; 0 = exact top-k")
       ->check(CLI::Range(0.0, 1.0));
+  add_device_options(app, d);
 }
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {

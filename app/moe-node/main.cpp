@@ -1,0 +1,181 @@
+// moe-node: the expert-device daemon (SPEC §3.3, docs/protocol.md). Loads the experts it is
+// told to serve from its own copy of the GGUF (the host checks the file's fingerprint; weights
+// never travel), listens for the host over TLS 1.3 with mutual authentication by the
+// deployment CA (`moe-cli pki`), and computes expert outputs with the same CPU kernels as the
+// host. Logs are logfmt lines on stderr. SIGTERM or SIGINT: stop accepting, close, exit 0.
+//   moe-node -m model.gguf --name node-1 [--listen 0.0.0.0:7070] [--pki DIR] [--experts 0-3]
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/deploy/assemble.h"
+#include "netlink/expert_service.h"
+#include "netlink/frame_server.h"
+#include "netlink/model_fingerprint.h"
+#include "netlink/pki.h"
+
+namespace {
+
+std::mutex log_mu;
+
+std::string logfmt_quote(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c == '\n' ? ' ' : c;
+  }
+  return q + "\"";
+}
+
+void log_line(const char* level, const std::string& msg, const std::string& extra = {}) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::lock_guard lock(log_mu);
+  std::fprintf(stderr, "ts=%s.%03lldZ level=%s msg=%s%s%s\n", ts, static_cast<long long>(ms),
+               level, logfmt_quote(msg).c_str(), extra.empty() ? "" : " ", extra.c_str());
+  std::fflush(stderr);
+}
+
+// "all" or a list of experts and ranges: "0-3,6". Error names the bad part.
+bool parse_experts(const std::string& spec, int n_expert, std::vector<bool>* out, std::string* err) {
+  out->assign(static_cast<size_t>(n_expert), spec == "all");
+  if (spec == "all") return true;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = spec.find(',', start);
+    const std::string part =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+    int lo = -1, hi = -1;
+    char tail = 0;
+    const int got = std::sscanf(part.c_str(), "%d-%d%c", &lo, &hi, &tail);
+    if (got == 1) hi = lo;
+    if ((got != 1 && got != 2) || lo < 0 || hi < lo || hi >= n_expert) {
+      *err = "--experts: '" + part + "' is not an expert or range in [0, " +
+             std::to_string(n_expert - 1) + "]";
+      return false;
+    }
+    for (int e = lo; e <= hi; ++e) (*out)[static_cast<size_t>(e)] = true;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"moe-node: serve a model's experts to a MoE Studio host over the LAN", "moe-node"};
+  std::string model, name, listen = "0.0.0.0:7070", pki_dir, experts = "all", port_file;
+  int threads = 0, delay_ms = 0;
+  uint32_t max_payload = moe::net::kDefaultMaxPayload;
+  char host_buf[256] = "node";
+  gethostname(host_buf, sizeof(host_buf) - 1);
+  name = host_buf;
+  app.set_config("--config", "", "Read options from this file (key = value lines, TOML/INI)");
+  app.set_version_flag("--version", "moe-node 0.1.0");
+  app.add_option("-m,--model", model, "This device's copy of the host's GGUF model")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--name", name, "Device name: its certificate devices/NAME.crt (default: hostname)");
+  app.add_option("--listen", listen, "Address and port to listen on (port 0: any free port)");
+  app.add_option("--pki", pki_dir, "PKI folder from `moe-cli pki` (default: $MOE_PKI_DIR, "
+                                   "$XDG_CONFIG_HOME/moe-studio/pki, ~/.config/moe-studio/pki)");
+  app.add_option("--experts", experts, "Experts served in every layer: all, or e.g. 0-3,6");
+  app.add_option("-t,--threads", threads, "Compute threads (0: all)")->check(CLI::Range(0, 1024));
+  app.add_option("--max-payload", max_payload, "Largest frame payload accepted, bytes")
+      ->check(CLI::Range(1u << 16, 1u << 30));
+  app.add_option("--reply-delay-ms", delay_ms,
+                 "Hold every expert reply this long (emulates a slower link or device)")
+      ->check(CLI::Range(0, 60000));
+  app.add_option("--port-file", port_file, "Write the port listened on to this file (tests)");
+  app.footer("The host connects with `moe-cli run ... --devices HOST:PORT/NAME,...`. See "
+             "docs/protocol.md; a systemd unit is in packaging/moe-node.service.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  // Signals are taken by sigwait below, not by a handler: block them before any thread starts.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  if (pki_dir.empty()) {
+    auto d = moe::net::default_pki_dir();
+    if (!d.ok()) return log_line("error", d.message()), 1;
+    pki_dir = *d;
+  }
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return log_line("error", "--listen: expected HOST:PORT"), 2;
+  moe::net::ServerOptions so;
+  so.bind = listen.substr(0, colon);
+  so.port = static_cast<uint16_t>(std::atoi(listen.c_str() + colon + 1));
+  so.max_payload = max_payload;
+
+  auto fp = moe::net::model_fingerprint(model);
+  if (!fp.ok()) return log_line("error", fp.message()), 1;
+  moe::Deployment d;
+  d.model_path = model;
+  d.n_threads = threads;
+  d.n_ctx = 16;  // no attention runs here; the smallest KV cache
+  auto backend = moe::assemble(d);
+  if (!backend.ok()) return log_line("error", backend.message()), 1;
+  const moe::HParams& hp = (*backend)->model->hparams();
+  std::vector<bool> mask;
+  std::string err;
+  if (!parse_experts(experts, hp.n_expert, &mask, &err)) return log_line("error", err), 2;
+  moe::net::ServiceInfo info;
+  info.device_id = name;
+  info.model_fingerprint = *fp;
+  info.max_payload = max_payload;
+  info.served.assign(static_cast<size_t>(hp.n_layer * hp.n_expert), 0);
+  for (int l = 0; l < hp.n_layer; ++l) {
+    for (int e = 0; e < hp.n_expert; ++e) {
+      info.served[static_cast<size_t>(l * hp.n_expert + e)] = mask[static_cast<size_t>(e)];
+    }
+  }
+  moe::net::ExpertService service(*(*backend)->model, *(*backend)->local_executor,
+                                  (*backend)->deployment.max_batch, info);
+  const auto log = [](const std::string& m) { log_line("warn", m); };
+  auto tls = moe::net::make_tls_context(moe::net::TlsRole::kServer,
+                                        moe::net::TlsFiles::from_pki_dir(pki_dir, name), log);
+  if (!tls.ok()) return log_line("error", tls.message()), 1;
+  auto server = moe::net::FrameServer::start(
+      so, *tls,
+      [&service, delay_ms](const moe::net::Frame& f) {
+        if (delay_ms > 0 && f.type == moe::net::FrameType::kExpertRequest) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        }
+        return service.handle(f);
+      },
+      log);
+  if (!server.ok()) return log_line("error", server.message()), 1;
+  if (!port_file.empty()) std::ofstream(port_file) << (*server)->port() << "\n";
+  log_line("info", "serving", "device=" + logfmt_quote(name) + " port=" +
+                                  std::to_string((*server)->port()) + " model=" + logfmt_quote(model) +
+                                  " fingerprint=" + *fp + " experts=" + logfmt_quote(experts) +
+                                  " threads=" + std::to_string((*backend)->pool->size()));
+  int sig = 0;
+  sigwait(&stop, &sig);
+  const moe::net::ServerStats st = (*server)->stats();
+  server->reset();
+  log_line("info", "stopped", "signal=" + std::to_string(sig) + " connections=" +
+                                  std::to_string(st.connections) + " frames=" +
+                                  std::to_string(st.frames) + " faults=" + std::to_string(st.faults));
+  return 0;
+}

@@ -1,0 +1,167 @@
+// Expert devices as separate processes: four moe-node daemons on loopback, one expert each,
+// mutual TLS with certificates from `moe-cli pki`; `moe-cli run --devices` must produce the
+// same greedy answer as an all-local run, also when a node is killed (-9) while it runs or is
+// down from the start; moe-node exits cleanly on SIGTERM and refuses bad options.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cli_runner.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using moe::cli_test::run_cli;
+using moe::cli_test::sh_quote;
+using namespace std::chrono_literals;
+
+const std::string kModel = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_q8_0.gguf";
+
+struct NodeProcess {
+  pid_t pid = -1;
+  uint16_t port = 0;
+  std::string log;
+};
+
+class CliDevices : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("moe_cli_devices_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    pki_ = (dir_ / "pki").string();
+    ASSERT_EQ(run_cli("pki --dir " + sh_quote(pki_) + " init").rc, 0);
+    for (const char* n : {"host", "node-0", "node-1", "node-2", "node-3"}) {
+      ASSERT_EQ(run_cli("pki --dir " + sh_quote(pki_) + " issue " + n).rc, 0);
+    }
+  }
+  void TearDown() override {
+    for (auto& n : nodes_) stop(n, SIGKILL);
+    fs::remove_all(dir_);
+  }
+
+  // Starts moe-node serving expert `e` on a free loopback port.
+  NodeProcess start(int e) {
+    NodeProcess n;
+    const std::string name = "node-" + std::to_string(e);
+    const std::string port_file = (dir_ / (name + ".port")).string();
+    n.log = (dir_ / (name + ".log")).string();
+    fs::remove(port_file);
+    n.pid = fork();
+    if (n.pid == 0) {
+      const std::string experts = std::to_string(e);
+      freopen(n.log.c_str(), "w", stderr);
+      execl(MOE_NODE, MOE_NODE, "-m", kModel.c_str(), "--name", name.c_str(), "--listen",
+            "127.0.0.1:0", "--pki", pki_.c_str(), "--experts", experts.c_str(), "-t", "1",
+            "--port-file", port_file.c_str(), "--reply-delay-ms", "2",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 300 && n.port == 0; ++i) {  // up to 30 s on a loaded machine
+      std::ifstream f(port_file);
+      int p = 0;
+      if (f >> p) n.port = static_cast<uint16_t>(p);
+      else std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NE(n.port, 0) << name << " did not start";
+    return n;
+  }
+  static int stop(NodeProcess& n, int sig) {
+    if (n.pid <= 0) return -1;
+    kill(n.pid, sig);
+    int status = 0;
+    waitpid(n.pid, &status, 0);
+    n.pid = -1;
+    return status;
+  }
+  std::string devices() const {
+    std::string s;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      s += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(nodes_[i].port) +
+           "/node-" + std::to_string(i);
+    }
+    return s;
+  }
+  std::string run_args(int n) const {
+    return "run -m " + sh_quote(kModel) + " -p 'the patient reports' --raw -n " +
+           std::to_string(n) + " --greedy --ignore-eos -t 1";
+  }
+
+  fs::path dir_;
+  std::string pki_;
+  std::vector<NodeProcess> nodes_;
+};
+
+TEST_F(CliDevices, FourNodesGiveTheLocalAnswerAndSurviveAKill) {
+  const auto local = run_cli(run_args(24));
+  ASSERT_EQ(local.rc, 0) << local.err;
+  ASSERT_FALSE(local.out.empty());
+  for (int e = 0; e < 4; ++e) nodes_.push_back(start(e));
+  const std::string remote_args = run_args(24) + " --pki " + sh_quote(pki_) + " --devices " +
+                                  sh_quote(devices());
+  auto remote = run_cli(remote_args);
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_NE(remote.err.find("executor LAN devices"), std::string::npos) << remote.err;
+  for (int e = 0; e < 4; ++e) {
+    EXPECT_NE(remote.err.find("connected to device 'node-" + std::to_string(e) + "'"),
+              std::string::npos)
+        << remote.err;
+  }
+
+  // kill -9 of one node while a generation runs (each reply is held 2 ms, so 100 tokens take
+  // at least 0.4 s): the answer is still the local one.
+  const auto local100 = run_cli(run_args(100));
+  ASSERT_EQ(local100.rc, 0) << local100.err;
+  std::thread killer([&] {
+    std::this_thread::sleep_for(150ms);
+    stop(nodes_[2], SIGKILL);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  remote = run_cli(run_args(100) + " --pki " + sh_quote(pki_) + " --devices " + sh_quote(devices()));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  killer.join();
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local100.out);
+  if (took > 400ms) {  // the kill landed mid-run (on a very slow machine it may land in loading)
+    EXPECT_NE(remote.err.find("its experts run on the host"), std::string::npos) << remote.err;
+  }
+  // And with that node down from the start: logged, its expert computed here.
+  remote = run_cli(remote_args);
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_NE(remote.err.find("its experts run on the host"), std::string::npos) << remote.err;
+
+  // SIGTERM: a clean exit with a closing log line.
+  EXPECT_EQ(stop(nodes_[0], SIGTERM), 0);
+  std::ifstream f(nodes_[0].log);
+  const std::string log((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(log.find("level=info msg=\"serving\""), std::string::npos) << log;
+  EXPECT_NE(log.find("msg=\"stopped\" signal=15"), std::string::npos) << log;
+}
+
+TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {
+  auto o = run_cli("run -m " + sh_quote(kModel) + " -p x -n 1 --devices nohost");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_NE(o.err.find("expected host:port"), std::string::npos) << o.err;
+  o = run_cli("run -m " + sh_quote(kModel) + " -p x -n 1 --wire f64 --devices h:1");
+  EXPECT_EQ(o.rc, 2);
+  o = run_cli("run -m " + sh_quote(kModel) + " -p x -n 1 --devices 127.0.0.1:1 --pki " +
+              sh_quote((dir_ / "nopki").string()));
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_NE(o.err.find("nopki"), std::string::npos) << o.err;
+  const std::string node = std::string(MOE_NODE) + " -m " + sh_quote(kModel) + " --pki " +
+                           sh_quote(pki_) + " --listen 127.0.0.1:0";
+  int rc = std::system((node + " --name node-0 --experts 9 2>/dev/null").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  rc = std::system((node + " --name nobody 2>/dev/null").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+}
+
+}  // namespace
