@@ -70,6 +70,8 @@ Result<std::unique_ptr<FrameClient>> FrameClient::connect(const std::string& hos
       },
       options.connect_timeout, "connect");
   if (ec) return impl->fail("connect", ec).error();
+  // Requests and replies are latency-bound messages: no Nagle delay behind an unacked segment.
+  impl->stream.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
   ec = impl->run([&](auto handler) { impl->stream.async_handshake(asio::ssl::stream_base::client, handler); },
                  options.connect_timeout, "TLS handshake");
   if (ec) return impl->fail("TLS handshake", ec).error();

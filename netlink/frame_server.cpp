@@ -148,6 +148,8 @@ void FrameServer::Impl::accept() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
       ++connections;
+      std::error_code nd;
+      socket.set_option(asio::ip::tcp::no_delay(true), nd);  // replies leave at once
       std::make_shared<Session>(*this, std::move(socket))->start();
     }
     accept();
