@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "core/util/atomic_file.h"
+#include "netlink/openssl_error.h"
 
 namespace moe::net {
 namespace {
@@ -38,15 +39,6 @@ using Store = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
 using StoreCtx = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using Bn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using Revoked = std::unique_ptr<X509_REVOKED, Deleter<X509_REVOKED, X509_REVOKED_free>>;
-
-std::string openssl_error() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  return buf;
-}
 
 std::string ca_key_path(const std::string& dir) { return dir + "/ca.key"; }
 std::string ca_crt_path(const std::string& dir) { return dir + "/ca.crt"; }

@@ -8,29 +8,22 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netlink/openssl_error.h"
+
 namespace moe::net {
 namespace {
-
-std::string ssl_error() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  return buf;
-}
 
 Status add_crl(SSL_CTX* ctx, const std::string& path) {
   BIO* b = BIO_new_file(path.c_str(), "r");
   if (b == nullptr) return make_error(path, ": cannot open (", std::strerror(errno), ")");
   X509_CRL* crl = PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr);
   BIO_free(b);
-  if (crl == nullptr) return make_error(path, ": not a PEM CRL: ", ssl_error());
+  if (crl == nullptr) return make_error(path, ": not a PEM CRL: ", openssl_error());
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   const bool ok = X509_STORE_add_crl(store, crl) == 1 &&
                   X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK) == 1;
   X509_CRL_free(crl);
-  if (!ok) return make_error(path, ": ", ssl_error());
+  if (!ok) return make_error(path, ": ", openssl_error());
   return {};
 }
 
@@ -48,7 +41,7 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls_context(TlsRole role, const
                                                       : asio::ssl::context::tls_client);
   SSL_CTX* native = ctx->native_handle();
   if (SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1) {
-    return make_error("cannot require TLS 1.3: ", ssl_error());
+    return make_error("cannot require TLS 1.3: ", openssl_error());
   }
   std::error_code ec;
   ctx->load_verify_file(files.ca, ec);

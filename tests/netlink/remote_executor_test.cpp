@@ -20,6 +20,14 @@ namespace {
 
 const std::string kQ8 = std::string(MOE_FIXTURE_DIR) + "/golden/mixtral_tiny_q8_0.gguf";
 
+Deployment local_deployment(int threads) {
+  Deployment d;
+  d.model_path = kQ8;
+  d.n_threads = threads;
+  d.n_ctx = 64;
+  return d;
+}
+
 struct Node {
   std::unique_ptr<Backend> backend;
   std::unique_ptr<ExpertService> service;
@@ -42,10 +50,7 @@ class RemoteExperts : public test::TempDirTest {
   // A device serving experts [lo, hi) of every layer.
   Node node(const std::string& name, int lo, int hi, const std::string& fingerprint = "") {
     Node n;
-    Deployment d;
-    d.model_path = kQ8;
-    d.n_threads = 1;
-    d.n_ctx = 64;
+    const Deployment d = local_deployment(1);
     auto b = assemble(d);
     EXPECT_TRUE(b.ok()) << b.message();
     n.backend = std::move(*b);
@@ -70,10 +75,7 @@ class RemoteExperts : public test::TempDirTest {
 
   std::unique_ptr<Backend> host(std::vector<DeviceAddress> devices,
                                 RemoteExpertExecutor** out = nullptr) {
-    Deployment d;
-    d.model_path = kQ8;
-    d.n_threads = 2;
-    d.n_ctx = 64;
+    Deployment d = local_deployment(2);
     d.executor = [&, devices](const AssemblyContext& ctx) -> Result<std::unique_ptr<ExpertExecutor>> {
       RemoteOptions o;
       o.devices = devices;
@@ -115,11 +117,7 @@ class RemoteExperts : public test::TempDirTest {
 };
 
 TEST_F(RemoteExperts, LogitsAreBitIdenticalToAllLocal) {
-  Deployment d;
-  d.model_path = kQ8;
-  d.n_threads = 2;
-  d.n_ctx = 64;
-  auto local = assemble(d);
+  auto local = assemble(local_deployment(2));
   ASSERT_TRUE(local.ok()) << local.message();
   const std::vector<float> want = run(**local);
 
@@ -146,11 +144,7 @@ TEST_F(RemoteExperts, LogitsAreBitIdenticalToAllLocal) {
 }
 
 TEST_F(RemoteExperts, ALostDeviceIsReplacedByTheHostMidGeneration) {
-  Deployment d;
-  d.model_path = kQ8;
-  d.n_threads = 2;
-  d.n_ctx = 64;
-  auto local = assemble(d);
+  auto local = assemble(local_deployment(2));
   ASSERT_TRUE(local.ok());
   const std::vector<float> want = run(**local);
 
