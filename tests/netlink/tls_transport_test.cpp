@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <thread>
 
@@ -247,6 +249,78 @@ TEST_F(TlsTransport, SlowAndPlaintextClientsAreDropped) {
   auto fine = client(server->port());
   ASSERT_TRUE(fine.ok());
   EXPECT_TRUE((*fine)->call(FrameType::kPing, 2, {}, 2000ms).ok());
+}
+
+// A relay between a client and the server that records every byte in both directions: what a
+// packet capture on the LAN would see.
+class RecordingRelay {
+ public:
+  explicit RecordingRelay(uint16_t upstream) : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    acceptor_.async_accept([this, upstream](std::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      down_ = std::make_unique<asio::ip::tcp::socket>(std::move(s));
+      up_ = std::make_unique<asio::ip::tcp::socket>(io_);
+      up_->connect({asio::ip::make_address("127.0.0.1"), upstream}, ec);
+      if (ec) return;
+      pump(*down_, *up_, a_);
+      pump(*up_, *down_, b_);
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~RecordingRelay() {
+    io_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::vector<uint8_t> captured() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  void pump(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to, std::array<uint8_t, 65536>& buf) {
+    from.async_read_some(asio::buffer(buf), [this, &from, &to, &buf](std::error_code ec, size_t n) {
+      if (ec) return;
+      {
+        std::lock_guard lock(mu_);
+        seen_.insert(seen_.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
+      }
+      asio::write(to, asio::buffer(buf.data(), n), ec);
+      if (!ec) pump(from, to, buf);
+    });
+  }
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ip::tcp::socket> down_, up_;
+  std::array<uint8_t, 65536> a_{}, b_{};
+  std::mutex mu_;
+  std::vector<uint8_t> seen_;
+  std::thread thread_;
+};
+
+// Activations derive from patient text: on the wire they must be unreadable. A request whose
+// rows carry a distinctive pattern is relayed through a recorder; the pattern (present in the
+// frame as encoded) appears nowhere in what crossed the network.
+TEST_F(TlsTransport, APacketCaptureHoldsNoPlaintextActivations) {
+  auto server = serve();
+  ASSERT_TRUE(server);
+  RecordingRelay relay(server->port());
+  auto c = client(relay.port());
+  ASSERT_TRUE(c.ok()) << c.message();
+  std::vector<uint8_t> payload;
+  for (int i = 0; i < 512; ++i) {
+    for (const char ch : std::string("PATIENT-ROW-7f3a")) payload.push_back(static_cast<uint8_t>(ch));
+  }
+  const std::string marker = "PATIENT-ROW-7f3a";
+  const auto has_marker = [&](const std::vector<uint8_t>& bytes) {
+    return std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end()) != bytes.end();
+  };
+  ASSERT_TRUE(has_marker(encode_frame(FrameType::kExpertRequest, 1, payload)));
+  auto r = (*c)->call(FrameType::kExpertRequest, 1, payload, 2000ms);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const auto seen = relay.captured();
+  EXPECT_GT(seen.size(), payload.size()) << "the relay saw the exchange";
+  EXPECT_FALSE(has_marker(seen)) << "activation bytes crossed the network in plaintext";
 }
 
 }  // namespace
