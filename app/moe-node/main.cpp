@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/deploy/assemble.h"
+#include "netlink/discovery.h"
 #include "netlink/expert_service.h"
 #include "netlink/frame_server.h"
 #include "netlink/model_fingerprint.h"
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
   CLI::App app{"moe-node: serve a model's experts to a MoE Studio host over the LAN", "moe-node"};
   std::string model, name, listen = "0.0.0.0:7070", pki_dir, experts = "all", port_file;
   int threads = 0, delay_ms = 0;
+  bool no_announce = false;
+  moe::net::DiscoveryOptions disc;
   uint32_t max_payload = moe::net::kDefaultMaxPayload;
   char host_buf[256] = "node";
   gethostname(host_buf, sizeof(host_buf) - 1);
@@ -99,6 +102,13 @@ int main(int argc, char** argv) {
   app.add_option("--reply-delay-ms", delay_ms,
                  "Hold every expert reply this long (emulates a slower link or device)")
       ->check(CLI::Range(0, 60000));
+  app.add_flag("--no-announce", no_announce, "Do not announce this device by UDP multicast");
+  app.add_option("--discovery-group", disc.group, "Multicast group of the announcements")
+      ->capture_default_str();
+  app.add_option("--discovery-port", disc.port, "UDP port of the announcements")
+      ->capture_default_str();
+  app.add_option("--discovery-interface", disc.interface_address,
+                 "IPv4 address of the interface to announce on (default: the system's choice)");
   app.add_option("--port-file", port_file, "Write the port listened on to this file (tests)");
   app.footer("The host connects with `moe-cli run ... --devices HOST:PORT/NAME,...`. See "
              "docs/protocol.md; a systemd unit is in packaging/moe-node.service.");
@@ -165,6 +175,22 @@ int main(int argc, char** argv) {
       },
       log);
   if (!server.ok()) return log_line("error", server.message()), 1;
+  std::unique_ptr<moe::net::Announcer> announcer;
+  if (!no_announce) {
+    moe::net::Announcement ann;
+    ann.device_id = name;
+    ann.tcp_port = (*server)->port();
+    ann.model_fingerprint = *fp;
+    ann.n_layer = static_cast<uint16_t>(hp.n_layer);
+    ann.n_expert = static_cast<uint16_t>(hp.n_expert);
+    ann.served = info.served;
+    auto a = moe::net::Announcer::start(disc, ann, log);
+    if (a.ok()) {
+      announcer = std::move(*a);
+    } else {  // the RPC still works with a static device list on the host
+      log_line("warn", "not announcing: " + a.message());
+    }
+  }
   if (!port_file.empty()) std::ofstream(port_file) << (*server)->port() << "\n";
   log_line("info", "serving", "device=" + logfmt_quote(name) + " port=" +
                                   std::to_string((*server)->port()) + " model=" + logfmt_quote(model) +
@@ -173,6 +199,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop, &sig);
   const moe::net::ServerStats st = (*server)->stats();
+  announcer.reset();
   server->reset();
   log_line("info", "stopped", "signal=" + std::to_string(sig) + " connections=" +
                                   std::to_string(st.connections) + " frames=" +
