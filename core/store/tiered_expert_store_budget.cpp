@@ -1,5 +1,7 @@
-// The tiered store's control and read side: live budget changes, statistics snapshot,
-// backend line, CacheEvents (the load/evict machinery is in tiered_expert_store.cpp).
+// The tiered store's control and read side: live budget changes, statistics snapshot, load
+// latency predictions, backend line, CacheEvents (the load/evict machinery is in
+// tiered_expert_store.cpp).
+#include <algorithm>
 #include <cstdio>
 
 #include "core/store/ram_budget.h"
@@ -141,6 +143,73 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.load_seconds = load_seconds_;
   s.loads = loads_;
   return s;
+}
+
+// ---- load latency (design §3.1, load_latency.h) ----
+
+void TieredExpertStore::set_load_latency(const LoadLatencyModel& m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latency_ = m;
+}
+
+LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return load_latency_locked(source);
+}
+
+// Calibrated, else the mean latency of the loads so far (warm-up included: it is the first
+// measurement of this disk in this run), else a 1 GB/s prior. A mean per-load latency already
+// holds the sharing of the disk between concurrent loads, so no parallel rate is assumed then.
+LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) const {
+  const uint64_t w = layers_.empty() ? 0 : layers_[0].slot_bytes;
+  if (latency_.valid()) {
+    if (source) *source = "calibration";
+    LoadLatencyModel m = latency_;
+    m.read_bytes = w;  // the calibration was taken at this read size; keep w exact
+    if (latency_.read_bytes > 0 && latency_.read_bytes != w) {
+      m.read_s = latency_.read_s * static_cast<double>(w) / static_cast<double>(latency_.read_bytes);
+    }
+    return m;
+  }
+  const uint64_t loads = loads_ + warm_loads_;
+  const double secs = load_seconds_ + warm_seconds_;
+  if (loads > 0 && secs > 0) {
+    if (source) *source = "measured reads";
+    LoadLatencyModel m;
+    m.read_bytes = w;
+    m.read_s = secs / static_cast<double>(loads);
+    m.parallel_bytes_per_s = static_cast<double>(std::max(n_io_, 1)) * static_cast<double>(w) /
+                             m.read_s;
+    return m;
+  }
+  if (source) *source = "prior 1 GB/s";
+  return LoadLatencyModel::from_rate(w, 1e9);
+}
+
+double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> experts) const {
+  if (layer < 0 || static_cast<size_t>(layer) >= layers_.size()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  const LoadLatencyModel m = load_latency_locked(nullptr);
+  const Layer& L = layers_[static_cast<size_t>(layer)];
+  const auto now = Clock::now();
+  double in_flight_left = 0;  // the longest remainder of a requested load already reading
+  int n_reads = 0, own_in_flight = 0;
+  for (const int32_t x : experts) {
+    if (x < 0 || x >= n_expert_) continue;
+    const Entry& en = L.entries[static_cast<size_t>(x)];
+    if (en.state == State::kResident) continue;
+    const bool reading = en.state == State::kLoading && en.started != Clock::time_point{};
+    if (reading) {
+      ++own_in_flight;
+      const double elapsed = std::chrono::duration<double>(now - en.started).count();
+      in_flight_left = std::max(in_flight_left, m.read_s - elapsed);
+    } else {
+      ++n_reads;  // absent, failed, or a prefetch still queued: a whole read
+    }
+  }
+  // Reads of other experts (prefetches) keep their threads until they finish.
+  const int free_readers = std::max(1, n_io_ - (in_flight_ - own_in_flight));
+  return std::max(in_flight_left, m.reads_s(n_reads, free_readers));
 }
 
 std::string TieredExpertStore::describe() const {
