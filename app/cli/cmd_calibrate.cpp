@@ -59,6 +59,7 @@ int run_calibrate(CalibrateArgs a) {
         {"read_ms", c.read_s * 1e3},
         {"read_ms_min", c.read_s_min * 1e3},
         {"read_ms_max", c.read_s_max * 1e3},
+        {"read_ms_mean", c.read_s_mean * 1e3},
         {"s_dc_mb_per_s", c.s_dc() / 1e6},
         {"parallel_readers", c.parallel_readers},
         {"s_dc_parallel_mb_per_s", c.parallel_bytes_per_s / 1e6},
@@ -81,8 +82,9 @@ int run_calibrate(CalibrateArgs a) {
   std::printf("reads        %s (%s), %.2f MiB per expert load%s%s\n", c.file.c_str(), c.io.c_str(),
               mib, c.expert.empty() ? "" : ": ", c.expert.c_str());
   std::printf("s_dc         disk -> RAM %.1f MB/s one load at a time: %.3f ms per load (median of "
-              "%d, %.3f to %.3f ms)\n",
-              c.s_dc() / 1e6, c.read_s * 1e3, c.reads, c.read_s_min * 1e3, c.read_s_max * 1e3);
+              "%d; mean %.3f, %.3f to %.3f ms)\n",
+              c.s_dc() / 1e6, c.read_s * 1e3, c.reads, c.read_s_mean * 1e3, c.read_s_min * 1e3,
+              c.read_s_max * 1e3);
   if (c.parallel_readers > 1) {
     std::printf("             %.1f MB/s with %d loads at once\n", c.parallel_bytes_per_s / 1e6,
                 c.parallel_readers);

@@ -184,6 +184,7 @@ Result<OffloadCalibration> measure(const Model* model, const std::string& read_f
   c.read_s = median(times);
   c.read_s_min = *std::min_element(times.begin(), times.end());
   c.read_s_max = *std::max_element(times.begin(), times.end());
+  c.read_s_mean = std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
   // s_dc with the store's I/O threads reading at once (other experts than above).
   c.parallel_readers = std::max(1, o.io_threads);
   if (c.parallel_readers > 1) {

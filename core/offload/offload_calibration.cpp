@@ -60,7 +60,9 @@ bool positive(double v) { return std::isfinite(v) && v > 0; }
 LoadLatencyModel OffloadCalibration::load_model() const {
   LoadLatencyModel m;
   m.read_bytes = read_bytes;
-  m.read_s = read_s;
+  // Predictions are of expected (summed) waits: the mean load, not the median (reads on a
+  // shared or virtual disk have a long tail).
+  m.read_s = read_s_mean > 0 ? read_s_mean : read_s;
   m.parallel_bytes_per_s = parallel_readers > 1 ? parallel_bytes_per_s : 0;
   return m;
 }
@@ -112,6 +114,7 @@ std::string calibration_to_json(const OffloadCalibration& c) {
                             {"read_s", c.read_s},
                             {"read_s_min", c.read_s_min},
                             {"read_s_max", c.read_s_max},
+                            {"read_s_mean", c.read_s_mean},
                             {"parallel_readers", c.parallel_readers},
                             {"parallel_bytes_per_s", c.parallel_bytes_per_s},
                             {"s_cg", c.s_cg},
@@ -140,13 +143,15 @@ Result<OffloadCalibration> calibration_from_json(const std::string& text) {
     c.read_s = j.at("read_s").get<double>();
     c.read_s_min = j.at("read_s_min").get<double>();
     c.read_s_max = j.at("read_s_max").get<double>();
+    c.read_s_mean = j.at("read_s_mean").get<double>();
     c.parallel_readers = j.at("parallel_readers").get<int>();
     c.parallel_bytes_per_s = j.at("parallel_bytes_per_s").get<double>();
     c.s_cg = j.at("s_cg").get<double>();
     c.compute_s = j.at("compute_s").get<double>();
     c.calibration_s = j.at("calibration_s").get<double>();
     if (c.read_bytes == 0 || c.reads <= 0 || !positive(c.read_s) || !positive(c.s_cg) ||
-        !(c.read_s_min <= c.read_s && c.read_s <= c.read_s_max)) {
+        !(c.read_s_min <= c.read_s && c.read_s <= c.read_s_max) ||
+        !(c.read_s_min <= c.read_s_mean && c.read_s_mean <= c.read_s_max)) {
       return Error{"implausible read figures (zero, negative or out of order)"};
     }
     if (c.parallel_readers > 1 && !positive(c.parallel_bytes_per_s)) {

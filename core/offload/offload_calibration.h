@@ -33,8 +33,9 @@ struct OffloadCalibration {
   // s_dc
   uint64_t read_bytes = 0;  ///< w: bytes of one load
   int reads = 0;            ///< loads timed one at a time
-  double read_s = 0;        ///< their median: l_dc
+  double read_s = 0;        ///< their median: l_dc, and s_dc = w / read_s
   double read_s_min = 0, read_s_max = 0;
+  double read_s_mean = 0;   ///< their mean: what predictions of expected waits use
   int parallel_readers = 0;           ///< loads at once in the parallel measurement
   double parallel_bytes_per_s = 0;    ///< their aggregate rate
   // s_cg

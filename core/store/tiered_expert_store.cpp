@@ -268,7 +268,6 @@ void TieredExpertStore::io_loop() {
     const Request rq = q.front();
     q.pop_front();
     if (!demand) ++prefetch_in_flight_;
-    ++in_flight_;
     Entry& en = layers_[static_cast<size_t>(rq.layer)].entries[static_cast<size_t>(rq.expert)];
     uint8_t* buf = en.buf;
     const auto t0 = Clock::now();
@@ -278,7 +277,6 @@ void TieredExpertStore::io_loop() {
     Status st = load(rq.layer, rq.expert, buf, bytes);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
-    --in_flight_;
     if (!demand) {
       --prefetch_in_flight_;
       io_cv_.notify_one();  // a queued prefetch may start now

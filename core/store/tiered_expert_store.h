@@ -80,9 +80,10 @@ class TieredExpertStore final : public ExpertStore {
   /// Measured disk -> RAM rate of demand and prefetch loads (bytes of all loads / their read
   /// time); 0 until the first load after warm-up. Any thread.
   double read_bytes_per_s() const;
-  /// Predicted wait of acquire_many(layer, experts) now (design §3.1, load_latency.h): 0 for
-  /// residents; a load in flight, what is left of one load's latency; the others read with
-  /// the I/O threads not busy with other loads. Made before the loads start, from residency.
+  /// Predicted wait of acquire_many(layer, experts) now (design §3.1, load_latency.h): 0 when
+  /// all are resident; else the reads it must start plus what is left of every read in flight
+  /// (they share the disk), at the calibrated rate for that many reads at once. Made before
+  /// the loads start, from residency.
   double predict_load_s(int layer, std::span<const int32_t> experts) const override;
   /// The disk model predictions use (`moe-cli calibrate`'s, from the assembly place). Unset:
   /// the store's measured reads (warm-up included), else a 1 GB/s prior.
@@ -180,7 +181,6 @@ class TieredExpertStore final : public ExpertStore {
   std::deque<Request> demand_q_, prefetch_q_;
   bool stop_ = false;
   int prefetch_in_flight_ = 0;
-  int in_flight_ = 0;  // reads running on the I/O threads
   bool warming_ = false;    // loads are warm-up: kept out of the statistics
   std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;

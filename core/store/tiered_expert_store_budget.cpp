@@ -186,30 +186,42 @@ LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) con
   return LoadLatencyModel::from_rate(w, 1e9);
 }
 
+// Every read in flight shares the disk with the ones this acquire starts (the store's I/O
+// threads read at once; prefetches included), so the wait is the time to move the requested
+// experts' bytes plus what is left of every read in flight, at the rate of that many reads at
+// once: reads_s(n_reads + Σ remaining fractions, io threads). With nothing else in flight that
+// is eq. 6 per read; a requested load already reading alone costs its remainder.
 double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> experts) const {
   if (layer < 0 || static_cast<size_t>(layer) >= layers_.size()) return 0;
   std::lock_guard<std::mutex> lock(mu_);
   const LoadLatencyModel m = load_latency_locked(nullptr);
-  const Layer& L = layers_[static_cast<size_t>(layer)];
+  if (!m.valid()) return 0;
   const auto now = Clock::now();
-  double in_flight_left = 0;  // the longest remainder of a requested load already reading
-  int n_reads = 0, own_in_flight = 0;
+  const auto remaining = [&](const Entry& en) {
+    const double elapsed = std::chrono::duration<double>(now - en.started).count();
+    return std::clamp(1.0 - elapsed / m.read_s, 0.0, 1.0);
+  };
+  const Layer& L = layers_[static_cast<size_t>(layer)];
+  int n_reads = 0;
+  bool waits = false;  // some requested expert is not resident
   for (const int32_t x : experts) {
     if (x < 0 || x >= n_expert_) continue;
     const Entry& en = L.entries[static_cast<size_t>(x)];
     if (en.state == State::kResident) continue;
+    waits = true;
     const bool reading = en.state == State::kLoading && en.started != Clock::time_point{};
-    if (reading) {
-      ++own_in_flight;
-      const double elapsed = std::chrono::duration<double>(now - en.started).count();
-      in_flight_left = std::max(in_flight_left, m.read_s - elapsed);
-    } else {
-      ++n_reads;  // absent, failed, or a prefetch still queued: a whole read
+    if (!reading) ++n_reads;  // absent, failed, or a prefetch still queued: a whole read
+  }
+  if (!waits) return 0;
+  double in_flight = 0;  // remaining fractions of every read running now (requested or not)
+  for (const Layer& other : layers_) {
+    for (const Entry& en : other.entries) {
+      if (en.state == State::kLoading && en.started != Clock::time_point{}) {
+        in_flight += remaining(en);
+      }
     }
   }
-  // Reads of other experts (prefetches) keep their threads until they finish.
-  const int free_readers = std::max(1, n_io_ - (in_flight_ - own_in_flight));
-  return std::max(in_flight_left, m.reads_s(n_reads, free_readers));
+  return m.reads_s(n_reads + in_flight, n_io_);
 }
 
 std::string TieredExpertStore::describe() const {

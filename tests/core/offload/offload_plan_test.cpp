@@ -118,9 +118,9 @@ TEST_F(Plan, HitRateIsTheReplaysOnTheSameTrace) {
     for (size_t l = 0; l < 2; ++l) EXPECT_DOUBLE_EQ(p->layers[l].hit_rate, r.layers[l].rate());
     if (k == CachePolicyKind::kPinned) {  // both slots pinned: the profile's two hottest
       for (int l = 0; l < 2; ++l) {
-        EXPECT_EQ(p->layers[static_cast<size_t>(l)].pinned,
-                  std::vector<int>(rank_by_profile(4, prior.layer(l)).begin(),
-                                   rank_by_profile(4, prior.layer(l)).begin() + 2));
+        std::vector<int> hottest = rank_by_profile(4, prior.layer(l));
+        hottest.resize(2);
+        EXPECT_EQ(p->layers[static_cast<size_t>(l)].pinned, hottest);
       }
     }
   }
