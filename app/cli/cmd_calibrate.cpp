@@ -46,29 +46,22 @@ int run_calibrate(CalibrateArgs a) {
   const OffloadCalibration& c = r->calibration;
   const double mib = static_cast<double>(c.read_bytes) / 1048576.0;
   if (a.json) {
-    const nlohmann::json j = {
-        {"source", c.source},
-        {"cache_path", r->cache_path},
-        {"cpu", c.cpu},
-        {"device", c.device},
-        {"file", c.file},
-        {"io", c.io},
-        {"expert", c.expert},
-        {"read_bytes", c.read_bytes},
-        {"reads", c.reads},
-        {"read_ms", c.read_s * 1e3},
-        {"read_ms_min", c.read_s_min * 1e3},
-        {"read_ms_max", c.read_s_max * 1e3},
-        {"read_ms_mean", c.read_s_mean * 1e3},
-        {"s_dc_mb_per_s", c.s_dc() / 1e6},
-        {"parallel_readers", c.parallel_readers},
-        {"s_dc_parallel_mb_per_s", c.parallel_bytes_per_s / 1e6},
-        {"s_cg_gb_per_s", c.s_cg / 1e9},
-        {"s_cg_meaning", kScgMeaning},
-        {"compute_ms_per_expert", c.compute_s > 0 ? nlohmann::json(c.compute_s * 1e3) : nlohmann::json()},
-        {"compute_gb_per_s", c.compute_s > 0 ? nlohmann::json(c.read_bytes / c.compute_s / 1e9)
-                                             : nlohmann::json()},
-        {"calibration_s", c.calibration_s}};
+    // The cached fields as stored (seconds, bytes/s), plus the figures in the units printed.
+    nlohmann::json j = nlohmann::json::parse(calibration_to_json(c));
+    j.erase("format");
+    j.erase("version");
+    j["source"] = c.source;
+    j["cache_path"] = r->cache_path;
+    j["read_ms"] = c.read_s * 1e3;
+    j["read_ms_mean"] = c.read_s_mean * 1e3;
+    j["s_dc_mb_per_s"] = c.s_dc() / 1e6;
+    j["s_dc_parallel_mb_per_s"] = c.parallel_bytes_per_s / 1e6;
+    j["s_cg_gb_per_s"] = c.s_cg / 1e9;
+    j["s_cg_meaning"] = kScgMeaning;
+    j["compute_ms_per_expert"] =
+        c.compute_s > 0 ? nlohmann::json(c.compute_s * 1e3) : nlohmann::json();
+    j["compute_gb_per_s"] =
+        c.compute_s > 0 ? nlohmann::json(c.read_bytes / c.compute_s / 1e9) : nlohmann::json();
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }

@@ -188,9 +188,10 @@ LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) con
 
 // Every read in flight shares the disk with the ones this acquire starts (the store's I/O
 // threads read at once; prefetches included), so the wait is the time to move the requested
-// experts' bytes plus what is left of every read in flight, at the rate of that many reads at
-// once: reads_s(n_reads + Σ remaining fractions, io threads). With nothing else in flight that
-// is eq. 6 per read; a requested load already reading alone costs its remainder.
+// experts' bytes plus what is left of every read in flight, plus the queued prefetches that
+// will start beside them, at the rate of that many reads at once: reads_s(n_reads + Σ
+// remaining fractions + joining prefetches, io threads). With nothing else in flight that is
+// eq. 6 per read; a requested load already reading alone costs its remainder.
 double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> experts) const {
   if (layer < 0 || static_cast<size_t>(layer) >= layers_.size()) return 0;
   std::lock_guard<std::mutex> lock(mu_);
@@ -214,14 +215,22 @@ double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> exp
   }
   if (!waits) return 0;
   double in_flight = 0;  // remaining fractions of every read running now (requested or not)
+  int n_running = 0;
   for (const Layer& other : layers_) {
     for (const Entry& en : other.entries) {
       if (en.state == State::kLoading && en.started != Clock::time_point{}) {
         in_flight += remaining(en);
+        ++n_running;
       }
     }
   }
-  return m.reads_s(n_reads + in_flight, n_io_);
+  // Queued prefetches (the next layer's, queued before this acquire) start on the threads
+  // this acquire's reads leave free, up to the prefetch limit, and share the disk with them.
+  const int free_threads = std::max(0, n_io_ - n_running - n_reads);
+  const int prefetch_room = std::max(0, std::max(1, n_io_ - 1) - prefetch_in_flight_);
+  const int queued = static_cast<int>(std::min<size_t>(prefetch_q_.size(), static_cast<size_t>(n_io_)));
+  const int joining = std::min({free_threads, prefetch_room, queued});
+  return m.reads_s(n_reads + in_flight + joining, n_io_);
 }
 
 std::string TieredExpertStore::describe() const {
