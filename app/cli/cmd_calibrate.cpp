@@ -33,7 +33,8 @@ int run_calibrate(CalibrateArgs a) {
   };
   if (!a.read_size.empty()) {
     if (!a.options.model_path.empty()) {
-      return fail("--read-size is for --file alone; with -m the read size is the model's expert", 2);
+      return fail("--read-size is for --file alone; with -m the read size is the model's expert",
+                  2);
     }
     auto n = parse_byte_size(a.read_size);
     if (!n.ok()) return fail("--read-size: " + n.message(), 2);
@@ -74,19 +75,21 @@ int run_calibrate(CalibrateArgs a) {
   std::printf("machine      %s; %s\n", c.cpu.c_str(), c.device.c_str());
   std::printf("reads        %s (%s), %.2f MiB per expert load%s%s\n", c.file.c_str(), c.io.c_str(),
               mib, c.expert.empty() ? "" : ": ", c.expert.c_str());
-  std::printf("s_dc         disk -> RAM %.1f MB/s one load at a time: %.3f ms per load (median of "
-              "%d; mean %.3f, %.3f to %.3f ms)\n",
-              c.s_dc() / 1e6, c.read_s * 1e3, c.reads, c.read_s_mean * 1e3, c.read_s_min * 1e3,
-              c.read_s_max * 1e3);
+  std::printf(
+      "s_dc         disk -> RAM %.1f MB/s one load at a time: %.3f ms per load (median of "
+      "%d; mean %.3f, %.3f to %.3f ms)\n",
+      c.s_dc() / 1e6, c.read_s * 1e3, c.reads, c.read_s_mean * 1e3, c.read_s_min * 1e3,
+      c.read_s_max * 1e3);
   if (c.parallel_readers > 1) {
     std::printf("             %.1f MB/s with %d loads at once\n", c.parallel_bytes_per_s / 1e6,
                 c.parallel_readers);
   }
   std::printf("s_cg         %.2f GB/s. %s\n", c.s_cg / 1e9, kScgMeaning);
   if (c.compute_s > 0) {
-    std::printf("compute      %.3f ms per token through one expert on one thread (median; "
-                "%.2f GB/s of weights)\n",
-                c.compute_s * 1e3, c.read_bytes / c.compute_s / 1e9);
+    std::printf(
+        "compute      %.3f ms per token through one expert on one thread (median; "
+        "%.2f GB/s of weights)\n",
+        c.compute_s * 1e3, c.read_bytes / c.compute_s / 1e9);
   } else {
     std::printf("compute      not measured (give -m MODEL)\n");
   }

@@ -26,7 +26,9 @@ constexpr const char* kLatencyModel =
     "other = non-expert bytes per token at the expert kernels' rate x threads; "
     "tok/s = 1 / (load + experts + other)";
 
-double mib(uint64_t b) { return static_cast<double>(b) / 1048576.0; }
+double mib(uint64_t b) {
+  return static_cast<double>(b) / 1048576.0;
+}
 
 int run_plan(const PlanArgs& a) {
   auto fail = [](const std::string& m, int rc = 1) {
@@ -45,7 +47,9 @@ int run_plan(const PlanArgs& a) {
   }
   rq.pinned_fraction = a.pinned_fraction;
   rq.split = a.split;
-  rq.n_threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  rq.n_threads = a.threads > 0
+                     ? a.threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   rq.io_threads = a.io_threads;
   rq.n_ctx = a.ctx;
   rq.kv_type = a.kv_f16 ? KvType::kF16 : KvType::kF32;
@@ -85,38 +89,37 @@ int run_plan(const PlanArgs& a) {
                         {"hit_rate", l.hit_rate},
                         {"load_ms", l.load_s * 1e3}});
     }
-    const nlohmann::json j = {
-        {"model", a.model},
-        {"n_layer", p.n_layer},
-        {"n_expert", p.n_expert},
-        {"experts_per_token", p.k},
-        {"threads", rq.n_threads},
-        {"io_threads", rq.io_threads},
-        {"ram_budget_bytes", p.budget_bytes},
-        {"slot_bytes", p.slot_bytes},
-        {"slots_per_layer", p.layers.empty() ? 0 : p.layers[0].slots},
-        {"slot_bytes_held", p.slot_bytes_held},
-        {"policy", p.policy},
-        {"policy_reason", p.policy_reason},
-        {"layers", layers},
-        {"bytes",
-         {{"resident_non_expert", p.non_expert_bytes},
-          {"resident_kv_cache", p.kv_bytes},
-          {"resident_compute_buffers", p.compute_buffer_bytes},
-          {"expert_ram", p.expert_ram_bytes},
-          {"expert_disk", p.expert_disk_bytes},
-          {"expert_total", p.expert_bytes}}},
-        {"hit_rate", p.hit_rate},
-        {"hit_rate_source", p.hit_rate_source},
-        {"read_ms_per_expert", p.load.read_s * 1e3},
-        {"s_dc_mb_per_s", p.load.s_dc() / 1e6},
-        {"compute_ms_per_expert", p.compute_s_per_expert * 1e3},
-        {"predicted_load_ms_per_token", p.load_s * 1e3},
-        {"predicted_experts_ms_per_token", p.experts_s * 1e3},
-        {"predicted_other_ms_per_token", p.other_s * 1e3},
-        {"predicted_decode_tok_per_s", p.tok_per_s},
-        {"speeds", p.speeds_source},
-        {"latency_model", kLatencyModel}};
+    const nlohmann::json j = {{"model", a.model},
+                              {"n_layer", p.n_layer},
+                              {"n_expert", p.n_expert},
+                              {"experts_per_token", p.k},
+                              {"threads", rq.n_threads},
+                              {"io_threads", rq.io_threads},
+                              {"ram_budget_bytes", p.budget_bytes},
+                              {"slot_bytes", p.slot_bytes},
+                              {"slots_per_layer", p.layers.empty() ? 0 : p.layers[0].slots},
+                              {"slot_bytes_held", p.slot_bytes_held},
+                              {"policy", p.policy},
+                              {"policy_reason", p.policy_reason},
+                              {"layers", layers},
+                              {"bytes",
+                               {{"resident_non_expert", p.non_expert_bytes},
+                                {"resident_kv_cache", p.kv_bytes},
+                                {"resident_compute_buffers", p.compute_buffer_bytes},
+                                {"expert_ram", p.expert_ram_bytes},
+                                {"expert_disk", p.expert_disk_bytes},
+                                {"expert_total", p.expert_bytes}}},
+                              {"hit_rate", p.hit_rate},
+                              {"hit_rate_source", p.hit_rate_source},
+                              {"read_ms_per_expert", p.load.read_s * 1e3},
+                              {"s_dc_mb_per_s", p.load.s_dc() / 1e6},
+                              {"compute_ms_per_expert", p.compute_s_per_expert * 1e3},
+                              {"predicted_load_ms_per_token", p.load_s * 1e3},
+                              {"predicted_experts_ms_per_token", p.experts_s * 1e3},
+                              {"predicted_other_ms_per_token", p.other_s * 1e3},
+                              {"predicted_decode_tok_per_s", p.tok_per_s},
+                              {"speeds", p.speeds_source},
+                              {"latency_model", kLatencyModel}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -137,23 +140,25 @@ int run_plan(const PlanArgs& a) {
     }
     std::printf("\n");
   }
-  std::printf("resident   %.1f MiB non-expert weights + %.1f MiB KV cache (ctx %d) + %.1f MiB "
-              "work buffers\n",
-              mib(p.non_expert_bytes), mib(p.kv_bytes), rq.n_ctx, mib(p.compute_buffer_bytes));
+  std::printf(
+      "resident   %.1f MiB non-expert weights + %.1f MiB KV cache (ctx %d) + %.1f MiB "
+      "work buffers\n",
+      mib(p.non_expert_bytes), mib(p.kv_bytes), rq.n_ctx, mib(p.compute_buffer_bytes));
   std::printf("experts    %.1f MiB in RAM slots + %.1f MiB on disk = %.1f MiB\n",
               mib(p.expert_ram_bytes), mib(p.expert_disk_bytes), mib(p.expert_bytes));
   std::printf("hit rate   %.4f  (%s)\n", p.hit_rate, p.hit_rate_source.c_str());
   std::printf("           per layer:");
   for (const LayerPlan& l : p.layers) std::printf(" %.2f", l.hit_rate);
   std::printf("\n");
-  std::printf("speeds     %s: %.2f ms per expert load (%.0f MB/s), %.3f ms compute per expert\n",
-              p.speeds_source.c_str(), p.load.read_s * 1e3, p.load.s_dc() / 1e6,
-              p.compute_s_per_expert * 1e3);
-  std::printf("per token  load %.2f ms + experts %.2f ms + other %.2f ms -> %.1f tok/s predicted "
-              "(%d threads, %d I/O threads)\n",
-              p.load_s * 1e3, p.experts_s * 1e3, p.other_s * 1e3, p.tok_per_s, rq.n_threads,
-              rq.io_threads);
-  std::printf("model      %s\n", kLatencyModel);
+  std::printf(
+      "speeds     %s: %.2f ms per expert load (mean; %.0f MB/s), %.3f ms compute per expert\n",
+      p.speeds_source.c_str(), p.load.read_s * 1e3, p.load.s_dc() / 1e6,
+      p.compute_s_per_expert * 1e3);
+  std::printf(
+      "per token  load %.2f ms + experts %.2f ms + other %.2f ms -> %.1f tok/s predicted "
+      "(%d threads, %d I/O threads)\n",
+      p.load_s * 1e3, p.experts_s * 1e3, p.other_s * 1e3, p.tok_per_s, rq.n_threads, rq.io_threads);
+  std::printf("formula    %s\n", kLatencyModel);
   return 0;
 }
 

@@ -62,7 +62,8 @@ class ReadPlan {
     const uint64_t at = (i * stride_) % n_;
     if (model_) {
       const auto n_expert = static_cast<uint64_t>(model_->layer(0).experts.size());
-      return expert_ranges(*model_, static_cast<int>(at / n_expert), static_cast<int>(at % n_expert));
+      return expert_ranges(*model_, static_cast<int>(at / n_expert),
+                           static_cast<int>(at % n_expert));
     }
     return {ByteRange{DirectReader::align_down(at * w_), w_}, ByteRange{}, ByteRange{}};
   }
@@ -97,9 +98,14 @@ Status timed_read(const DirectReader& r, const ExpertRanges& ranges, uint8_t* bu
 class ExpertDecode {
  public:
   explicit ExpertDecode(const ExpertWeights& w)
-      : n_embd_(w.gate.n_in), n_ff_(w.gate.n_out),
-        act_x_(max_act_row_bytes(n_embd_)), act_u_(act_x_.size()), act_h_(max_act_row_bytes(n_ff_)),
-        x_(static_cast<size_t>(n_embd_)), h_(static_cast<size_t>(n_ff_)), u_(h_.size()),
+      : n_embd_(w.gate.n_in),
+        n_ff_(w.gate.n_out),
+        act_x_(max_act_row_bytes(n_embd_)),
+        act_u_(act_x_.size()),
+        act_h_(max_act_row_bytes(n_ff_)),
+        x_(static_cast<size_t>(n_embd_)),
+        h_(static_cast<size_t>(n_ff_)),
+        u_(h_.size()),
         y_(x_.size()) {
     std::mt19937 rng(11);
     std::normal_distribution<float> d(0, 1);
@@ -177,18 +183,21 @@ Result<OffloadCalibration> measure(const Model* model, const std::string& read_f
   std::vector<double> times;
   for (int i = 1; i <= n1; ++i) {
     t0 = Clock::now();
-    MOE_TRY(timed_read(r, plan.ranges(static_cast<uint64_t>(i)), bufs[static_cast<size_t>(i) % ring].get()));
+    MOE_TRY(timed_read(r, plan.ranges(static_cast<uint64_t>(i)),
+                       bufs[static_cast<size_t>(i) % ring].get()));
     times.push_back(since(t0));
   }
   c.reads = n1;
   c.read_s = median(times);
   c.read_s_min = *std::min_element(times.begin(), times.end());
   c.read_s_max = *std::max_element(times.begin(), times.end());
-  c.read_s_mean = std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
+  c.read_s_mean =
+      std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
   // s_dc with the store's I/O threads reading at once (other experts than above).
   c.parallel_readers = std::max(1, o.io_threads);
   if (c.parallel_readers > 1) {
-    const int per = std::clamp(static_cast<int>(0.25 * o.seconds / first / c.parallel_readers), 3, 20);
+    const int per =
+        std::clamp(static_cast<int>(0.25 * o.seconds / first / c.parallel_readers), 3, 20);
     std::vector<AlignedBuffer> pbufs;
     for (int t = 0; t < c.parallel_readers; ++t) {
       pbufs.push_back(aligned_buffer(w));
@@ -201,14 +210,16 @@ Result<OffloadCalibration> measure(const Model* model, const std::string& read_f
       threads.emplace_back([&, t] {
         for (int i = 0; i < per && st[static_cast<size_t>(t)].ok(); ++i) {
           const auto k = static_cast<uint64_t>(n1 + 1 + t * per + i);
-          st[static_cast<size_t>(t)] = timed_read(r, plan.ranges(k), pbufs[static_cast<size_t>(t)].get());
+          st[static_cast<size_t>(t)] =
+              timed_read(r, plan.ranges(k), pbufs[static_cast<size_t>(t)].get());
         }
       });
     }
     for (std::thread& t : threads) t.join();
     const double wall = since(t0);
     for (const Status& s : st) MOE_TRY(s);
-    c.parallel_bytes_per_s = wall > 0 ? static_cast<double>(w) * per * c.parallel_readers / wall : 0;
+    c.parallel_bytes_per_s =
+        wall > 0 ? static_cast<double>(w) * per * c.parallel_readers / wall : 0;
   }
   // s_cg: RAM -> a work buffer.
   auto copy = measure_copy(w, 0.1 * o.seconds);
@@ -260,8 +271,9 @@ Result<CalibrateResult> calibrate_offload(const CalibrateOptions& o) {
     auto f = RegularFile::open(o.file_path, "file to time reads on");
     if (!f.ok()) return f.error();
   }
-  const uint64_t w = model ? max_expert_read_bytes(*model)
-                           : DirectReader::align_up(o.read_bytes ? o.read_bytes : uint64_t{8} << 20);
+  const uint64_t w = model
+                         ? max_expert_read_bytes(*model)
+                         : DirectReader::align_up(o.read_bytes ? o.read_bytes : uint64_t{8} << 20);
   const std::string shape = model ? expert_shape(*model) : "";
   CalibrateResult out;
   auto path = calibration_cache_path(read_file, w, shape);

@@ -28,21 +28,31 @@ constexpr uint64_t kMaxFileBytes = 1 << 16;
 
 const char* fs_name(long type) {
   switch (static_cast<unsigned long>(type)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794C7630: return "overlayfs";
-    case 0x6969: return "nfs";
-    case 0x2FC12FC1: return "zfs";
-    case 0xF2F52010: return "f2fs";
-    case 0x65735546: return "fuse";
-    default: return nullptr;
+    case 0xEF53:
+      return "ext4";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x794C7630:
+      return "overlayfs";
+    case 0x6969:
+      return "nfs";
+    case 0x2FC12FC1:
+      return "zfs";
+    case 0xF2F52010:
+      return "f2fs";
+    case 0x65735546:
+      return "fuse";
+    default:
+      return nullptr;
   }
 }
 
-std::string cache_key(const std::string& cpu_key, const std::string& device_id,
-                      uint64_t read_bytes, const std::string& expert) {
+std::string cache_key(const std::string& cpu_key, const std::string& device_id, uint64_t read_bytes,
+                      const std::string& expert) {
   // FNV-1a 64 over everything a measurement depends on.
   const std::string s = cpu_key + "|" + device_id + "|" + std::to_string(read_bytes) + "|" +
                         expert + "|" + std::to_string(kVersion);
@@ -53,7 +63,9 @@ std::string cache_key(const std::string& cpu_key, const std::string& device_id,
   return b;
 }
 
-bool positive(double v) { return std::isfinite(v) && v > 0; }
+bool positive(double v) {
+  return std::isfinite(v) && v > 0;
+}
 
 }  // namespace
 
@@ -173,8 +185,8 @@ Result<std::string> calibration_cache_path(const std::string& read_file, uint64_
   if (!d.ok()) return d.error();
   auto dir = user_cache_dir();
   if (!dir.ok()) return dir.error();
-  return *dir + "/offload-calibration-" +
-         cache_key(cpu_identity().key(), dev, read_bytes, expert) + ".json";
+  return *dir + "/offload-calibration-" + cache_key(cpu_identity().key(), dev, read_bytes, expert) +
+         ".json";
 }
 
 Result<OffloadCalibration> load_calibration(const std::string& path, const std::string& read_file,

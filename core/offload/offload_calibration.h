@@ -25,23 +25,24 @@
 namespace moe {
 
 struct OffloadCalibration {
-  std::string cpu;        ///< CpuIdentity::describe()
-  std::string device;     ///< "vda (253:0), ext4": the device of the file read
-  std::string file;       ///< the file the reads were timed on
-  std::string io;         ///< "O_DIRECT", or the buffered fallback's note
-  std::string expert;     ///< expert_shape() of the model, or "" (disk only, --file)
+  std::string cpu;     ///< CpuIdentity::describe()
+  std::string device;  ///< "vda (253:0), ext4": the device of the file read
+  std::string file;    ///< the file the reads were timed on
+  std::string io;      ///< "O_DIRECT", or the buffered fallback's note
+  std::string expert;  ///< expert_shape() of the model, or "" (disk only, --file)
   // s_dc
   uint64_t read_bytes = 0;  ///< w: bytes of one load
   int reads = 0;            ///< loads timed one at a time
   double read_s = 0;        ///< their median: l_dc, and s_dc = w / read_s
   double read_s_min = 0, read_s_max = 0;
-  double read_s_mean = 0;   ///< their mean: what predictions of expected waits use
-  int parallel_readers = 0;           ///< loads at once in the parallel measurement
-  double parallel_bytes_per_s = 0;    ///< their aggregate rate
+  double read_s_mean = 0;           ///< their mean: what predictions of expected waits use
+  int parallel_readers = 0;         ///< loads at once in the parallel measurement
+  double parallel_bytes_per_s = 0;  ///< their aggregate rate
   // s_cg
   double s_cg = 0;  ///< memcpy RAM -> work buffer at w bytes per copy, median, bytes/s
   // compute
-  double compute_s = 0;  ///< one decode token through one expert, one thread, median (0: not measured)
+  double compute_s =
+      0;  ///< one decode token through one expert, one thread, median (0: not measured)
   double calibration_s = 0;  ///< time the measurement took
   std::string source;        ///< "measured", "cache <path>" (not stored)
 

@@ -41,7 +41,8 @@ Status check_dims(const char* what, int n_layer, int n_expert, const Model& mode
 Result<OffloadPlan> plan_offload(const Model& model, const PlanRequest& rq) {
   const HParams& hp = model.hparams();
   if (!hp.moe || model.n_layer() == 0 || model.layer(0).experts.empty()) {
-    return make_error(model.file().path(), ": not a mixture-of-experts model (no experts to place)");
+    return make_error(model.file().path(),
+                      ": not a mixture-of-experts model (no experts to place)");
   }
   OffloadPlan p;
   p.n_layer = model.n_layer();
@@ -149,7 +150,8 @@ Result<OffloadPlan> plan_offload(const Model& model, const PlanRequest& rq) {
       }
     }
     std::sort(others.rbegin(), others.rend());
-    const size_t free_slots = static_cast<size_t>(std::max<int>(0, slots - static_cast<int>(lp.pinned.size())));
+    const size_t free_slots =
+        static_cast<size_t>(std::max<int>(0, slots - static_cast<int>(lp.pinned.size())));
     for (size_t i = 0; i < free_slots && i < others.size(); ++i) ram += others[i];
     p.expert_bytes += all;
     p.expert_ram_bytes += ram;
@@ -168,12 +170,13 @@ Result<OffloadPlan> plan_offload(const Model& model, const PlanRequest& rq) {
     p.speeds_source = "calibration (" + c->source + ")";
   } else {
     p.load = LoadLatencyModel::from_rate(p.slot_bytes, kPriorDiskBytesPerS);
-    p.speeds_source = "priors: disk 1 GB/s, 10 GB/s of weights per thread (run moe-cli calibrate -m MODEL)";
+    p.speeds_source =
+        "priors: disk 1 GB/s, 10 GB/s of weights per thread (run moe-cli calibrate -m MODEL)";
   }
-  p.compute_s_per_expert = c != nullptr && c->compute_s > 0
-                               ? c->compute_s
-                               : static_cast<double>(model.layer(0).experts[0].bytes()) /
-                                     kPriorWeightBytesPerS;
+  p.compute_s_per_expert =
+      c != nullptr && c->compute_s > 0
+          ? c->compute_s
+          : static_cast<double>(model.layer(0).experts[0].bytes()) / kPriorWeightBytesPerS;
   const int threads = std::max(1, rq.n_threads);
   for (LayerPlan& lp : p.layers) {
     lp.load_s = expected_load_s(p.load, p.k, lp.hit_rate, rq.io_threads);

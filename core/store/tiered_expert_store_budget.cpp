@@ -167,7 +167,8 @@ LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) con
     LoadLatencyModel m = latency_;
     m.read_bytes = w;  // the calibration was taken at this read size; keep w exact
     if (latency_.read_bytes > 0 && latency_.read_bytes != w) {
-      m.read_s = latency_.read_s * static_cast<double>(w) / static_cast<double>(latency_.read_bytes);
+      m.read_s =
+          latency_.read_s * static_cast<double>(w) / static_cast<double>(latency_.read_bytes);
     }
     return m;
   }
@@ -178,8 +179,8 @@ LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) con
     LoadLatencyModel m;
     m.read_bytes = w;
     m.read_s = secs / static_cast<double>(loads);
-    m.parallel_bytes_per_s = static_cast<double>(std::max(n_io_, 1)) * static_cast<double>(w) /
-                             m.read_s;
+    m.parallel_bytes_per_s =
+        static_cast<double>(std::max(n_io_, 1)) * static_cast<double>(w) / m.read_s;
     return m;
   }
   if (source) *source = "prior 1 GB/s";
@@ -228,7 +229,8 @@ double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> exp
   // this acquire's reads leave free, up to the prefetch limit, and share the disk with them.
   const int free_threads = std::max(0, n_io_ - n_running - n_reads);
   const int prefetch_room = std::max(0, std::max(1, n_io_ - 1) - prefetch_in_flight_);
-  const int queued = static_cast<int>(std::min<size_t>(prefetch_q_.size(), static_cast<size_t>(n_io_)));
+  const int queued =
+      static_cast<int>(std::min<size_t>(prefetch_q_.size(), static_cast<size_t>(n_io_)));
   const int joining = std::min({free_threads, prefetch_room, queued});
   return m.reads_s(n_reads + in_flight + joining, n_io_);
 }

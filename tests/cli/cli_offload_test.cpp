@@ -25,7 +25,8 @@ class CliOffload : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("moe_cli_offload_" + std::to_string(getpid()));
     fs::create_directories(dir_);
     model_ = (dir_ / "demo.gguf").string();
-    const Output o = run_cli("make-model --preset demo --type q8_0 --seed 5 -o " + sh_quote(model_));
+    const Output o =
+        run_cli("make-model --preset demo --type q8_0 --seed 5 -o " + sh_quote(model_));
     ASSERT_EQ(o.rc, 0) << o.err;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -107,8 +108,8 @@ TEST_F(CliOffload, PlanHitRateIsCacheSimsAndBytesAddUp) {
   ASSERT_EQ(o.rc, 0) << o.err;
   const double expert_bytes = json_of(o)["expert_bytes"].get<double>();
   for (const char* policy : {"lru", "lfu", "pinned", "hybrid"}) {
-    o = cli("plan -m " + sh_quote(model_) + " --ram-budget 50% --policy " + policy +
-            " --trace " + sh_quote(trace) + " --json");
+    o = cli("plan -m " + sh_quote(model_) + " --ram-budget 50% --policy " + policy + " --trace " +
+            sh_quote(trace) + " --json");
     ASSERT_EQ(o.rc, 0) << o.err;
     const auto p = json_of(o);
     o = cli("cache-sim -m " + sh_quote(model_) + " --ram-budget 50% --policy " + policy +

@@ -100,8 +100,8 @@ TEST_F(Calibration, CorruptCacheFileIsRefusedWithTheReasonAndMeasuredAgain) {
   } cases[] = {
       {"{\"format\": \"moe-studio offload calibration\", \"ver", "not valid JSON"},
       {"{\"format\": \"something else\"}", "not a calibration file"},
-      {calibration_to_json(first->calibration).replace(
-           calibration_to_json(first->calibration).find("\"read_s\""), 8, "\"read_x\""),
+      {calibration_to_json(first->calibration)
+           .replace(calibration_to_json(first->calibration).find("\"read_s\""), 8, "\"read_x\""),
        "missing or mistyped field"},
   };
   for (const Case& k : cases) {
@@ -175,8 +175,7 @@ TEST_F(Calibration, BadInputsAreClearErrors) {
   o.model_path = o.file_path;
   auto not_model = calibrate_offload(o);
   ASSERT_FALSE(not_model.ok());
-  EXPECT_NE(not_model.message().find("not_a_model.gguf"), std::string::npos)
-      << not_model.message();
+  EXPECT_NE(not_model.message().find("not_a_model.gguf"), std::string::npos) << not_model.message();
 }
 
 }  // namespace
