@@ -54,13 +54,25 @@ std::vector<int32_t> random_ids(const Tokenizer& tok, int n, bool bos, std::mt19
   return ids;
 }
 
-// Routing of the decoded tokens (positions past the prompt) drained from `q`.
-void collect_decode_routing(EventQueue& q, int prompt_tokens, RoutingStats& stats) {
+// What the decoded tokens' events say: their routing (positions past the prompt) and, per
+// decode step, the expert-load wait the latency model predicted before the loads and the wait
+// measured (TimingEvent, design §3.1).
+struct DecodeEvents {
+  RoutingStats routing;
+  double predicted_load_s = 0, measured_load_s = 0;
+  int steps = 0;
+};
+
+void collect_decode_events(EventQueue& q, int prompt_tokens, DecodeEvents& d) {
   std::vector<Event> events;
   q.drain(events);
   for (const Event& ev : events) {
     if (const auto* r = std::get_if<RoutingEvent>(&ev); r && r->pos >= prompt_tokens) {
-      stats.add(*r);
+      d.routing.add(*r);
+    } else if (const auto* t = std::get_if<TimingEvent>(&ev); t && t->phase == StepPhase::kDecode) {
+      d.predicted_load_s += t->predicted_load_s;
+      d.measured_load_s += t->measured_load_s;
+      ++d.steps;
     }
   }
 }
@@ -82,17 +94,18 @@ int bench(const BenchOptions& o) {
   // Same ids every repetition, so the routing of the first one stands for all. The ring is
   // drained at every piece of text (about every token): a small ring, so the peak RSS measured
   // stays the engine's; prefill events that overflow it are not needed.
-  RoutingStats routing;
+  DecodeEvents decode;
+  const RoutingStats& routing = decode.routing;
   std::shared_ptr<EventQueue> q =
       e.events().subscribe(static_cast<size_t>(std::max(1, s.n_layer) + 2) * 64);
   GenerateStats best;
   nlohmann::json prompt_runs = nlohmann::json::array(), decode_runs = nlohmann::json::array();
   for (int r = 0; r < std::max(1, o.repetitions); ++r) {
     auto st = e.generate(req, [&](std::string_view) {
-      if (q) collect_decode_routing(*q, o.prompt_tokens, routing);
+      if (q) collect_decode_events(*q, o.prompt_tokens, decode);
     });
     if (q) {
-      collect_decode_routing(*q, o.prompt_tokens, routing);
+      collect_decode_events(*q, o.prompt_tokens, decode);
       e.events().unsubscribe(q);
       q.reset();
     }
@@ -150,6 +163,15 @@ int bench(const BenchOptions& o) {
                                   ? nlohmann::json(cache->total.bytes_read / tokens_run)
                                   : nlohmann::json();
   j["ram_budget_bytes"] = cache ? nlohmann::json(cache->budget_bytes) : nlohmann::json();
+  // Expert-load wait per decoded token (first repetition): predicted before the loads from the
+  // routing and residency, and measured; null without a store that loads experts.
+  const double pred_ms = decode.steps ? 1e3 * decode.predicted_load_s / decode.steps : 0;
+  const double meas_ms = decode.steps ? 1e3 * decode.measured_load_s / decode.steps : 0;
+  j["predicted_load_ms_per_token"] = cache ? nlohmann::json(pred_ms) : nlohmann::json();
+  j["measured_load_ms_per_token"] = cache ? nlohmann::json(meas_ms) : nlohmann::json();
+  j["load_prediction_ratio"] =
+      cache && meas_ms > 0 ? nlohmann::json(pred_ms / meas_ms) : nlohmann::json();
+  j["load_latency_model"] = s.latency_model;
   if (o.json) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -178,6 +200,12 @@ int bench(const BenchOptions& o) {
         100 * cache->hit_rate(), 100 * cache->prefetch_accuracy(),
         tokens_run > 0 ? cache->total.bytes_read / tokens_run / 1024 : 0.0,
         cache->budget_bytes / 1048576.0);
+  }
+  if (cache) {
+    std::printf("expert loads     %.2f ms/token predicted, %.2f ms/token measured", pred_ms,
+                meas_ms);
+    if (meas_ms > 0) std::printf(" (ratio %.2f)", pred_ms / meas_ms);
+    std::printf("; %s\n", s.latency_model.c_str());
   }
   std::printf("page cache       %.1f MiB of the model file\n", page_cache / 1048576.0);
   return 0;

@@ -56,6 +56,28 @@ Status warm_up(const Model& model, ExpertStore& store, const LoadProgress& progr
   return report(static_cast<uint64_t>(total)) ? Status{} : Status{Error{"model load cancelled"}};
 }
 
+// The cached calibration (design §3.1: measured on this machine, not assumed) feeds the
+// tiered store's load predictions and tier-aware selection. Never measured here: loading a
+// model must not take seconds of disk reads; `moe-cli calibrate` fills the cache.
+void load_calibration_into(Backend& b) {
+  const bool tier_latency = b.deployment.selection.selector == SelectorKind::kWlr &&
+                            b.deployment.selection.latency == LatencyKind::kTier;
+  auto* tiered = dynamic_cast<TieredExpertStore*>(b.store.get());
+  if (tiered == nullptr && !tier_latency) return;
+  bool missing = false;
+  auto c = cached_calibration_for(*b.model, &missing);
+  if (c.ok()) {
+    b.latency_note = "calibrated (" + c->source + ")";
+    if (tiered != nullptr) tiered->set_load_latency(c->load_model());
+    b.calibration = std::move(c).value();
+  } else {
+    b.latency_note = missing ? "not calibrated (run moe-cli calibrate -m MODEL): priors and "
+                               "the store's measured reads"
+                             : "not calibrated (" + c.message() + "): priors and the store's "
+                               "measured reads";
+  }
+}
+
 Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadProgress& progress) {
   auto report = [&](float f) { return !progress || progress(f); };
   const Error cancelled{"model load cancelled"};
@@ -89,7 +111,9 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
   b->local_executor->set_event_bus(&b->bus);
 
   const HParams& hp = b->model->hparams();
-  auto sel = build_selection(d.selection, &hp, b->store.get(), b->model.get());
+  load_calibration_into(*b);
+  auto sel = build_selection(d.selection, &hp, b->store.get(), b->model.get(),
+                             b->calibration ? &*b->calibration : nullptr);
   if (!sel.ok()) return make_error(d.model_path, ": ", sel.message());
   b->selection = std::move(sel).value();
   if (d.executor) {
@@ -117,7 +141,8 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
 }  // namespace
 
 Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp,
-                                  const ExpertStore* store, const Model* model) {
+                                  const ExpertStore* store, const Model* model,
+                                  const OffloadCalibration* calibration) {
   Selection s;
   if (spec.selector == SelectorKind::kTopK) return s;
   if (spec.latency == LatencyKind::kTier) {
@@ -132,6 +157,10 @@ Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp,
     // 10 GB/s of weights; the store's measured read rate replaces the first once it has one.
     m.s_dc = 1e9;
     m.compute_s = m.expert_bytes / 10e9;
+    if (calibration != nullptr) {
+      m.s_dc = calibration->s_dc();
+      if (calibration->compute_s > 0) m.compute_s = calibration->compute_s;
+    }
     const auto* tiered = dynamic_cast<const TieredExpertStore*>(store);
     s.latency = std::make_shared<TierLatencySource>(
         m, [store](int l, int e) { return store->tier_of(l, e); },
@@ -181,6 +210,7 @@ std::string Backend::describe() const {
   out += ", k " + std::to_string(rc.k) + ", " + std::to_string(pool->size()) + " threads, ctx " +
          std::to_string(session->n_ctx()) + ", KV " + kv_type_name(deployment.kv_type) +
          ", kernels " + kernel_summary();
+  if (!latency_note.empty()) out += ", latency model " + latency_note;
   return out;
 }
 

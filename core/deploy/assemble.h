@@ -6,6 +6,7 @@
 // the app build their backend here; nothing else constructs these parts.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/deploy/deployment.h"
@@ -16,6 +17,7 @@
 #include "core/engine_api/latency_sink.h"
 #include "core/engine_api/live_settings.h"
 #include "core/model/model.h"
+#include "core/offload/offload_calibration.h"
 #include "core/store/expert_store.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/wdmoe/latency_source.h"
@@ -41,8 +43,11 @@ struct Selection {
 /// Builds the selection a spec describes for a model of `hp` (null: model dims unknown).
 /// Tier-aware latencies (LatencyKind::kTier) read where experts live from `store` and need
 /// `model` for expert sizes; without them that kind is an error.
+/// Tier-aware latencies take s_dc and the compute time of an expert from `calibration`
+/// (`moe-cli calibrate`) when given, else priors (and the store's measured read rate).
 Result<Selection> build_selection(const SelectionSpec& spec, const HParams* hp = nullptr,
-                                  const ExpertStore* store = nullptr, const Model* model = nullptr);
+                                  const ExpertStore* store = nullptr, const Model* model = nullptr,
+                                  const OffloadCalibration* calibration = nullptr);
 
 /// Load progress in [0, 1]; return false to cancel.
 using LoadProgress = std::function<bool(float fraction)>;
@@ -59,6 +64,11 @@ struct Backend {
   std::unique_ptr<CpuExpertExecutor> local_executor;
   std::unique_ptr<ExpertExecutor> wrapped_executor;  ///< from Deployment::executor, if any
   Selection selection;
+  /// This machine's offload calibration for the model (tiered store or tier-aware selection),
+  /// loaded from the cache `moe-cli calibrate` fills; empty when there is none.
+  std::optional<OffloadCalibration> calibration;
+  /// "calibrated (cache …)", or why the latency model runs on the store's measured reads.
+  std::string latency_note;
   std::unique_ptr<Session> session;
   MemoryPlan plan;
 

@@ -1,6 +1,7 @@
 #include "core/engine/cpu_expert_executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -97,9 +98,16 @@ Status CpuExpertExecutor::run(const ExpertBatch& b) {
   group_experts_.clear();
   for (const Group& g : groups_) group_experts_.push_back(g.expert);
   views_.resize(groups_.size());
-  if (Status s = store_.acquire_many(b.layer, group_experts_, views_); !s.ok()) {
+  // The latency model's prediction before the loads start, then the wait it predicts.
+  load_wait_.predicted_s += store_.predict_load_s(b.layer, group_experts_);
+  const auto t_acquire = std::chrono::steady_clock::now();
+  const Status acquired = store_.acquire_many(b.layer, group_experts_, views_);
+  load_wait_.measured_s +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_acquire).count();
+  ++load_wait_.calls;
+  if (!acquired.ok()) {
     views_.clear();
-    return s;
+    return acquired;
   }
   for (const ExpertView& v : views_) {
     const ExpertWeights& w = *v.weights;

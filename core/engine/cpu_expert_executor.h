@@ -30,6 +30,7 @@ class CpuExpertExecutor final : public ExpertExecutor {
     store_.prefetch(layer, experts);
   }
   std::string_view name() const override { return "local CPU"; }
+  LoadWait load_wait() const override { return load_wait_; }
   ExpertStore& store() const { return store_; }
   /// Bytes of the work buffers, allocated at construction (the memory plan mirrors them).
   uint64_t buffer_bytes() const;
@@ -55,6 +56,7 @@ class CpuExpertExecutor final : public ExpertExecutor {
   std::vector<Group> groups_;
   std::vector<ExpertView> views_;  // [group] acquired from store_ for the current call
   std::vector<int32_t> group_experts_;  // [group] expert ids, for acquire_many
+  LoadWait load_wait_;
 };
 
 }  // namespace moe

@@ -118,6 +118,7 @@ Status Session::eval_chunk(const int32_t* tokens, int n, LogitsWanted wanted) {
   timing.phase = n > 1 ? StepPhase::kPrefill : StepPhase::kDecode;
   timing.n_tokens = n;
   timing.n_layer = static_cast<int16_t>(std::min<int>(hp.n_layer, 64));
+  const LoadWait wait0 = executor_->load_wait();
 
   // Embedding rows, dequantized from the table (any type).
   pool_.parallel_for(n, [&](int64_t t, int) {
@@ -158,6 +159,9 @@ Status Session::eval_chunk(const int32_t* tokens, int n, LogitsWanted wanted) {
   }
   timing.head_s = seconds_since(t_head);
   timing.total_s = seconds_since(t_start);
+  const LoadWait wait1 = executor_->load_wait();
+  timing.predicted_load_s = wait1.predicted_s - wait0.predicted_s;
+  timing.measured_load_s = wait1.measured_s - wait0.measured_s;
 
   pos_ += n;
   if (publish) bus_->publish(timing);

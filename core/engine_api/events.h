@@ -49,6 +49,9 @@ struct TimingEvent {
   int32_t n_tokens = 0;
   double total_s = 0;
   double attention_s = 0, experts_s = 0, head_s = 0;
+  /// Expert-load wait of this call: predicted by the latency model before each layer's loads
+  /// (from its routing and the residency then), and measured (time in the store's acquire).
+  double predicted_load_s = 0, measured_load_s = 0;
   int16_t n_layer = 0;
   std::array<float, 64> layer_ms{};  ///< per-layer wall time, first n_layer entries
 };

@@ -36,6 +36,13 @@ struct ExecutionPlace {
   uint32_t device = kLocal;              ///< LAN device id when remote
 };
 
+/// Expert-load waits of an executor so far (cumulative): per call, the store's prediction made
+/// before the acquire (design §3.1 latency model) and the time the acquire then took.
+struct LoadWait {
+  double predicted_s = 0, measured_s = 0;
+  uint64_t calls = 0;
+};
+
 class ExpertExecutor {
  public:
   virtual ~ExpertExecutor() = default;
@@ -49,6 +56,9 @@ class ExpertExecutor {
     (void)experts;
   }
   virtual std::string_view name() const = 0;
+  /// Predicted and measured expert-load waits so far (engine thread). Executors that do not
+  /// load experts: zeros.
+  virtual LoadWait load_wait() const { return {}; }
   /// Where DeviceEvents (remote executors) go; set by the assembly place. Null: nowhere.
   void set_event_bus(EventBus* bus) { bus_ = bus; }
 

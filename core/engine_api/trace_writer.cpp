@@ -55,6 +55,7 @@ struct ToJson {
             {"phase", e.phase == StepPhase::kPrefill ? "prefill" : "decode"},
             {"n_tokens", e.n_tokens}, {"total_s", e.total_s}, {"attention_s", e.attention_s},
             {"experts_s", e.experts_s}, {"head_s", e.head_s},
+            {"predicted_load_s", e.predicted_load_s}, {"measured_load_s", e.measured_load_s},
             {"layer_ms", head(e.layer_ms, e.n_layer)}};
   }
   nlohmann::json operator()(const CacheEvent& e) const {

@@ -37,6 +37,9 @@ struct ModelSummary {
   uint64_t compute_bytes = 0;  ///< work buffers (memory plan)
   std::string kv_type;         ///< "F32" / "F16"
   std::string backend;         ///< the assembled parts: "store mapped, executor local CPU, ..."
+  /// Where the expert-load latency model's speeds come from: "calibrated (cache …)", "not
+  /// calibrated (…)"; empty when nothing is offloaded.
+  std::string latency_model;
   bool random_weights = false;  ///< written by `moe-cli make-model` (metadata moe.random_weights)
 };
 

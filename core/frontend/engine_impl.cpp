@@ -71,6 +71,7 @@ void EngineImpl::fill_summary() {
   s.compute_bytes = plan.compute_bytes;
   s.kv_type = kv_type_name(plan.kv_type);
   s.backend = backend_->describe();
+  s.latency_model = backend_->latency_note;
   auto rnd = f.get_bool("moe.random_weights");
   s.random_weights = rnd.ok() && *rnd;
 }

@@ -1,9 +1,5 @@
 #include "core/quant/kernel_tuning.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -18,6 +14,7 @@
 #include "core/quant/quant.h"
 #include "core/util/atomic_file.h"
 #include "core/util/cache_dir.h"
+#include "core/util/file_lock.h"
 #include "core/util/regular_file.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,26 +99,6 @@ std::string hex64(uint64_t v) {
   std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
   return b;
 }
-
-// Holds an flock on a file for its lifetime (no lock: nothing held, the caller goes on).
-class FileLock {
- public:
-  explicit FileLock(const std::string& path)
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -331,12 +308,7 @@ const KernelTuning& ensure_kernel_tuning() {
     }
     result = calibrate_kernels();
     result.source = "measured, cached in " + path;
-    auto file = AtomicFile::create(path);
-    const std::string text = kernel_tuning_to_json(result, id);
-    Status saved = file.ok() ? file->write({reinterpret_cast<const uint8_t*>(text.data()),
-                                            text.size()})
-                             : Status(file.error());
-    if (saved.ok()) saved = file->commit();
+    const Status saved = write_file_atomic(path, kernel_tuning_to_json(result, id));
     if (!saved.ok()) result.source = "measured (not cached: " + saved.message() + ")";
     install(result);
   });

@@ -63,6 +63,14 @@ class ExpertStore {
     (void)expert;
     return Tier::kRam;
   }
+  /// Predicted seconds an acquire_many(layer, experts) issued now will wait for loads (design
+  /// §3.1 latency model), from where the experts are at this moment. 0 for stores without a
+  /// slow tier. Called on the engine thread just before the acquire.
+  virtual double predict_load_s(int layer, std::span<const int32_t> experts) const {
+    (void)layer;
+    (void)experts;
+    return 0;
+  }
   virtual std::string_view name() const = 0;
   /// One line for the backend line: the name plus budgets and policy where the store has them.
   virtual std::string describe() const { return std::string(name()); }

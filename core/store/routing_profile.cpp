@@ -142,11 +142,7 @@ Status save_profile(const RoutingProfile& p, const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return make_error(parent.string(), ": cannot create directory: ", ec.message());
-  auto f = AtomicFile::create(path);
-  if (!f.ok()) return f.error();
-  const std::string text = profile_to_json(p);
-  MOE_TRY(f->write({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
-  return f->commit();
+  return write_file_atomic(path, profile_to_json(p));
 }
 
 Result<RoutingProfile> load_profile(const std::string& path, const ModelIdentity* expected) {

@@ -17,8 +17,6 @@
 namespace moe {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 std::string expert_name(int layer, int expert) {
   return "expert " + std::to_string(expert) + " of layer " + std::to_string(layer);
 }
@@ -73,14 +71,8 @@ Status TieredExpertStore::init() {
     for (size_t e = 0; e < experts.size(); ++e) {
       Entry& en = L.entries[e];
       en.weights = experts[e];
-      uint64_t slot = 0;
-      const MatrixView* mats[3] = {&experts[e].gate, &experts[e].up, &experts[e].down};
-      for (int m = 0; m < 3; ++m) {
-        const auto off = static_cast<uint64_t>(mats[m]->data - file.base());
-        en.ranges[static_cast<size_t>(m)] = {off, mats[m]->bytes()};
-        slot += DirectReader::span_bytes(off, mats[m]->bytes());
-      }
-      L.slot_bytes = std::max(L.slot_bytes, slot);
+      en.ranges = expert_ranges(model_, il, static_cast<int>(e));
+      L.slot_bytes = std::max(L.slot_bytes, expert_read_bytes(en.ranges));
     }
     max_slot = std::max(max_slot, L.slot_bytes);
   }
@@ -152,9 +144,7 @@ TieredExpertStore::~TieredExpertStore() {
 }
 
 int TieredExpertStore::slots_for(const Layer& L) const {
-  const uint64_t share = budget_ / layers_.size();
-  return static_cast<int>(
-      std::min<uint64_t>(static_cast<uint64_t>(n_expert_), share / L.slot_bytes));
+  return slots_per_layer(budget_, static_cast<int>(layers_.size()), L.slot_bytes, n_expert_);
 }
 
 // ---- buffers and eviction (under mu_) ----
@@ -250,6 +240,7 @@ bool TieredExpertStore::start_load_locked(int layer, int expert, bool speculativ
   if (en.transient) ++transient_loads_;
   en.buf = buf;
   en.state = State::kLoading;
+  en.started = {};  // queued; the I/O thread that reads it sets the time
   en.speculative = speculative;
   en.demand = !speculative;
   (speculative ? prefetch_q_ : demand_q_).push_back({layer, expert});
@@ -279,8 +270,9 @@ void TieredExpertStore::io_loop() {
     if (!demand) ++prefetch_in_flight_;
     Entry& en = layers_[static_cast<size_t>(rq.layer)].entries[static_cast<size_t>(rq.expert)];
     uint8_t* buf = en.buf;
-    lock.unlock();
     const auto t0 = Clock::now();
+    en.started = t0;
+    lock.unlock();
     uint64_t bytes = 0;
     Status st = load(rq.layer, rq.expert, buf, bytes);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -297,15 +289,11 @@ void TieredExpertStore::io_loop() {
 // fixed at init; no lock needed).
 Status TieredExpertStore::load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read) {
   const Entry& en = layers_[static_cast<size_t>(layer)].entries[static_cast<size_t>(expert)];
-  uint64_t at = 0;
-  for (const Range& r : en.ranges) {
-    if (Status s = reader_->read(r.offset, r.len, buf + at); !s.ok()) {
-      return make_error("tiered expert store: reading ", expert_name(layer, expert), ": ",
-                        s.message());
-    }
-    at += DirectReader::span_bytes(r.offset, r.len);
+  if (Status s = read_expert(*reader_, en.ranges, buf); !s.ok()) {
+    return make_error("tiered expert store: reading ", expert_name(layer, expert), ": ",
+                      s.message());
   }
-  bytes_read = at;
+  bytes_read = expert_read_bytes(en.ranges);
   return {};
 }
 
@@ -316,15 +304,8 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
   ExpertStats& s = stat(layer, expert);
   if (st.ok()) {
     // Point the views at the expert's bytes inside each aligned read.
-    const ExpertWeights& src = model_.layer(layer).experts[static_cast<size_t>(expert)];
-    en.weights = src;
-    MatrixView* mats[3] = {&en.weights.gate, &en.weights.up, &en.weights.down};
-    uint64_t at = 0;
-    for (int m = 0; m < 3; ++m) {
-      const Range& r = en.ranges[static_cast<size_t>(m)];
-      mats[m]->data = en.buf + at + (r.offset - DirectReader::align_down(r.offset));
-      at += DirectReader::span_bytes(r.offset, r.len);
-    }
+    en.weights = expert_views(model_.layer(layer).experts[static_cast<size_t>(expert)],
+                              en.ranges, en.buf);
     en.state = State::kResident;
     mark_resident(layer, expert, !en.transient);  // a transient one leaves at release
     if (en.transient && en.refs == 0) {  // its acquirer gave up (an error elsewhere): free it
@@ -336,6 +317,9 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
     counters_.bytes_loaded.fetch_add(bytes, std::memory_order_relaxed);
     if (warming_) {
       en.demand = false;
+      warm_seconds_ += seconds;
+      warm_bytes_ += bytes;
+      ++warm_loads_;
     } else {
       s.bytes_read += bytes;
       ++loads_;

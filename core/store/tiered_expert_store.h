@@ -28,6 +28,7 @@
 // from any thread. One mutex guards the state; reads run outside it.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,7 +40,9 @@
 
 #include "core/store/cache_policy.h"
 #include "core/store/direct_reader.h"
+#include "core/store/expert_reads.h"
 #include "core/store/expert_store.h"
+#include "core/store/load_latency.h"
 #include "core/store/tiered_store_stats.h"
 
 namespace moe {
@@ -77,6 +80,17 @@ class TieredExpertStore final : public ExpertStore {
   /// Measured disk -> RAM rate of demand and prefetch loads (bytes of all loads / their read
   /// time); 0 until the first load after warm-up. Any thread.
   double read_bytes_per_s() const;
+  /// Predicted wait of acquire_many(layer, experts) now (design §3.1, load_latency.h): 0 when
+  /// all are resident; else the reads it must start plus what is left of every read in flight
+  /// (they share the disk), at the calibrated rate for that many reads at once. Made before
+  /// the loads start, from residency.
+  double predict_load_s(int layer, std::span<const int32_t> experts) const override;
+  /// The disk model predictions use (`moe-cli calibrate`'s, from the assembly place). Unset:
+  /// the store's measured reads (warm-up included), else a 1 GB/s prior.
+  void set_load_latency(const LoadLatencyModel& m);
+  /// The model predict_load_s() uses now, and where it comes from ("calibration", "measured
+  /// reads", "prior 1 GB/s").
+  LoadLatencyModel load_latency(std::string* source = nullptr) const;
   /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
   /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
   /// pages small models in). Not counted in stats().
@@ -102,9 +116,7 @@ class TieredExpertStore final : public ExpertStore {
 
  private:
   enum class State : uint8_t { kAbsent, kLoading, kResident, kFailed };
-  struct Range {
-    uint64_t offset = 0, len = 0;  // the matrix' bytes in the file
-  };
+  using Clock = std::chrono::steady_clock;
   struct Entry {
     State state = State::kAbsent;
     bool transient = false;    // outside the cache's slots (freed at release)
@@ -112,8 +124,9 @@ class TieredExpertStore final : public ExpertStore {
     bool demand = false;       // a demand waits for this load
     int refs = 0;              // acquires not yet released
     uint8_t* buf = nullptr;
-    ExpertWeights weights;        // views into buf once resident
-    std::array<Range, 3> ranges;  // gate, up, down
+    ExpertWeights weights;  // views into buf once resident
+    ExpertRanges ranges;    // gate, up, down
+    Clock::time_point started{};  // when an I/O thread began its read (kLoading, in flight)
     std::string error;
   };
   struct Layer {
@@ -132,6 +145,7 @@ class TieredExpertStore final : public ExpertStore {
   void advise_mapping();
   void io_loop();
   Status load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read);
+  LoadLatencyModel load_latency_locked(std::string* source) const;
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
 
   // Everything below with _locked runs under mu_.
@@ -176,6 +190,9 @@ class TieredExpertStore final : public ExpertStore {
   uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;
   double load_seconds_ = 0;
   uint64_t load_bytes_ = 0;
+  double warm_seconds_ = 0;  // warm-up loads: kept out of the statistics, not out of the rate
+  uint64_t warm_bytes_ = 0, warm_loads_ = 0;
+  LoadLatencyModel latency_;  // calibrated (valid) or unset
   std::array<uint64_t, kLatencyBuckets> latency_hist_{};
   AtomicStoreCounters counters_;
   std::vector<std::thread> io_threads_;

@@ -1,5 +1,7 @@
-// The tiered store's control and read side: live budget changes, statistics snapshot,
-// backend line, CacheEvents (the load/evict machinery is in tiered_expert_store.cpp).
+// The tiered store's control and read side: live budget changes, statistics snapshot, load
+// latency predictions, backend line, CacheEvents (the load/evict machinery is in
+// tiered_expert_store.cpp).
+#include <algorithm>
 #include <cstdio>
 
 #include "core/store/ram_budget.h"
@@ -141,6 +143,96 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.load_seconds = load_seconds_;
   s.loads = loads_;
   return s;
+}
+
+// ---- load latency (design §3.1, load_latency.h) ----
+
+void TieredExpertStore::set_load_latency(const LoadLatencyModel& m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latency_ = m;
+}
+
+LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return load_latency_locked(source);
+}
+
+// Calibrated, else the mean latency of the loads so far (warm-up included: it is the first
+// measurement of this disk in this run), else a 1 GB/s prior. A mean per-load latency already
+// holds the sharing of the disk between concurrent loads, so no parallel rate is assumed then.
+LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) const {
+  const uint64_t w = layers_.empty() ? 0 : layers_[0].slot_bytes;
+  if (latency_.valid()) {
+    if (source) *source = "calibration";
+    LoadLatencyModel m = latency_;
+    m.read_bytes = w;  // the calibration was taken at this read size; keep w exact
+    if (latency_.read_bytes > 0 && latency_.read_bytes != w) {
+      m.read_s =
+          latency_.read_s * static_cast<double>(w) / static_cast<double>(latency_.read_bytes);
+    }
+    return m;
+  }
+  const uint64_t loads = loads_ + warm_loads_;
+  const double secs = load_seconds_ + warm_seconds_;
+  if (loads > 0 && secs > 0) {
+    if (source) *source = "measured reads";
+    LoadLatencyModel m;
+    m.read_bytes = w;
+    m.read_s = secs / static_cast<double>(loads);
+    m.parallel_bytes_per_s =
+        static_cast<double>(std::max(n_io_, 1)) * static_cast<double>(w) / m.read_s;
+    return m;
+  }
+  if (source) *source = "prior 1 GB/s";
+  return LoadLatencyModel::from_rate(w, 1e9);
+}
+
+// Every read in flight shares the disk with the ones this acquire starts (the store's I/O
+// threads read at once; prefetches included), so the wait is the time to move the requested
+// experts' bytes plus what is left of every read in flight, plus the queued prefetches that
+// will start beside them, at the rate of that many reads at once: reads_s(n_reads + Σ
+// remaining fractions + joining prefetches, io threads). With nothing else in flight that is
+// eq. 6 per read; a requested load already reading alone costs its remainder.
+double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> experts) const {
+  if (layer < 0 || static_cast<size_t>(layer) >= layers_.size()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  const LoadLatencyModel m = load_latency_locked(nullptr);
+  if (!m.valid()) return 0;
+  const auto now = Clock::now();
+  const auto remaining = [&](const Entry& en) {
+    const double elapsed = std::chrono::duration<double>(now - en.started).count();
+    return std::clamp(1.0 - elapsed / m.read_s, 0.0, 1.0);
+  };
+  const Layer& L = layers_[static_cast<size_t>(layer)];
+  int n_reads = 0;
+  bool waits = false;  // some requested expert is not resident
+  for (const int32_t x : experts) {
+    if (x < 0 || x >= n_expert_) continue;
+    const Entry& en = L.entries[static_cast<size_t>(x)];
+    if (en.state == State::kResident) continue;
+    waits = true;
+    const bool reading = en.state == State::kLoading && en.started != Clock::time_point{};
+    if (!reading) ++n_reads;  // absent, failed, or a prefetch still queued: a whole read
+  }
+  if (!waits) return 0;
+  double in_flight = 0;  // remaining fractions of every read running now (requested or not)
+  int n_running = 0;
+  for (const Layer& other : layers_) {
+    for (const Entry& en : other.entries) {
+      if (en.state == State::kLoading && en.started != Clock::time_point{}) {
+        in_flight += remaining(en);
+        ++n_running;
+      }
+    }
+  }
+  // Queued prefetches (the next layer's, queued before this acquire) start on the threads
+  // this acquire's reads leave free, up to the prefetch limit, and share the disk with them.
+  const int free_threads = std::max(0, n_io_ - n_running - n_reads);
+  const int prefetch_room = std::max(0, std::max(1, n_io_ - 1) - prefetch_in_flight_);
+  const int queued =
+      static_cast<int>(std::min<size_t>(prefetch_q_.size(), static_cast<size_t>(n_io_)));
+  const int joining = std::min({free_threads, prefetch_room, queued});
+  return m.reads_s(n_reads + in_flight + joining, n_io_);
 }
 
 std::string TieredExpertStore::describe() const {

@@ -137,4 +137,11 @@ Status AtomicFile::commit() {
   return {};
 }
 
+Status write_file_atomic(const std::string& path, std::string_view text) {
+  auto f = AtomicFile::create(path);
+  if (!f.ok()) return f.error();
+  MOE_TRY(f->write({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  return f->commit();
+}
+
 }  // namespace moe

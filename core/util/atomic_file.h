@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/util/status.h"
 
@@ -47,5 +48,8 @@ class AtomicFile {
   int fd_ = -1;
   std::string buf_;  ///< pending bytes, written in ~1 MiB blocks
 };
+
+/// Replaces `path` with `text` whole (create, write, commit). Errors name the file.
+Status write_file_atomic(const std::string& path, std::string_view text);
 
 }  // namespace moe

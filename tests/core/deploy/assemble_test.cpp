@@ -7,7 +7,9 @@
 #include <cmath>
 
 #include "core/deploy/assemble.h"
+#include "core/offload/calibrate.h"
 #include "core/store/tiered_expert_store.h"
+#include "tests/core/temp_dir_test.h"
 
 namespace moe {
 namespace {
@@ -146,6 +148,55 @@ TEST(Assemble, LoadProgressEndsAtOneAndCancels) {
   auto c = assemble(base(), [](float f) { return f < 0.5f; });
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.message().find("cancelled"), std::string::npos);
+}
+
+// The cached calibration (moe-cli calibrate) reaches the tiered store's predictions and the
+// backend line; without one the line says what the latency model runs on.
+class AssembleCalibration : public test::TempDirTest {
+ protected:
+  AssembleCalibration() : TempDirTest("moe_assemble_cal_", 120) {}
+  void SetUp() override {
+    TempDirTest::SetUp();
+    setenv("MOE_CACHE_DIR", dir_.c_str(), 1);
+  }
+  void TearDown() override {
+    unsetenv("MOE_CACHE_DIR");
+    TempDirTest::TearDown();
+  }
+};
+
+TEST_F(AssembleCalibration, TieredStoreUsesTheCachedCalibration) {
+  Deployment d = base();
+  d.store = StoreKind::kTiered;
+  d.ram_budget = RamBudget{0, 50.0};
+  auto before = assemble(d);
+  ASSERT_TRUE(before.ok()) << before.message();
+  EXPECT_FALSE((*before)->calibration);
+  EXPECT_NE((*before)->describe().find("latency model not calibrated (run moe-cli calibrate"),
+            std::string::npos)
+      << (*before)->describe();
+  CalibrateOptions o;
+  o.model_path = kF32;
+  o.seconds = 0.2;
+  auto cal = calibrate_offload(o);
+  ASSERT_TRUE(cal.ok()) << cal.message();
+  auto after = assemble(d);
+  ASSERT_TRUE(after.ok()) << after.message();
+  ASSERT_TRUE((*after)->calibration);
+  EXPECT_EQ((*after)->calibration->read_s, cal->calibration.read_s);
+  EXPECT_NE((*after)->describe().find("latency model calibrated (cache " + cal->cache_path + ")"),
+            std::string::npos)
+      << (*after)->describe();
+  const auto* tiered = dynamic_cast<const TieredExpertStore*>((*after)->store.get());
+  ASSERT_NE(tiered, nullptr);
+  std::string source;
+  EXPECT_EQ(tiered->load_latency(&source).read_s, cal->calibration.read_s_mean);
+  EXPECT_EQ(source, "calibration");
+  // The mapped store loads nothing from disk: no calibration read, nothing on the line.
+  auto mapped = assemble(base());
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_FALSE((*mapped)->calibration);
+  EXPECT_EQ((*mapped)->describe().find("latency model"), std::string::npos);
 }
 
 }  // namespace
