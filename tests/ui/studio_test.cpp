@@ -148,9 +148,10 @@ void StudioTest::trainedDemoModelAnswers() {
   QVERIFY(stats.generated_tokens > 3);
   QString answer;
   for (const auto& args : text) answer += args.at(1).toString();
-  QVERIFY2(answer.contains(QRegularExpression("\\bfever\\b", QRegularExpression::CaseInsensitiveOption)),
-           qPrintable(answer));
   test::save_screenshot(&s.window(), "demo_chat.png");
+  QVERIFY2(answer.contains(QRegularExpression("\\bfever\\b",
+                                              QRegularExpression::CaseInsensitiveOption)),
+           qPrintable(answer));
 }
 
 void StudioTest::chatStreamsTokens() {
