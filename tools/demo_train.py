@@ -108,8 +108,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=dc.MODEL["max_position_embeddings"])
-    ap.add_argument("--pretrain-steps", type=int, default=560)
-    ap.add_argument("--sft-steps", type=int, default=100)
+    ap.add_argument("--pretrain-steps", type=int, default=250)
+    ap.add_argument("--sft-steps", type=int, default=50)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--sft-lr", type=float, default=1e-3)
     ap.add_argument("--min-lr-frac", type=float, default=0.1)
@@ -158,16 +158,22 @@ def main():
             inp, tgt = batch_at(step, pre, None, args.batch, args.seq, dc.SEED)
         for gr in opt.param_groups:
             gr["lr"] = lr_at(step, args)
-        out = model(input_ids=inp, labels=tgt, use_cache=False, output_router_logits=True)
+        # Our own next-token loss: `tgt` is already shifted (position t predicts t + 1), so it
+        # must not go through transformers' `labels`, which shifts once more.
+        out = model(input_ids=inp, use_cache=False, output_router_logits=True)
+        lm_loss = torch.nn.functional.cross_entropy(
+            out.logits.reshape(-1, out.logits.shape[-1]).float(), tgt.reshape(-1),
+            ignore_index=-100)
+        aux_t = out.aux_loss if out.aux_loss is not None else torch.zeros(())
         opt.zero_grad(set_to_none=True)
-        out.loss.backward()
+        (lm_loss + args.aux * aux_t).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
         tok0 += inp.numel()
-        aux = float(out.aux_loss.detach()) if out.aux_loss is not None else 0.0
+        aux = float(aux_t.detach())
         rec = {"step": step, "phase": "sft" if sft else "pretrain",
-               "loss": float(out.loss.detach()) - args.aux * aux, "aux": aux, "lr": lr_at(step - 1, args),
+               "loss": float(lm_loss.detach()), "aux": aux, "lr": lr_at(step - 1, args),
                "tokens": step * args.batch * args.seq, "time": time.time() - t0}
         log.write(json.dumps(rec) + "\n")
         if step % 10 == 0 or args.bench:
