@@ -126,7 +126,7 @@ void StudioTest::demoModelFirstStart() {
 
 // The default demo (main() finds it next to the binary): the tiny model trained on WordNet,
 // shipped in resources/demo. The banner says what it is; asked greedily for a definition it
-// answers in English about the word (tests/fixtures/demo/reference.json has PyTorch's answer).
+// answers with an English definition sentence (often a wrong one: it is a 9 M-parameter model).
 void StudioTest::trainedDemoModelAnswers() {
   Studio s;
   s.use_bundled_demo(QStringLiteral(MOE_SOURCE_DIR "/resources/demo/") + kBundledDemoModelFile);
@@ -149,9 +149,11 @@ void StudioTest::trainedDemoModelAnswers() {
   QString answer;
   for (const auto& args : text) answer += args.at(1).toString();
   test::save_screenshot(&s.window(), "demo_chat.png");
-  QVERIFY2(answer.contains(QRegularExpression("\\bfever\\b",
-                                              QRegularExpression::CaseInsensitiveOption)),
+  // A definition-shaped English sentence ("A tash is a kind of …"): the model is tiny and its
+  // facts are wrong, but the random-weight model's mix of pieces, digits and scripts fails this.
+  QVERIFY2(answer.contains(QRegularExpression("^\\s*(A|An|To)\\s+[a-z]+.*\\b(is|means)\\b")),
            qPrintable(answer));
+  QVERIFY2(QRegularExpression("^[A-Za-z .,;:'()-]+$").match(answer).hasMatch(), qPrintable(answer));
 }
 
 void StudioTest::chatStreamsTokens() {
