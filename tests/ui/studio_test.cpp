@@ -128,7 +128,8 @@ void StudioTest::demoModelFirstStart() {
 // shipped in resources/demo. The banner says what it is; asked greedily for a definition it
 // answers with an English definition sentence (often a wrong one: it is a 9 M-parameter model).
 void StudioTest::trainedDemoModelAnswers() {
-  Studio s;
+  QTemporaryDir dir;  // an empty data dir: no random demo model copied in
+  Studio s(dir.path());
   s.use_bundled_demo(QStringLiteral(MOE_SOURCE_DIR "/resources/demo/") + kBundledDemoModelFile);
   QVERIFY(s.load_demo());
   const ModelInfo& m = s.window().controller()->model();

@@ -115,9 +115,9 @@ TEST(ShippedDemoModel, GreedyAnswersMatchPyTorch) {
     size_t same = 0;
     while (same < want.size() && out[same] == want[same]) ++same;
     if (same < want.size()) {
-      EXPECT_LT(margins[same], kTie) << g["prompt"] << ": differs at step " << same
-                                     << " where PyTorch is not near a tie (PyTorch: " << g["text"]
-                                     << ")";
+      EXPECT_LT(margins[same], kTie)
+          << g["prompt"] << ": differs at step " << same
+          << " where PyTorch is not near a tie (PyTorch: " << g["text"] << ")";
       EXPECT_GT(same, std::min(eos, want.size() - 1)) << g["prompt"] << ": answer differs";
     }
     std::printf("%s: %zu of %zu greedy tokens equal (answer ends at %zu)\n",
