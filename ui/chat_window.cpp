@@ -269,7 +269,12 @@ void ChatWindow::on_failed(quint64 id, const QString& message) {
 }
 
 void ChatWindow::on_model_loaded(const ModelInfo& info) {
-  demo_notice_->setVisible(info.random_weights);
+  // The demo banner says which demo this is: random weights, or the tiny trained model.
+  if (info.random_weights)
+    demo_notice_->setText(random_demo_notice());
+  else if (info.demo)
+    demo_notice_->setText(trained_demo_notice());
+  demo_notice_->setVisible(info.random_weights || info.demo);
   status_->setText(tr("Model ready: %1").arg(info.name));
   update_buttons();
 }

@@ -64,6 +64,9 @@ class ChatWindow : public QWidget {
   void status_message(const QString& text);
 
  private:
+  /// The demo banner's text for the random-weight demo and for the trained tiny demo.
+  static QString random_demo_notice();
+  static QString trained_demo_notice();
   void build_ui();
   void refresh_list();
   void update_buttons();

@@ -24,6 +24,20 @@ QLabel* banner(const QString& name, const QString& text, const QString& style) {
 }
 }  // namespace
 
+QString ChatWindow::random_demo_notice() {
+  return tr("<b>Demo model with random weights.</b> It shows the system working (streaming, "
+            "routing, WDMoE selection) but its answers are meaningless text. Open a real model "
+            "with File ▸ Open model…");
+}
+
+QString ChatWindow::trained_demo_notice() {
+  return tr("<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for half an hour on "
+            "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
+            "answers with a definition-shaped English sentence that is usually wrong. It knows "
+            "nothing else and is <b>not medical advice</b>. Open a real model with File ▸ Open "
+            "model…");
+}
+
 void ChatWindow::build_ui() {
   // Left: conversations.
   auto* left = new QWidget;
@@ -55,10 +69,7 @@ void ChatWindow::build_ui() {
       "background:#fff4d6;border:1px solid #e8c96b;border-radius:4px;padding:6px 10px;"
       "color:#5c4300;"));
   demo_notice_ =
-      banner("demoNotice",
-             tr("<b>Demo model with random weights.</b> It shows the system working (streaming, "
-                "routing, WDMoE selection) but its answers are meaningless text. Open a real model "
-                "with File ▸ Open model…"),
+      banner("demoNotice", random_demo_notice(),
              "background:#e7f0fb;border:1px solid #9dbbe0;border-radius:4px;padding:6px 10px;"
              "color:#1d3f66;");
   demo_notice_->setVisible(false);

@@ -198,10 +198,11 @@ bool MainWindow::open_model(const QString& path) {
 
 void MainWindow::open_demo() {
   if (controller_->is_loading() || controller_->is_generating()) return;
-  const bool first = !QFileInfo::exists(paths_.demo_model_path());
+  const QString path = paths_.demo_model_to_load();
+  const bool first = !QFileInfo::exists(path);  // only the generated one can be missing
   statusBar()->showMessage(first ? tr("Creating the demo model (first start only)…")
                                  : tr("Loading the demo model…"));
-  controller_->load_model(paths_.demo_model_path(), true);
+  controller_->load_model(path, true);
 }
 
 void MainWindow::on_model_loaded(const ModelInfo& info) {
@@ -215,10 +216,13 @@ void MainWindow::on_model_loaded(const ModelInfo& info) {
                             .arg(info.name, info.file_type)
                             .arg(info.n_layer)
                             .arg(info.n_expert)
-                            .arg(info.random_weights ? tr(" · random weights (demo)") : QString()));
+                            .arg(info.random_weights ? tr(" · random weights (demo)")
+                                 : info.demo       ? tr(" · tiny demo trained on WordNet")
+                                                   : QString()));
   statusBar()->showMessage(tr("Model loaded: %1").arg(info.path), 8000);
   setWindowTitle(info.random_weights ? tr("MoE Studio — demo model (random weights)")
-                                     : tr("MoE Studio — %1").arg(info.name));
+                 : info.demo ? tr("MoE Studio — demo model (tiny, trained on WordNet definitions)")
+                             : tr("MoE Studio — %1").arg(info.name));
 }
 
 void MainWindow::on_load_failed(const QString& message) {

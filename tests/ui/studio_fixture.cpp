@@ -62,6 +62,12 @@ void Studio::close_window() {
   window_.reset();
 }
 
+void Studio::use_bundled_demo(const QString& gguf) {
+  close_window();
+  paths_.bundled_demo_model = gguf;
+  reopen_window();
+}
+
 bool Studio::load_demo() {
   QSignalSpy loaded(window_->controller(), &EngineController::model_loaded);
   window_->open_demo();

@@ -24,6 +24,9 @@ class Studio {
   const StudioPaths& paths() const { return paths_; }
   QString data_dir() const { return paths_.data_dir; }
 
+  /// Makes "Load the demo model" open `gguf` (as main() does with the trained model shipped
+  /// next to the binary) and reopens the window.
+  void use_bundled_demo(const QString& gguf);
   /// Opens the demo model and waits until it is loaded.
   bool load_demo();
   /// Sets the answer length on the dashboard, types `question`, presses Ctrl+Enter, waits for

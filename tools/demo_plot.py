@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Plots the demo model's training loss (tools/demo_train.py's train_log.jsonl) into
+docs/demo-model-loss.png and prints the totals used in docs/demo-model.md.
+
+A resumed run appends to the log: for each step the last record wins, and the wall time is the
+sum over the runs (each run's clock starts at 0).
+
+Usage: python3 tools/demo_plot.py [--log /work/demo-train/train_log.jsonl]
+"""
+import argparse
+import json
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ema(xs, a=0.9):
+    out, m = [], None
+    for x in xs:
+        m = x if m is None else a * m + (1 - a) * x
+        out.append(m)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log", default="/work/demo-train/train_log.jsonl")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "demo-model-loss.png"))
+    args = ap.parse_args()
+    recs, runs, last_t = {}, [], None
+    for line in open(args.log):
+        r = json.loads(line)
+        if last_t is not None and r["time"] < last_t:
+            runs.append(last_t)
+        last_t = r["time"]
+        recs[r["step"]] = r
+    runs.append(last_t)
+    steps = sorted(recs)
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    for phase, colour, label in (("pretrain", "tab:blue", "pretraining text"),
+                                 ("sft", "tab:orange", "instruction fine-tune (answer tokens)")):
+        s = [k for k in steps if recs[k]["phase"] == phase]
+        if not s:
+            continue
+        x = [recs[k]["tokens"] / 1e6 for k in s]
+        y = [recs[k]["loss"] for k in s]
+        ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
+        ax.plot(x, ema(y), color=colour, linewidth=1.8, label=label)
+    ax.set_xlabel("training tokens (millions)")
+    ax.set_ylabel("cross-entropy (nats / token)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("MoE Studio demo model: 4 layers x 8 experts (top-2), 9.2 M parameters, "
+                 "2 CPU cores", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(args.out)
+    last = recs[steps[-1]]
+    pre = [recs[k] for k in steps if recs[k]["phase"] == "pretrain"]
+    sft = [recs[k] for k in steps if recs[k]["phase"] == "sft"]
+    tail = lambda rs: sum(r["loss"] for r in rs[-20:]) / max(1, len(rs[-20:]))  # noqa: E731
+    print("steps %d, tokens %d, wall %.1f min over %d run(s)" %
+          (last["step"], last["tokens"], sum(runs) / 60, len(runs)))
+    print("pretrain loss (mean of last 20 steps) %.3f (ppl %.1f); sft answer loss %.3f; aux %.3f" %
+          (tail(pre), math.exp(tail(pre)), tail(sft) if sft else float("nan"), last["aux"]))
+
+
+if __name__ == "__main__":
+    main()
