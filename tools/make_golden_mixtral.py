@@ -25,6 +25,8 @@ import torch
 import gguf
 from transformers import MixtralConfig, MixtralForCausalLM
 
+from hf_mixtral_gguf import put_mixtral_tensors
+
 SEED = 1234
 PROMPT = [1, 290, 17, 45, 201, 88, 299, 3, 120, 64, 250, 9, 33, 180, 77, 140]
 N_GREEDY = 8
@@ -57,14 +59,6 @@ def make_vocab(n_vocab):
     while len(tokens) < n_vocab:  # pad with unused placeholders
         add("<unused%d>" % len(tokens), -1000.0, 5)
     return tokens, scores, types
-
-
-def permute(w, n_head, n_head_kv):
-    """llama.cpp convert_hf_to_gguf.py LlamaModel.permute: HF rotate-half -> interleaved RoPE."""
-    if n_head_kv is not None and n_head != n_head_kv:
-        n_head = n_head_kv
-    return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
-            .swapaxes(1, 2).reshape(w.shape))
 
 
 def build_model(args):
@@ -123,24 +117,8 @@ def write_gguf(path, cfg, model, qtype, tokens, scores, types, name):
         else:
             w.add_tensor(gname, arr)
 
-    nh, nkv, ff = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.intermediate_size
-    put("token_embd.weight", sd["model.embed_tokens.weight"])
-    for i in range(cfg.num_hidden_layers):
-        p = "model.layers.%d." % i
-        put("blk.%d.attn_norm.weight" % i, sd[p + "input_layernorm.weight"])
-        put("blk.%d.attn_q.weight" % i, permute(sd[p + "self_attn.q_proj.weight"], nh, nh))
-        put("blk.%d.attn_k.weight" % i, permute(sd[p + "self_attn.k_proj.weight"], nh, nkv))
-        put("blk.%d.attn_v.weight" % i, sd[p + "self_attn.v_proj.weight"])
-        put("blk.%d.attn_output.weight" % i, sd[p + "self_attn.o_proj.weight"])
-        put("blk.%d.ffn_norm.weight" % i, sd[p + "post_attention_layernorm.weight"])
-        # Router stays F32 as llama.cpp's quantizer keeps ffn_gate_inp.
-        put("blk.%d.ffn_gate_inp.weight" % i, sd[p + "mlp.gate.weight"], quantize=False)
-        gate_up = sd[p + "mlp.experts.gate_up_proj"]  # [E, 2*ff, n_embd]: gate rows then up rows
-        put("blk.%d.ffn_gate_exps.weight" % i, gate_up[:, :ff, :])  # GGUF {n_embd, ff, E}
-        put("blk.%d.ffn_up_exps.weight" % i, gate_up[:, ff:, :])
-        put("blk.%d.ffn_down_exps.weight" % i, sd[p + "mlp.experts.down_proj"])  # {ff, n_embd, E}
-    put("output_norm.weight", sd["model.norm.weight"])
-    put("output.weight", sd["lm_head.weight"])
+    # Router stays F32 as llama.cpp's quantizer keeps ffn_gate_inp.
+    put_mixtral_tensors(put, sd, cfg, put_router=lambda n, a: put(n, a, quantize=False))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
