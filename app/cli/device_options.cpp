@@ -1,9 +1,12 @@
 #include "app/cli/device_options.h"
 
 #include <cstdio>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "core/deploy/assemble.h"
+#include "netlink/discovery.h"
 #include "netlink/model_fingerprint.h"
 #include "netlink/pki.h"
 #include "netlink/remote_expert_executor.h"
@@ -12,10 +15,42 @@ namespace moe::cli {
 namespace {
 
 struct DeviceSettings {
+  bool automatic = false;  // --devices auto: the devices discovery finds for this model
+  net::DiscoveryOptions discovery;
   std::vector<net::DeviceAddress> devices;
   std::string pki, host_name = "host";
   net::WireType wire = net::WireType::kF32;
 };
+
+// --devices auto: probe, listen a second, keep the devices that serve this model's file.
+Result<std::vector<net::DeviceAddress>> discover_devices(const net::DiscoveryOptions& o,
+                                                         const std::string& fingerprint) {
+  auto browser = net::DeviceBrowser::start(o);
+  if (!browser.ok()) return browser.error();
+  std::vector<net::DeviceAddress> out;
+  for (int round = 0; round < 2; ++round) {  // a second probe catches a lost datagram
+    if (auto st = (*browser)->probe(); !st.ok()) return st.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  size_t other_model = 0;
+  for (const net::SeenDevice& dev : (*browser)->devices()) {
+    if (dev.info.model_fingerprint != fingerprint) {
+      ++other_model;
+      continue;
+    }
+    out.push_back({dev.address, dev.info.tcp_port, dev.info.device_id});
+  }
+  if (out.empty()) {
+    return make_error("--devices auto: no device serving this model answered on ", o.group, ":",
+                      std::to_string(o.port),
+                      other_model > 0 ? " (" + std::to_string(other_model) +
+                                            " serve another model)"
+                                      : std::string(),
+                      "; `moe-cli devices` lists what is there, --devices HOST:PORT names them");
+  }
+  std::fprintf(stderr, "devices: found %zu by discovery\n", out.size());
+  return out;
+}
 
 }  // namespace
 
@@ -24,9 +59,12 @@ void add_device_options(CLI::App& app, Deployment& d) {
   app.add_option_function<std::string>(
          "--devices",
          [s, &d](const std::string& text) {
-           auto list = net::parse_device_list(text);
-           if (!list.ok()) throw CLI::ValidationError("--devices", list.message());
-           s->devices = std::move(*list);
+           s->automatic = text == "auto";
+           if (!s->automatic) {
+             auto list = net::parse_device_list(text);
+             if (!list.ok()) throw CLI::ValidationError("--devices", list.message());
+             s->devices = std::move(*list);
+           }
            d.executor = [s, &d](const AssemblyContext& ctx)
                -> Result<std::unique_ptr<ExpertExecutor>> {
              std::string dir = s->pki;
@@ -39,6 +77,11 @@ void add_device_options(CLI::App& app, Deployment& d) {
              if (!fp.ok()) return fp.error();
              net::RemoteOptions o;
              o.devices = s->devices;
+             if (s->automatic) {
+               auto found = discover_devices(s->discovery, *fp);
+               if (!found.ok()) return found.error();
+               o.devices = std::move(*found);
+             }
              o.tls = net::TlsFiles::from_pki_dir(dir, s->host_name);
              o.fingerprint = *fp;
              o.wire = s->wire;
@@ -49,8 +92,13 @@ void add_device_options(CLI::App& app, Deployment& d) {
            };
          },
          "Run experts on LAN devices (moe-node): HOST:PORT[/NAME],... (NAME: the name in the "
-         "device's certificate, checked); a device that fails is replaced by this machine")
+         "device's certificate, checked), or auto: the devices that announce this model on the "
+         "LAN (see moe-cli devices); a device that fails is replaced by this machine")
       ->type_name("LIST");
+  app.add_option("--discovery-interface", s->discovery.interface_address,
+                 "--devices auto: IPv4 address of the interface to discover on");
+  app.add_option("--discovery-port", s->discovery.port, "--devices auto: UDP port")
+      ->capture_default_str();
   app.add_option("--pki", s->pki,
                  "PKI folder of `moe-cli pki` for --devices (default $MOE_PKI_DIR, "
                  "$XDG_CONFIG_HOME/moe-studio/pki, ~/.config/moe-studio/pki)");
