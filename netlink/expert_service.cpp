@@ -1,8 +1,9 @@
 #include "netlink/expert_service.h"
 
+#include "netlink/assignment_outputs.h"
+
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 
 namespace moe::net {
 
@@ -79,31 +80,15 @@ Frame ExpertService::compute(uint64_t id, const ExpertRequest& req) {
   resp.type = req.type == WireType::kF32 ? info_.reply_type : req.type;
   resp.n_assign = static_cast<uint32_t>(n);
   resp.n_embd = req.n_embd;
-  resp.y.assign(n * e, 0.0f);
-  // Chunks of at most max_rows rows, one row per assignment, weight 1.
-  for (size_t c0 = 0; c0 < n; c0 += static_cast<size_t>(max_rows_)) {
-    const size_t c1 = std::min(n, c0 + static_cast<size_t>(max_rows_));
-    x_.resize((c1 - c0) * e);
-    assign_.clear();
-    for (size_t i = c0; i < c1; ++i) {
-      std::memcpy(x_.data() + (i - c0) * e, req.x.data() + req.assignments[i].token * e,
-                  e * sizeof(float));
-      assign_.push_back({static_cast<int32_t>(i - c0), req.assignments[i].expert, 1.0f});
-    }
-    // The executor wants assignments grouped by expert.
-    std::stable_sort(assign_.begin(), assign_.end(), [](const auto& a, const auto& b) {
-      return a.expert < b.expert;
-    });
-    ExpertBatch b;
-    b.layer = req.layer;
-    b.n_tokens = static_cast<int>(c1 - c0);
-    b.n_embd = static_cast<int>(e);
-    b.x = x_.data();
-    b.out = resp.y.data() + c0 * e;
-    b.assignments = assign_;
-    if (auto st = executor_.run(b); !st.ok()) {
-      return error(id, ErrorCode::kInternal, st.message());
-    }
+  resp.y.resize(n * e);  // every row is written by expert_outputs
+  const auto& as = req.assignments;
+  if (auto st = expert_outputs(
+          executor_, req.layer, e, n, static_cast<size_t>(max_rows_),
+          [&](size_t i) { return req.x.data() + as[i].token * e; },
+          [&](size_t i) { return static_cast<int32_t>(as[i].expert); },
+          [&](size_t i) { return resp.y.data() + i * e; }, scratch_);
+      !st.ok()) {
+    return error(id, ErrorCode::kInternal, st.message());
   }
   resp.compute_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)

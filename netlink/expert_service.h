@@ -11,6 +11,7 @@
 
 #include "core/engine_api/expert_executor.h"
 #include "core/model/model.h"
+#include "netlink/assignment_outputs.h"
 #include "netlink/frame.h"
 #include "netlink/messages.h"
 
@@ -44,8 +45,7 @@ class ExpertService {
   int max_rows_;
   ServiceInfo info_;
   std::mutex mu_;  // one request at a time through the executor
-  std::vector<float> x_, y_;
-  std::vector<ExpertAssignment> assign_;
+  AssignmentScratch scratch_;
 };
 
 }  // namespace moe::net

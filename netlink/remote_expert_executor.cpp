@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "netlink/assignment_outputs.h"
 #include "netlink/frame_client.h"
 #include "netlink/messages.h"
 
@@ -157,36 +158,18 @@ int RemoteExpertExecutor::device_for(int layer, int expert) const {
   return -1;
 }
 
-// y for the assignments `idx` computed by the host's CPU executor: one row per assignment with
-// weight 1 (out = 0 + 1 * y), in chunks of the batch's token count (what it was sized for).
+// y for the assignments `idx`, on the host's CPU executor, in chunks of the batch's token count
+// (what it was sized for).
 Status RemoteExpertExecutor::run_local(const ExpertBatch& b, std::span<const int32_t> idx) {
   const size_t e = static_cast<size_t>(b.n_embd);
-  const size_t chunk = static_cast<size_t>(std::max(b.n_tokens, 1));
-  for (size_t c0 = 0; c0 < idx.size(); c0 += chunk) {
-    const size_t c1 = std::min(idx.size(), c0 + chunk);
-    x_local_.resize((c1 - c0) * e);
-    y_local_.assign((c1 - c0) * e, 0.0f);
-    local_assign_.clear();
-    for (size_t i = c0; i < c1; ++i) {
-      const ExpertAssignment& a = b.assignments[static_cast<size_t>(idx[i])];
-      std::memcpy(x_local_.data() + (i - c0) * e, b.x + static_cast<size_t>(a.token) * e,
-                  e * sizeof(float));
-      local_assign_.push_back({static_cast<int32_t>(i - c0), a.expert, 1.0f});
-    }
-    std::stable_sort(local_assign_.begin(), local_assign_.end(),
-                     [](const auto& x, const auto& y) { return x.expert < y.expert; });
-    ExpertBatch lb = b;
-    lb.n_tokens = static_cast<int>(c1 - c0);
-    lb.x = x_local_.data();
-    lb.out = y_local_.data();
-    lb.assignments = local_assign_;
-    if (auto st = local_.run(lb); !st.ok()) return st;
-    for (size_t i = c0; i < c1; ++i) {
-      std::memcpy(y_.data() + static_cast<size_t>(idx[i]) * e, y_local_.data() + (i - c0) * e,
-                  e * sizeof(float));
-    }
-  }
-  return {};
+  const auto at = [&](size_t i) -> const ExpertAssignment& {
+    return b.assignments[static_cast<size_t>(idx[i])];
+  };
+  return expert_outputs(
+      local_, b.layer, e, idx.size(), static_cast<size_t>(b.n_tokens),
+      [&](size_t i) { return b.x + static_cast<size_t>(at(i).token) * e; },
+      [&](size_t i) { return at(i).expert; },
+      [&](size_t i) { return y_.data() + static_cast<size_t>(idx[i]) * e; }, scratch_);
 }
 
 Status RemoteExpertExecutor::run(const ExpertBatch& b) {

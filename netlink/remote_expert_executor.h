@@ -15,6 +15,7 @@
 
 #include "core/deploy/assemble.h"
 #include "netlink/activation_codec.h"
+#include "netlink/assignment_outputs.h"
 #include "netlink/tls_context.h"
 
 namespace moe::net {
@@ -76,9 +77,9 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   std::shared_ptr<asio::ssl::context> tls_;
   std::vector<std::unique_ptr<Device>> devices_;
   uint64_t next_id_ = 1;
-  // Per call: y per assignment, and scratch for local rows.
-  std::vector<float> y_, x_local_, y_local_;
-  std::vector<ExpertAssignment> local_assign_;
+  // Per call: y per assignment, and scratch for the rows computed here.
+  std::vector<float> y_;
+  AssignmentScratch scratch_;
   std::vector<int32_t> local_idx_;
 };
 
