@@ -1,33 +1,31 @@
 #include "netlink/frame_client.h"
 
 #include <array>
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <optional>
+
+#include "netlink/byte_stream.h"
 
 namespace moe::net {
 
 struct FrameClient::Impl {
   asio::io_context io;
   std::shared_ptr<asio::ssl::context> tls;
-  asio::ssl::stream<asio::ip::tcp::socket> stream;
+  ByteStream stream;
   ClientOptions options;
   std::string peer;
   bool is_open = false;
   std::string broken;  ///< why the connection was closed, for every later call
 
   Impl(std::shared_ptr<asio::ssl::context> t, const ClientOptions& o)
-      : tls(std::move(t)), stream(io, *tls), options(o) {}
+      : tls(std::move(t)), stream(io, tls.get()), options(o) {}
 
   void close(const std::string& why) {
     if (!is_open && !broken.empty()) return;
     is_open = false;
     broken = why;
-    std::error_code ec;
-    stream.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream.lowest_layer().close(ec);
+    stream.close();
   }
 
   // Runs one asynchronous operation to completion or until the deadline; on the deadline the
@@ -65,20 +63,29 @@ Result<std::unique_ptr<FrameClient>> FrameClient::connect(const std::string& hos
   if (ec) return make_error(impl->peer, ": cannot resolve: ", ec.message());
   ec = impl->run(
       [&](auto handler) {
-        asio::async_connect(impl->stream.lowest_layer(), endpoints,
+        asio::async_connect(impl->stream.socket(), endpoints,
                             [handler](std::error_code e, const auto&) mutable { handler(e); });
       },
       options.connect_timeout, "connect");
   if (ec) return impl->fail("connect", ec).error();
   // Requests and replies are latency-bound messages: no Nagle delay behind an unacked segment.
-  impl->stream.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+  impl->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   ec = impl->run([&](auto handler) { impl->stream.async_handshake(asio::ssl::stream_base::client, handler); },
                  options.connect_timeout, "TLS handshake");
-  if (ec) return impl->fail("TLS handshake", ec).error();
-  if (!options.expected_name.empty()) {
+  if (ec) {
+    // A node started with --insecure reads the ClientHello as a bad frame and hangs up.
+    const bool hung_up = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+                         ec == asio::error::connection_reset;
+    return impl->fail(hung_up ? "TLS handshake (the device closed the connection: is it running "
+                                "with --insecure, or does it refuse this host's certificate?)"
+                              : "TLS handshake",
+                      ec)
+        .error();
+  }
+  if (impl->stream.secure() && !options.expected_name.empty()) {
     // The chain was verified in the handshake (the context's callback logs refusals); the
     // name is checked here so that a wrong device is reported as such.
-    X509* cert = SSL_get1_peer_certificate(impl->stream.native_handle());
+    X509* cert = SSL_get1_peer_certificate(impl->stream.ssl());
     const bool match = cert != nullptr &&
                        X509_check_host(cert, options.expected_name.c_str(),
                                        options.expected_name.size(), 0, nullptr) == 1;
@@ -101,11 +108,12 @@ FrameClient::FrameClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FrameClient::~FrameClient() { impl_->close("closed"); }
 
 bool FrameClient::open() const { return impl_->is_open; }
+bool FrameClient::secure() const { return impl_->stream.secure(); }
 
 Status FrameClient::send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout) {
   if (!impl_->is_open) return Error{impl_->broken};
   const auto ec = impl_->run(
-      [&](auto handler) { asio::async_write(impl_->stream, asio::buffer(bytes.data(), bytes.size()), handler); },
+      [&](auto handler) { impl_->stream.async_write(asio::buffer(bytes.data(), bytes.size()), handler); },
       timeout, "send");
   if (ec) return impl_->fail("send", ec);
   return {};
@@ -125,7 +133,7 @@ Result<Frame> FrameClient::receive(std::chrono::milliseconds timeout) {
                         deadline - std::chrono::steady_clock::now()));
   };
   std::array<uint8_t, kFrameHeaderBytes> header{};
-  auto ec = impl_->run([&](auto handler) { asio::async_read(impl_->stream, asio::buffer(header), handler); },
+  auto ec = impl_->run([&](auto handler) { impl_->stream.async_read(asio::buffer(header), handler); },
                        left(), "waiting for a reply");
   if (ec) return impl_->fail("receive", ec).error();
   auto parsed = parse_frame_header(header, impl_->options.max_payload);
@@ -135,7 +143,7 @@ Result<Frame> FrameClient::receive(std::chrono::milliseconds timeout) {
   }
   const FrameHeader h = std::get<FrameHeader>(parsed);
   Frame frame{h.type, h.request_id, std::vector<uint8_t>(h.payload_bytes)};
-  ec = impl_->run([&](auto handler) { asio::async_read(impl_->stream, asio::buffer(frame.payload), handler); },
+  ec = impl_->run([&](auto handler) { impl_->stream.async_read(asio::buffer(frame.payload), handler); },
                   left(), "receiving a reply");
   if (ec) return impl_->fail("receive", ec).error();
   if (auto f = check_frame_crc(header, frame.payload)) {

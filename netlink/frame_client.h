@@ -22,6 +22,7 @@ struct ClientOptions {
 
 class FrameClient {
  public:
+  /// `tls` null: plaintext (--insecure).
   static Result<std::unique_ptr<FrameClient>> connect(const std::string& host, uint16_t port,
                                                       std::shared_ptr<asio::ssl::context> tls,
                                                       const ClientOptions& options = {});
@@ -38,6 +39,7 @@ class FrameClient {
   Result<Frame> call(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                      std::chrono::milliseconds timeout);
   bool open() const;
+  bool secure() const;
   /// Writes raw bytes (tests of the server's defences).
   Status send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout);
 

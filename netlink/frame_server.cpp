@@ -1,11 +1,11 @@
 #include "netlink/frame_server.h"
 
 #include <array>
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "netlink/byte_stream.h"
 
 namespace moe::net {
 
@@ -27,19 +27,36 @@ struct FrameServer::Impl {
 
 namespace {
 
-using Stream = asio::ssl::stream<asio::ip::tcp::socket>;
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(FrameServer::Impl& server, asio::ip::tcp::socket socket)
-      : server_(server), stream_(std::move(socket), *server.tls), timer_(server.io) {
+      : server_(server), stream_(std::move(socket), server.tls.get()), timer_(server.io) {
     std::error_code ec;
-    const auto ep = stream_.lowest_layer().remote_endpoint(ec);
+    const auto ep = stream_.socket().remote_endpoint(ec);
     peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 
   void start() {
     arm(server_.options.handshake_timeout, "TLS handshake", &server_.handshakes_failed);
+    if (!stream_.secure()) return handshake();
+    // Look at the first byte before the handshake: a frame's magic there is a host started with
+    // --insecure, which deserves that name rather than OpenSSL's "wrong version number".
+    stream_.socket().async_receive(
+        asio::buffer(first_), asio::socket_base::message_peek,
+        [self = shared_from_this()](std::error_code ec, size_t n) {
+          if (ec) return self->on_read_error(ec);
+          if (n > 0 && first_byte_is_frame_magic(self->first_[0])) {
+            ++self->server_.handshakes_failed;
+            return self->close("a plaintext (--insecure) host connected to this TLS node");
+          }
+          self->handshake();
+        });
+  }
+
+ private:
+  static bool first_byte_is_frame_magic(uint8_t b) { return b == (kFrameMagic & 0xFFu); }
+
+  void handshake() {
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](std::error_code ec) {
                               if (ec) {
@@ -53,7 +70,6 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
- private:
   // A deadline for the operation in flight: when it passes, the connection is closed (which
   // completes the operation with an error).
   void arm(std::chrono::milliseconds t, const char* what, std::atomic<uint64_t>* counter) {
@@ -67,7 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     arm(server_.options.idle_timeout, "waiting for a frame", &server_.timeouts);
-    asio::async_read(stream_, asio::buffer(header_),
+    stream_.async_read(asio::buffer(header_),
                      [self = shared_from_this()](std::error_code ec, size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->on_header();
@@ -78,6 +94,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto parsed = parse_frame_header(header_, server_.options.max_payload);
     if (auto* f = std::get_if<FrameFault>(&parsed)) {
       ++server_.faults;
+      if (!stream_.secure() && looks_like_tls_record(header_.data(), header_.size())) {
+        return close("a TLS host connected to this plaintext (--insecure) node");
+      }
       return close(std::string("refused frame: ") + f->message);
     }
     const FrameHeader h = std::get<FrameHeader>(parsed);
@@ -85,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
     frame_.request_id = h.request_id;
     frame_.payload.resize(h.payload_bytes);
     arm(server_.options.frame_timeout, "receiving a frame's payload", &server_.timeouts);
-    asio::async_read(stream_, asio::buffer(frame_.payload),
+    stream_.async_read(asio::buffer(frame_.payload),
                      [self = shared_from_this()](std::error_code ec, size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->on_payload();
@@ -108,7 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (out_.empty()) return read_header();
     arm(server_.options.frame_timeout, "sending a reply", &server_.timeouts);
-    asio::async_write(stream_, asio::buffer(out_),
+    stream_.async_write(asio::buffer(out_),
                       [self = shared_from_this()](std::error_code ec, size_t) {
                         if (ec) return self->on_read_error(ec);
                         self->read_header();
@@ -126,15 +145,14 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     if (!why.empty()) server_.say(peer_ + ": " + why + "; connection closed");
     timer_.cancel();
-    std::error_code ec;
-    stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.lowest_layer().close(ec);
+    stream_.close();
   }
 
   FrameServer::Impl& server_;
-  Stream stream_;
+  ByteStream stream_;
   asio::steady_timer timer_;
   std::string peer_;
+  std::array<uint8_t, 1> first_{};
   std::array<uint8_t, kFrameHeaderBytes> header_{};
   Frame frame_;
   std::vector<uint8_t> out_;

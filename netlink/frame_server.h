@@ -1,6 +1,6 @@
 #pragma once
 // The device side of the expert RPC transport: a TLS 1.3 server (standalone Asio, one
-// io_context thread) that reads frames with the limits and timeouts of docs/protocol.md and
+// io_context thread; plain TCP only when started without a TLS context, i.e. --insecure) that reads frames with the limits and timeouts of docs/protocol.md and
 // hands each request to a handler. Pings are answered here. A connection is closed, and the
 // reason logged, on a refused handshake, a malformed frame (bad magic / version / type /
 // oversize / CRC), a handshake, idle or frame timeout (slow loris) — the other connections are
@@ -42,6 +42,8 @@ struct ServerStats {
 
 class FrameServer {
  public:
+  /// `tls` null: plaintext (--insecure). A peer speaking the other mode is refused and named
+  /// as such in the log.
   static Result<std::unique_ptr<FrameServer>> start(const ServerOptions& options,
                                                     std::shared_ptr<asio::ssl::context> tls,
                                                     FrameHandler handler, LogFn log = {});

@@ -69,14 +69,25 @@ RemoteExpertExecutor::~RemoteExpertExecutor() = default;
 
 Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
     const AssemblyContext& ctx, RemoteOptions options) {
-  auto tls = make_tls_context(TlsRole::kClient, options.tls, options.log);
-  if (!tls.ok()) return tls.error();
+  std::shared_ptr<asio::ssl::context> tls;
+  if (options.insecure) {
+    if (options.log) {
+      options.log("INSECURE: --insecure: no TLS, activations cross the network in plaintext");
+      auto log = std::move(options.log);
+      options.log = [log](const std::string& line) { log("INSECURE: " + line); };
+    }
+  } else {
+    auto made = make_tls_context(TlsRole::kClient, options.tls, options.log);
+    if (!made.ok()) return made.error();
+    tls = *made;
+  }
   std::unique_ptr<RemoteExpertExecutor> ex(new RemoteExpertExecutor(ctx, std::move(options)));
-  ex->tls_ = *tls;
+  ex->tls_ = std::move(tls);
   for (const DeviceAddress& a : ex->options_.devices) {
     auto d = std::make_unique<Device>();
     d->address = a;
     d->status.address = a.host + ":" + std::to_string(a.port);
+    d->status.secure = !ex->options_.insecure;
     d->id = static_cast<uint32_t>(ex->devices_.size() + 1);
     ex->connect(*d);
     ex->devices_.push_back(std::move(d));
@@ -114,7 +125,10 @@ bool RemoteExpertExecutor::connect(Device& d) {
                           encode(Hello{"moe-studio host", options_.fingerprint}),
                           options_.rpc_timeout);
   if (!reply.ok()) {
-    fail(d, reply.message());
+    // A TLS node hangs up on a plaintext hello (and logs why on its side).
+    fail(d, reply.message() + (options_.insecure ? " (this host runs with --insecure: is the "
+                                                   "device running with TLS?)"
+                                                 : ""));
     return false;
   }
   if (reply->type == FrameType::kError) {

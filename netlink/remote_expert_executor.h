@@ -31,6 +31,9 @@ Result<std::vector<DeviceAddress>> parse_device_list(const std::string& text);
 struct RemoteOptions {
   std::vector<DeviceAddress> devices;
   TlsFiles tls;              ///< the host's certificate and the deployment CA
+  /// Plain TCP, no certificates: activations travel readable by anyone on the path. Only on
+  /// the operator's explicit --insecure; every log line says so.
+  bool insecure = false;
   std::string fingerprint;   ///< of the host's model file (model_fingerprint)
   WireType wire = WireType::kF32;
   std::chrono::milliseconds connect_timeout{2000};
@@ -41,6 +44,7 @@ struct RemoteOptions {
 struct DeviceStatus {
   std::string address, device_id;
   bool up = false;
+  bool secure = true;  ///< false: plaintext (--insecure)
   uint64_t rpcs = 0, failures = 0, assignments = 0;
   double last_rtt_s = 0, last_compute_s = 0;
 };

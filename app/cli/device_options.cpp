@@ -19,6 +19,7 @@ struct DeviceSettings {
   net::DiscoveryOptions discovery;
   std::vector<net::DeviceAddress> devices;
   std::string pki, host_name = "host";
+  bool insecure = false;
   net::WireType wire = net::WireType::kF32;
 };
 
@@ -68,7 +69,7 @@ void add_device_options(CLI::App& app, Deployment& d) {
            d.executor = [s, &d](const AssemblyContext& ctx)
                -> Result<std::unique_ptr<ExpertExecutor>> {
              std::string dir = s->pki;
-             if (dir.empty()) {
+             if (dir.empty() && !s->insecure) {
                auto def = net::default_pki_dir();
                if (!def.ok()) return def.error();
                dir = *def;
@@ -82,7 +83,8 @@ void add_device_options(CLI::App& app, Deployment& d) {
                if (!found.ok()) return found.error();
                o.devices = std::move(*found);
              }
-             o.tls = net::TlsFiles::from_pki_dir(dir, s->host_name);
+             if (!s->insecure) o.tls = net::TlsFiles::from_pki_dir(dir, s->host_name);
+             o.insecure = s->insecure;
              o.fingerprint = *fp;
              o.wire = s->wire;
              o.log = [](const std::string& line) { std::fprintf(stderr, "devices: %s\n", line.c_str()); };
@@ -102,9 +104,13 @@ void add_device_options(CLI::App& app, Deployment& d) {
   app.add_option("--pki", s->pki,
                  "PKI folder of `moe-cli pki` for --devices (default $MOE_PKI_DIR, "
                  "$XDG_CONFIG_HOME/moe-studio/pki, ~/.config/moe-studio/pki)");
-  app.add_option("--host-name", s->host_name,
+  app.add_option("--name,--host-name", s->host_name,
                  "This host's certificate in the PKI folder (devices/NAME.crt)")
       ->capture_default_str();
+  app.add_flag("--insecure", s->insecure,
+               "--devices without TLS: activations (derived from the prompt) cross the network "
+               "in plaintext, readable by anyone on the path; the devices must run with "
+               "--insecure too. Every log line says so");
   app.add_option_function<std::string>(
       "--wire",
       [s](const std::string& t) {

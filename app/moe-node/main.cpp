@@ -26,6 +26,7 @@
 namespace {
 
 std::mutex log_mu;
+bool log_insecure = false;  // --insecure: every line says so
 
 std::string logfmt_quote(const std::string& s) {
   std::string q = "\"";
@@ -45,8 +46,9 @@ void log_line(const char* level, const std::string& msg, const std::string& extr
   char ts[32];
   std::strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard lock(log_mu);
-  std::fprintf(stderr, "ts=%s.%03lldZ level=%s msg=%s%s%s\n", ts, static_cast<long long>(ms),
-               level, logfmt_quote(msg).c_str(), extra.empty() ? "" : " ", extra.c_str());
+  std::fprintf(stderr, "ts=%s.%03lldZ level=%s msg=%s%s%s%s\n", ts, static_cast<long long>(ms),
+               level, logfmt_quote(msg).c_str(), extra.empty() ? "" : " ", extra.c_str(),
+               log_insecure ? " insecure=true" : "");
   std::fflush(stderr);
 }
 
@@ -80,7 +82,7 @@ int main(int argc, char** argv) {
   CLI::App app{"moe-node: serve a model's experts to a MoE Studio host over the LAN", "moe-node"};
   std::string model, name, listen = "0.0.0.0:7070", pki_dir, experts = "all", port_file;
   int threads = 0, delay_ms = 0;
-  bool no_announce = false;
+  bool no_announce = false, insecure = false;
   moe::net::DiscoveryOptions disc;
   uint32_t max_payload = moe::net::kDefaultMaxPayload;
   char host_buf[256] = "node";
@@ -95,6 +97,10 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "Address and port to listen on (port 0: any free port)");
   app.add_option("--pki", pki_dir, "PKI folder from `moe-cli pki` (default: $MOE_PKI_DIR, "
                                    "$XDG_CONFIG_HOME/moe-studio/pki, ~/.config/moe-studio/pki)");
+  app.add_flag("--insecure", insecure,
+               "Plain TCP, no certificates: the host's activations (derived from patient text) "
+               "cross the network readable by anyone on the path. Only for a trusted test "
+               "network; the host must use --insecure too. Every log line says insecure=true");
   app.add_option("--experts", experts, "Experts served in every layer: all, or e.g. 0-3,6");
   app.add_option("-t,--threads", threads, "Compute threads (0: all)")->check(CLI::Range(0, 1024));
   app.add_option("--max-payload", max_payload, "Largest frame payload accepted, bytes")
@@ -125,7 +131,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  if (pki_dir.empty()) {
+  log_insecure = insecure;
+  if (insecure) {
+    log_line("warn", "--insecure: no TLS; expert activations travel in plaintext");
+  } else if (pki_dir.empty()) {
     auto d = moe::net::default_pki_dir();
     if (!d.ok()) return log_line("error", d.message()), 1;
     pki_dir = *d;
@@ -162,11 +171,15 @@ int main(int argc, char** argv) {
   moe::net::ExpertService service(*(*backend)->model, *(*backend)->local_executor,
                                   (*backend)->deployment.max_batch, info);
   const auto log = [](const std::string& m) { log_line("warn", m); };
-  auto tls = moe::net::make_tls_context(moe::net::TlsRole::kServer,
-                                        moe::net::TlsFiles::from_pki_dir(pki_dir, name), log);
-  if (!tls.ok()) return log_line("error", tls.message()), 1;
+  std::shared_ptr<asio::ssl::context> tls;  // null: --insecure
+  if (!insecure) {
+    auto made = moe::net::make_tls_context(moe::net::TlsRole::kServer,
+                                           moe::net::TlsFiles::from_pki_dir(pki_dir, name), log);
+    if (!made.ok()) return log_line("error", made.message()), 1;
+    tls = *made;
+  }
   auto server = moe::net::FrameServer::start(
-      so, *tls,
+      so, tls,
       [&service, delay_ms](const moe::net::Frame& f) {
         if (delay_ms > 0 && f.type == moe::net::FrameType::kExpertRequest) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));

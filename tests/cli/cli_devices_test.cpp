@@ -10,7 +10,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "cli_runner.h"
 
@@ -47,7 +49,7 @@ class CliDevices : public ::testing::Test {
   }
 
   // Starts moe-node serving expert `e` on a free loopback port.
-  NodeProcess start(int e) {
+  NodeProcess start(int e, bool insecure = false) {
     NodeProcess n;
     const std::string name = "node-" + std::to_string(e);
     const std::string port_file = (dir_ / (name + ".port")).string();
@@ -57,10 +59,13 @@ class CliDevices : public ::testing::Test {
     if (n.pid == 0) {
       const std::string experts = std::to_string(e);
       freopen(n.log.c_str(), "w", stderr);
-      execl(MOE_NODE, MOE_NODE, "-m", kModel.c_str(), "--name", name.c_str(), "--listen",
-            "127.0.0.1:0", "--pki", pki_.c_str(), "--experts", experts.c_str(), "-t", "1",
-            "--port-file", port_file.c_str(), "--reply-delay-ms", "2",
-            static_cast<char*>(nullptr));
+      std::vector<const char*> argv{MOE_NODE, "-m", kModel.c_str(), "--name", name.c_str(),
+                                    "--listen", "127.0.0.1:0", "--pki", pki_.c_str(),
+                                    "--experts", experts.c_str(), "-t", "1", "--port-file",
+                                    port_file.c_str(), "--reply-delay-ms", "2"};
+      if (insecure) argv.push_back("--insecure");
+      argv.push_back(nullptr);
+      execv(MOE_NODE, const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     for (int i = 0; i < 300 && n.port == 0; ++i) {  // up to 30 s on a loaded machine
@@ -144,6 +149,38 @@ TEST_F(CliDevices, FourNodesGiveTheLocalAnswerAndSurviveAKill) {
   const std::string log((std::istreambuf_iterator<char>(f)), {});
   EXPECT_NE(log.find("level=info msg=\"serving\""), std::string::npos) << log;
   EXPECT_NE(log.find("msg=\"stopped\" signal=15"), std::string::npos) << log;
+}
+
+// --insecure on both ends: the same answer over plain TCP, and every log line of both sides
+// says so. A host that forgot --insecure is told why the nodes do not answer and runs locally.
+TEST_F(CliDevices, InsecureIsExplicitOnBothEndsAndInEveryLogLine) {
+  const auto local = run_cli(run_args(16));
+  ASSERT_EQ(local.rc, 0) << local.err;
+  for (int e = 0; e < 2; ++e) nodes_.push_back(start(e, /*insecure=*/true));
+  auto remote = run_cli(run_args(16) + " --insecure --devices " + sh_quote(devices()));
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  int device_lines = 0;
+  std::istringstream err(remote.err);
+  for (std::string line; std::getline(err, line);) {
+    if (line.rfind("devices:", 0) != 0) continue;
+    ++device_lines;
+    EXPECT_NE(line.find("INSECURE"), std::string::npos) << line;
+  }
+  EXPECT_GE(device_lines, 3) << remote.err;  // the warning and one "connected" per node
+
+  remote = run_cli(run_args(16) + " --pki " + sh_quote(pki_) + " --devices " + sh_quote(devices()));
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_NE(remote.err.find("is it running with --insecure"), std::string::npos) << remote.err;
+
+  EXPECT_EQ(stop(nodes_[0], SIGTERM), 0);
+  std::ifstream f(nodes_[0].log);
+  int node_lines = 0;
+  for (std::string line; std::getline(f, line); ++node_lines) {
+    EXPECT_NE(line.find(" insecure=true"), std::string::npos) << line;
+  }
+  EXPECT_GE(node_lines, 3);  // the warning, "serving", the refused TLS host, "stopped"
 }
 
 TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {

@@ -78,8 +78,12 @@ class TlsTransport : public test::TempDirTest {
     auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(dir.empty() ? pki_ : dir, name),
                                 server_log_.fn());
     EXPECT_TRUE(ctx.ok()) << ctx.message();
+    return serve_with(o, ctx.ok() ? *ctx : nullptr);
+  }
+  /// `tls` null: a plaintext (--insecure) server.
+  std::unique_ptr<FrameServer> serve_with(ServerOptions o, std::shared_ptr<asio::ssl::context> tls) {
     // The handler: an expert-request is answered with its payload reversed.
-    auto s = FrameServer::start(o, *ctx, [](const Frame& f) {
+    auto s = FrameServer::start(o, std::move(tls), [](const Frame& f) {
       Frame r{FrameType::kExpertResponse, f.request_id, {f.payload.rbegin(), f.payload.rend()}};
       return std::vector<Frame>{r};
     }, server_log_.fn());
@@ -321,6 +325,47 @@ TEST_F(TlsTransport, APacketCaptureHoldsNoPlaintextActivations) {
   const auto seen = relay.captured();
   EXPECT_GT(seen.size(), payload.size()) << "the relay saw the exchange";
   EXPECT_FALSE(has_marker(seen)) << "activation bytes crossed the network in plaintext";
+
+  // The same exchange with --insecure on both ends: the capture shows the rows (so the check
+  // above can fail), which is why plaintext is only ever an explicit choice.
+  auto plain_server = serve_with({}, nullptr);
+  ASSERT_TRUE(plain_server);
+  RecordingRelay plain_relay(plain_server->port());
+  auto pc = FrameClient::connect("127.0.0.1", plain_relay.port(), nullptr);
+  ASSERT_TRUE(pc.ok()) << pc.message();
+  EXPECT_FALSE((*pc)->secure());
+  ASSERT_TRUE((*pc)->call(FrameType::kExpertRequest, 1, payload, 2000ms).ok());
+  EXPECT_TRUE(has_marker(plain_relay.captured()));
+}
+
+// --insecure is all-or-nothing, and a half-configured deployment says which half is which on
+// both sides instead of "bad magic" or OpenSSL's "wrong version number".
+TEST_F(TlsTransport, InsecureModeWorksOnlyWithBothEndsAndNamesAMismatch) {
+  auto plain = serve_with({}, nullptr);
+  ASSERT_TRUE(plain);
+  auto pc = FrameClient::connect("127.0.0.1", plain->port(), nullptr);
+  ASSERT_TRUE(pc.ok()) << pc.message();
+  const std::vector<uint8_t> p{1, 2, 3};
+  auto r = (*pc)->call(FrameType::kExpertRequest, 7, p, 2000ms);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->payload, (std::vector<uint8_t>{3, 2, 1}));
+
+  // A TLS host (no --insecure) meets a plaintext node.
+  auto tls_client = client(plain->port());
+  EXPECT_FALSE(tls_client.ok());
+  EXPECT_NE(tls_client.message().find("--insecure"), std::string::npos) << tls_client.message();
+  EXPECT_TRUE(server_log_.saw("a TLS host connected to this plaintext (--insecure) node"))
+      << server_log_.all();
+
+  // A plaintext host meets a TLS node: no reply, and the node names the cause.
+  auto secure = serve();
+  ASSERT_TRUE(secure);
+  auto plain_client = FrameClient::connect("127.0.0.1", secure->port(), nullptr);
+  ASSERT_TRUE(plain_client.ok()) << "TCP connects; there is no handshake to fail";
+  EXPECT_FALSE((*plain_client)->call(FrameType::kExpertRequest, 1, p, 2000ms).ok());
+  EXPECT_TRUE(server_log_.saw("a plaintext (--insecure) host connected to this TLS node"))
+      << server_log_.all();
+  EXPECT_EQ(secure->stats().frames, 0u) << "the TLS node served a plaintext frame";
 }
 
 }  // namespace
