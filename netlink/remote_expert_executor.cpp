@@ -12,6 +12,10 @@ namespace moe::net {
 using Clock = std::chrono::steady_clock;
 
 struct RemoteExpertExecutor::Device {
+  // Held by run() for a whole layer call and by the background thread for a ping or to install
+  // a new connection; everything below is guarded by it.
+  mutable std::mutex mu;
+  Clock::time_point last_used{};
   DeviceAddress address;
   uint32_t id = 0;  // 1-based: 0 is the host (ExecutionPlace::kLocal)
   std::unique_ptr<FrameClient> client;
@@ -26,6 +30,11 @@ struct RemoteExpertExecutor::Device {
   uint64_t request_id = 0;
   Clock::time_point sent_at{};
   bool in_flight = false;
+};
+
+struct RemoteExpertExecutor::Connection {
+  std::unique_ptr<FrameClient> client;
+  HelloAck ack;
 };
 
 Result<std::vector<DeviceAddress>> parse_device_list(const std::string& text) {
@@ -65,7 +74,14 @@ RemoteExpertExecutor::RemoteExpertExecutor(const AssemblyContext& ctx, RemoteOpt
   set_event_bus(&ctx.bus);
 }
 
-RemoteExpertExecutor::~RemoteExpertExecutor() = default;
+RemoteExpertExecutor::~RemoteExpertExecutor() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (keeper_.joinable()) keeper_.join();
+}
 
 Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
     const AssemblyContext& ctx, RemoteOptions options) {
@@ -89,9 +105,13 @@ Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
     d->status.address = a.host + ":" + std::to_string(a.port);
     d->status.secure = !ex->options_.insecure;
     d->id = static_cast<uint32_t>(ex->devices_.size() + 1);
-    ex->connect(*d);
+    {
+      std::lock_guard lock(d->mu);
+      ex->connect(*d);
+    }
     ex->devices_.push_back(std::move(d));
   }
+  ex->keeper_ = std::thread([raw = ex.get()] { raw->keep_alive(); });
   return ex;
 }
 
@@ -112,48 +132,96 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   }
 }
 
-bool RemoteExpertExecutor::connect(Device& d) {
+Result<RemoteExpertExecutor::Connection> RemoteExpertExecutor::open_connection(
+    const DeviceAddress& a) {
   ClientOptions co;
   co.connect_timeout = options_.connect_timeout;
-  co.expected_name = d.address.name;
-  auto c = FrameClient::connect(d.address.host, d.address.port, tls_, co);
-  if (!c.ok()) {
-    fail(d, c.message());
-    return false;
-  }
+  co.expected_name = a.name;
+  auto c = FrameClient::connect(a.host, a.port, tls_, co);
+  if (!c.ok()) return c.error();
   auto reply = (*c)->call(FrameType::kHello, next_id_++,
                           encode(Hello{"moe-studio host", options_.fingerprint}),
                           options_.rpc_timeout);
   if (!reply.ok()) {
     // A TLS node hangs up on a plaintext hello (and logs why on its side).
-    fail(d, reply.message() + (options_.insecure ? " (this host runs with --insecure: is the "
-                                                   "device running with TLS?)"
-                                                 : ""));
-    return false;
+    return make_error(reply.message(), options_.insecure ? " (this host runs with --insecure: "
+                                                           "is the device running with TLS?)"
+                                                         : "");
   }
   if (reply->type == FrameType::kError) {
     auto e = decode_error(reply->payload);
-    fail(d, "refused the hello: " + (e.ok() ? e->message : e.message()));
-    return false;
+    return make_error("refused the hello: ", e.ok() ? e->message : e.message());
   }
   const HParams& hp = model_.hparams();
   auto ack = decode_hello_ack(reply->payload);
-  if (!ack.ok() || ack->model_hash != options_.fingerprint ||
-      ack->n_layer != hp.n_layer || ack->n_expert != hp.n_expert) {
-    fail(d, ack.ok() ? "serves another model (" + ack->model_hash + ")" : ack.message());
-    return false;
+  if (!ack.ok()) return ack.error();
+  if (ack->model_hash != options_.fingerprint || ack->n_layer != hp.n_layer ||
+      ack->n_expert != hp.n_expert) {
+    return make_error("serves another model (", ack->model_hash, ")");
   }
-  d.client = std::move(*c);
-  d.device_id = ack->device_id;
-  d.served = ack->served;
-  d.status.device_id = ack->device_id;
+  return Connection{std::move(*c), std::move(*ack)};
+}
+
+void RemoteExpertExecutor::install(Device& d, Connection c) {
+  d.client = std::move(c.client);
+  d.device_id = c.ack.device_id;
+  d.served = std::move(c.ack.served);
+  d.status.device_id = d.device_id;
   d.status.up = true;
   d.backoff = std::chrono::milliseconds(1000);
-  if (options_.log) {
-    options_.log(d.status.address + ": connected to device '" + ack->device_id + "'");
-  }
+  d.last_used = Clock::now();
+  if (options_.log) options_.log(d.status.address + ": connected to device '" + d.device_id + "'");
   if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kJoined, d.id, 0, 0});
+}
+
+bool RemoteExpertExecutor::connect(Device& d) {
+  auto c = open_connection(d.address);
+  if (!c.ok()) {
+    fail(d, c.message());
+    return false;
+  }
+  install(d, std::move(*c));
   return true;
+}
+
+void RemoteExpertExecutor::keep_alive() {
+  // Wakes often enough to honour short test intervals; the work per wake is a clock read per
+  // device unless something is due.
+  const auto tick = std::clamp(options_.heartbeat / 4, std::chrono::milliseconds(10),
+                               std::chrono::milliseconds(250));
+  std::unique_lock stop(stop_mu_);
+  while (!stop_cv_.wait_for(stop, tick, [this] { return stopping_; })) {
+    stop.unlock();
+    for (auto& dp : devices_) {
+      Device& d = *dp;
+      std::unique_lock lock(d.mu, std::try_to_lock);
+      if (!lock.owns_lock()) continue;  // in use by run(): alive by definition
+      const auto now = Clock::now();
+      if (d.status.up && now - d.last_used >= options_.heartbeat) {
+        auto pong = d.client->call(FrameType::kPing, next_id_++, {}, options_.heartbeat_timeout);
+        if (pong.ok() && pong->type == FrameType::kPong) {
+          ++d.status.heartbeats;
+          d.last_used = Clock::now();
+        } else {
+          fail(d, pong.ok() ? "unexpected " + frame_type_name(static_cast<uint16_t>(pong->type)) +
+                                  " frame to a ping"
+                            : "heartbeat: " + pong.message());
+        }
+      } else if (!d.status.up && now >= d.retry_at) {
+        // Connecting can take up to connect_timeout: not under the lock that run() needs.
+        const DeviceAddress address = d.address;
+        lock.unlock();
+        auto c = open_connection(address);
+        lock.lock();
+        if (c.ok()) {
+          install(d, std::move(*c));
+        } else {
+          fail(d, c.message());
+        }
+      }
+    }
+    stop.lock();
+  }
 }
 
 int RemoteExpertExecutor::device_for(int layer, int expert) const {
@@ -188,9 +256,11 @@ Status RemoteExpertExecutor::run_local(const ExpertBatch& b, std::span<const int
 
 Status RemoteExpertExecutor::run(const ExpertBatch& b) {
   const size_t e = static_cast<size_t>(b.n_embd), n = b.assignments.size();
-  const auto now = Clock::now();
+  // Every device's state stays as it is for the whole call (the background thread waits).
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(devices_.size());
   for (auto& d : devices_) {
-    if (!d->status.up && now >= d->retry_at) connect(*d);
+    locks.emplace_back(d->mu);
     d->idx.clear();
     d->in_flight = false;
   }
@@ -222,6 +292,7 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     }
     d.request_id = next_id_++;
     d.sent_at = Clock::now();
+    d.last_used = d.sent_at;
     if (auto st = d.client->send(FrameType::kExpertRequest, d.request_id, encode(req),
                                  options_.rpc_timeout);
         !st.ok()) {
@@ -280,7 +351,10 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
 
 std::vector<DeviceStatus> RemoteExpertExecutor::status() const {
   std::vector<DeviceStatus> out;
-  for (const auto& d : devices_) out.push_back(d->status);
+  for (const auto& d : devices_) {
+    std::lock_guard lock(d->mu);
+    out.push_back(d->status);
+  }
   return out;
 }
 

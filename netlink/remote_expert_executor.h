@@ -8,8 +8,12 @@
 // frame) is marked down and its assignments are computed locally in the same call: the
 // generation continues; reconnection is tried again after a backoff (1 s doubling to 30 s).
 // Each RPC is published as a DeviceEvent and recorded in the latency sink (WLR selection).
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -38,14 +42,18 @@ struct RemoteOptions {
   WireType wire = WireType::kF32;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds rpc_timeout{5000};
-  LogFn log;
+  /// A connection idle this long gets a ping (well under moe-node's 30 s idle timeout).
+  std::chrono::milliseconds heartbeat{5000};
+  /// A ping unanswered this long marks the device lost.
+  std::chrono::milliseconds heartbeat_timeout{1000};
+  LogFn log;  ///< called from the decode thread and the background thread
 };
 
 struct DeviceStatus {
   std::string address, device_id;
   bool up = false;
   bool secure = true;  ///< false: plaintext (--insecure)
-  uint64_t rpcs = 0, failures = 0, assignments = 0;
+  uint64_t rpcs = 0, failures = 0, assignments = 0, heartbeats = 0;
   double last_rtt_s = 0, last_compute_s = 0;
 };
 
@@ -63,13 +71,20 @@ class RemoteExpertExecutor final : public ExpertExecutor {
     local_.prefetch(layer, experts);
   }
   std::string_view name() const override { return "LAN devices"; }
+  /// A snapshot; callable from any thread.
   std::vector<DeviceStatus> status() const;
 
   struct Device;
+  struct Connection;
 
  private:
   RemoteExpertExecutor(const AssemblyContext& ctx, RemoteOptions options);
+  // Connects and says hello; touches no device state (runs without the device's lock).
+  Result<Connection> open_connection(const DeviceAddress& a);
+  // Under the device's lock: connect (the first time) or install a connection made outside it.
   bool connect(Device& d);
+  void install(Device& d, Connection c);
+  void keep_alive();  // the background thread
   int device_for(int layer, int expert) const;
   Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
   void fail(Device& d, const std::string& why);
@@ -80,7 +95,11 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   RemoteOptions options_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::vector<std::unique_ptr<Device>> devices_;
-  uint64_t next_id_ = 1;
+  std::atomic<uint64_t> next_id_{1};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread keeper_;
   // Per call: y per assignment, and scratch for the rows computed here.
   std::vector<float> y_;
   AssignmentScratch scratch_;

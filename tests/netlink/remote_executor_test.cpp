@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <thread>
 
 #include "core/deploy/assemble.h"
 #include "netlink/expert_service.h"
@@ -48,7 +49,8 @@ class RemoteExperts : public test::TempDirTest {
   }
 
   // A device serving experts [lo, hi) of every layer.
-  Node node(const std::string& name, int lo, int hi, const std::string& fingerprint = "") {
+  Node node(const std::string& name, int lo, int hi, const std::string& fingerprint = "",
+            const ServerOptions& so = {}) {
     Node n;
     const Deployment d = local_deployment(1);
     auto b = assemble(d);
@@ -67,7 +69,7 @@ class RemoteExperts : public test::TempDirTest {
     auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(pki_, name));
     EXPECT_TRUE(ctx.ok()) << ctx.message();
     ExpertService* svc = n.service.get();
-    auto s = FrameServer::start({}, *ctx, [svc](const Frame& f) { return svc->handle(f); });
+    auto s = FrameServer::start(so, *ctx, [svc](const Frame& f) { return svc->handle(f); });
     EXPECT_TRUE(s.ok()) << s.message();
     n.server = std::move(*s);
     return n;
@@ -82,7 +84,11 @@ class RemoteExperts : public test::TempDirTest {
       o.tls = TlsFiles::from_pki_dir(pki_, "host");
       o.fingerprint = fingerprint_;
       o.rpc_timeout = std::chrono::milliseconds(3000);
-      o.log = [this](const std::string& l) { log_ += l + "\n"; };
+      o.heartbeat = heartbeat_;
+      o.log = [this](const std::string& l) {
+        std::lock_guard lock(log_mu_);  // the background thread logs too
+        log_ += l + "\n";
+      };
       auto r = RemoteExpertExecutor::create(ctx, std::move(o));
       if (!r.ok()) return r.error();
       if (out != nullptr) *out = r->get();
@@ -113,7 +119,17 @@ class RemoteExperts : public test::TempDirTest {
     return {"127.0.0.1", n.server->port(), name};
   }
 
-  std::string pki_, fingerprint_, log_;
+  std::string logged() {
+    std::lock_guard lock(log_mu_);
+    return log_;
+  }
+
+  std::string pki_, fingerprint_;
+  std::chrono::milliseconds heartbeat_{5000};
+
+ private:
+  std::mutex log_mu_;
+  std::string log_;
 };
 
 TEST_F(RemoteExperts, LogitsAreBitIdenticalToAllLocal) {
@@ -124,7 +140,7 @@ TEST_F(RemoteExperts, LogitsAreBitIdenticalToAllLocal) {
   Node a = node("node-a", 0, 2), b = node("node-b", 2, 4);
   RemoteExpertExecutor* ex = nullptr;
   auto h = host({addr(a, "node-a"), addr(b, "node-b")}, &ex);
-  ASSERT_TRUE(h && ex) << log_;
+  ASSERT_TRUE(h && ex) << logged();
   const std::vector<float> got = run(*h);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "logit " << i;
@@ -169,7 +185,7 @@ TEST_F(RemoteExperts, ALostDeviceIsReplacedByTheHostMidGeneration) {
   EXPECT_TRUE(st[0].up);
   EXPECT_FALSE(st[1].up);
   EXPECT_GE(st[1].failures, 1u);
-  EXPECT_NE(log_.find("its experts run on the host"), std::string::npos) << log_;
+  EXPECT_NE(logged().find("its experts run on the host"), std::string::npos) << logged();
   bool left = false;
   std::vector<Event> evs;
   events->drain(evs);
@@ -187,9 +203,72 @@ TEST_F(RemoteExperts, ADeviceOfAnotherModelIsNotUsed) {
   auto h = host({addr(a, "node-a")}, &ex);
   ASSERT_TRUE(h && ex);
   EXPECT_FALSE(ex->status()[0].up);
-  EXPECT_NE(log_.find("this device serves model 123-feedfacefeedface"), std::string::npos) << log_;
+  EXPECT_NE(logged().find("this device serves model 123-feedfacefeedface"), std::string::npos) << logged();
   std::vector<int32_t> prompt{1, 2, 3};
   EXPECT_TRUE(h->session->eval(prompt, false).ok());  // all local
+}
+
+// Between answers the host pings idle connections: the device's idle timeout never drops a
+// connection the host still wants; a device that dies while nobody asks is noticed without a
+// token; one that comes back on its address is admitted again by the background thread (off
+// the decode path) and used, with logits still bit-identical.
+TEST_F(RemoteExperts, HeartbeatsKeepIdleLinksAndReadmitAReturningDevice) {
+  using namespace std::chrono_literals;
+  auto local = assemble(local_deployment(2));
+  ASSERT_TRUE(local.ok());
+  const std::vector<float> want = run(**local);
+  const std::vector<float> want_next = run(**local);  // the same session continues
+
+  ServerOptions so;
+  so.idle_timeout = 300ms;  // moe-node's is 30 s; the heartbeat must beat it
+  heartbeat_ = 50ms;
+  Node a = node("node-a", 0, 2, "", so), b = node("node-b", 2, 4, "", so);
+  RemoteExpertExecutor* ex = nullptr;
+  auto h = host({addr(a, "node-a"), addr(b, "node-b")}, &ex);
+  ASSERT_TRUE(h && ex) << logged();
+  auto events = h->bus.subscribe();
+  std::this_thread::sleep_for(1000ms);  // > 3 idle timeouts without a token
+  EXPECT_EQ(a.server->stats().timeouts + b.server->stats().timeouts, 0u) << logged();
+  for (const DeviceStatus& s : ex->status()) {
+    EXPECT_TRUE(s.up) << s.address;
+    EXPECT_GE(s.heartbeats, 3u) << s.address;
+  }
+  EXPECT_EQ(run(*h), want);
+  for (const DeviceStatus& s : ex->status()) EXPECT_EQ(s.failures, 0u) << logged();
+
+  // node-b dies while the host is idle.
+  const uint16_t port_b = b.server->port();
+  b.server.reset();
+  const auto wait_for = [&](bool up, std::chrono::milliseconds limit) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (ex->status()[1].up != up && std::chrono::steady_clock::now() - t0 < limit) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return std::chrono::steady_clock::now() - t0;
+  };
+  const auto noticed = wait_for(false, 3000ms);
+  EXPECT_FALSE(ex->status()[1].up);
+  EXPECT_LT(noticed, 1000ms) << "an idle device's death is noticed within a heartbeat or two";
+  EXPECT_NE(logged().find("heartbeat"), std::string::npos) << logged();
+
+  // It returns on the same address: readmitted after the backoff (1 s), without a token.
+  so.port = port_b;
+  Node b2 = node("node-b", 2, 4, "", so);
+  wait_for(true, 5000ms);
+  ASSERT_TRUE(ex->status()[1].up) << logged();
+  const uint64_t rpcs_before = ex->status()[1].rpcs;
+  EXPECT_EQ(run(*h), want_next);
+  EXPECT_GT(ex->status()[1].rpcs, rpcs_before) << "the readmitted device was not used";
+  std::vector<Event> evs;
+  events->drain(evs);
+  std::vector<DeviceEvent::Kind> seen;
+  for (const Event& e : evs) {
+    const auto* de = std::get_if<DeviceEvent>(&e);
+    if (de != nullptr && de->device == 2 && de->kind != DeviceEvent::Kind::kRpc) {
+      seen.push_back(de->kind);
+    }
+  }
+  EXPECT_EQ(seen, (std::vector{DeviceEvent::Kind::kLeft, DeviceEvent::Kind::kJoined}));
 }
 
 TEST(DeviceList, Parses) {
