@@ -72,6 +72,29 @@ std::vector<Frame> ExpertService::handle(const Frame& f) {
   }
 }
 
+float ExpertService::measure_gflops(std::chrono::milliseconds budget) {
+  const HParams& hp = model_.hparams();
+  ExpertRequest req;
+  req.n_tokens = 1;
+  req.n_embd = static_cast<uint32_t>(hp.n_embd);
+  req.x.assign(static_cast<size_t>(hp.n_embd), 0.01f);
+  for (int e = 0; e < hp.n_expert; ++e) {
+    if (info_.served[static_cast<size_t>(e)]) req.assignments.push_back({0, static_cast<uint16_t>(e)});
+  }
+  if (req.assignments.empty()) return 0;
+  const int n_ff = hp.n_expert_ff > 0 ? hp.n_expert_ff : hp.n_ff;
+  const double flops_per_call = 6.0 * hp.n_embd * n_ff * static_cast<double>(req.assignments.size());
+  compute(0, req);  // warm: first touch of the weights
+  const auto t0 = std::chrono::steady_clock::now();
+  int calls = 0;
+  do {
+    compute(0, req);
+    ++calls;
+  } while (std::chrono::steady_clock::now() - t0 < budget);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<float>(flops_per_call * calls / s * 1e-9);
+}
+
 Frame ExpertService::compute(uint64_t id, const ExpertRequest& req) {
   std::lock_guard lock(mu_);
   const auto t0 = std::chrono::steady_clock::now();

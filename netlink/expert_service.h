@@ -4,6 +4,7 @@
 // assignment's output y is computed with the same CPU executor and kernels as the host's, as a
 // batch of one row per assignment with weight 1 (out = 0 + 1 * y = y exactly), so the host's
 // sum of w * y is bit-identical to a local run when rows travel as f32.
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,15 @@ class ExpertService {
   /// The replies to one frame (hello -> hello-ack or error; expert-request -> expert-response
   /// or error). Never throws; a bad request gets an error frame naming the problem.
   std::vector<Frame> handle(const Frame& request);
+
+  /// Times this device's expert compute for about `budget` (one token through every expert it
+  /// serves in layer 0, repeated) and returns GFLOP/s (2 · 3 · n_embd · n_ff per expert row);
+  /// what the host weighs devices by when it spreads experts over them.
+  float measure_gflops(std::chrono::milliseconds budget);
+  void set_capacity(float gflops, uint64_t memory_bytes) {
+    info_.gflops = gflops;
+    info_.memory_bytes = memory_bytes;
+  }
 
  private:
   Frame error(uint64_t id, ErrorCode code, std::string message) const;

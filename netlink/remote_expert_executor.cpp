@@ -1,8 +1,10 @@
 #include "netlink/remote_expert_executor.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
+#include "core/engine_api/placement.h"
 #include "netlink/assignment_outputs.h"
 #include "netlink/frame_client.h"
 #include "netlink/messages.h"
@@ -111,6 +113,13 @@ Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
     }
     ex->devices_.push_back(std::move(d));
   }
+  {
+    // The first token's selection already needs to know where each expert lives.
+    std::vector<std::unique_lock<std::mutex>> locks;
+    for (auto& d : ex->devices_) locks.emplace_back(d->mu);
+    ex->replace_ = false;
+    ex->place();
+  }
   ex->keeper_ = std::thread([raw = ex.get()] { raw->keep_alive(); });
   return ex;
 }
@@ -127,6 +136,7 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
     options_.log((named ? why : d.status.address + ": " + why) + "; its experts run on the host");
   }
   if (was_up) {
+    replace_ = true;
     if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kLeft, d.id, 0, 0});
     if (sink_ != nullptr) sink_->mark_unavailable(static_cast<int>(d.id));
   }
@@ -167,7 +177,10 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   d.device_id = c.ack.device_id;
   d.served = std::move(c.ack.served);
   d.status.device_id = d.device_id;
+  d.status.gflops = c.ack.gflops;
+  d.status.memory_bytes = c.ack.memory_bytes;
   d.status.up = true;
+  replace_ = true;
   d.backoff = std::chrono::milliseconds(1000);
   d.last_used = Clock::now();
   if (options_.log) options_.log(d.status.address + ": connected to device '" + d.device_id + "'");
@@ -224,20 +237,60 @@ void RemoteExpertExecutor::keep_alive() {
   }
 }
 
-int RemoteExpertExecutor::device_for(int layer, int expert) const {
-  const size_t k = static_cast<size_t>(layer) * model_.hparams().n_expert + expert;
-  // Experts are spread over the devices that serve them: expert e of a layer goes to the
-  // (e mod m)-th of the m devices up that serve it.
-  int m = 0;
-  for (const auto& d : devices_) m += d->status.up && d->served[k] ? 1 : 0;
-  if (m == 0) return -1;
-  int pick = expert % m;
-  for (size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i]->status.up && devices_[i]->served[k] && pick-- == 0) {
-      return static_cast<int>(i);
-    }
+void RemoteExpertExecutor::place() {
+  const HParams& hp = model_.hparams();
+  const size_t n_cells = static_cast<size_t>(hp.n_layer) * static_cast<size_t>(hp.n_expert);
+  const size_t n_dev = devices_.size();
+  const uint64_t per_expert = std::max<uint64_t>(1, model_.expert_bytes() / std::max<size_t>(1, n_cells));
+  // A device that did not measure its speed counts as the mean of those that did.
+  double known = 0;
+  int n_known = 0;
+  for (const auto& d : devices_) {
+    if (d->status.up && d->status.gflops > 0) known += d->status.gflops, ++n_known;
   }
-  return -1;
+  const double fallback = n_known > 0 ? known / n_known : 1.0;
+  std::vector<double> speed(n_dev);
+  std::vector<uint64_t> cap(n_dev), held(n_dev, 0);
+  for (size_t i = 0; i < n_dev; ++i) {
+    const DeviceStatus& st = devices_[i]->status;
+    speed[i] = st.gflops > 0 ? st.gflops : fallback;
+    cap[i] = !st.up ? 0 : st.memory_bytes == 0 ? UINT64_MAX : st.memory_bytes / per_expert;
+  }
+  assign_.assign(n_cells, -1);
+  Placement placement(static_cast<int>(n_dev) + 1);
+  std::vector<int> load(n_dev);
+  for (int l = 0; l < hp.n_layer; ++l) {
+    // Within a layer, expert e goes to the serving device with room whose share would stay
+    // smallest relative to its speed: shares end up proportional to speed.
+    std::fill(load.begin(), load.end(), 0);
+    std::vector<std::vector<int>> by_expert(static_cast<size_t>(hp.n_expert));
+    for (int e = 0; e < hp.n_expert; ++e) {
+      const size_t k = static_cast<size_t>(l) * hp.n_expert + e;
+      int best = -1;
+      double best_cost = 0;
+      for (size_t i = 0; i < n_dev; ++i) {
+        if (held[i] >= cap[i] || !devices_[i]->served[k]) continue;
+        const double cost = (load[i] + 1) / speed[i];
+        if (best < 0 || cost < best_cost) best = static_cast<int>(i), best_cost = cost;
+      }
+      assign_[k] = best;
+      if (best >= 0) ++load[static_cast<size_t>(best)], ++held[static_cast<size_t>(best)];
+      by_expert[static_cast<size_t>(e)] = {best < 0 ? 0 : static_cast<int>(devices_[static_cast<size_t>(best)]->id)};
+    }
+    placement.set_layer_devices(l, std::move(by_expert));
+  }
+  std::string summary;
+  size_t on_host = n_cells;
+  for (size_t i = 0; i < n_dev; ++i) {
+    devices_[i]->status.experts_held = static_cast<int>(held[i]);
+    on_host -= held[i];
+    if (!devices_[i]->status.up) continue;
+    char speed_text[48];
+    std::snprintf(speed_text, sizeof(speed_text), " (%.1f GFLOP/s)", devices_[i]->status.gflops);
+    summary += devices_[i]->device_id + " " + std::to_string(held[i]) + speed_text + ", ";
+  }
+  if (sink_ != nullptr) sink_->set_placement(std::move(placement));
+  if (options_.log) options_.log("placement: " + summary + "host " + std::to_string(on_host) + " of " + std::to_string(n_cells) + " experts");
 }
 
 // y for the assignments `idx`, on the host's CPU executor, in chunks of the batch's token count
@@ -264,9 +317,11 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     d->idx.clear();
     d->in_flight = false;
   }
+  if (replace_.exchange(false)) place();
   local_idx_.clear();
   for (size_t i = 0; i < n; ++i) {
-    const int dev = device_for(b.layer, b.assignments[i].expert);
+    const int dev = assign_[static_cast<size_t>(b.layer) * model_.hparams().n_expert +
+                            static_cast<size_t>(b.assignments[i].expert)];
     (dev < 0 ? local_idx_ : devices_[static_cast<size_t>(dev)]->idx)
         .push_back(static_cast<int32_t>(i));
   }
@@ -302,8 +357,14 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     }
     d.in_flight = true;
   }
-  // The host's own share meanwhile.
-  if (auto st = run_local(b, local_idx_); !st.ok()) return st;
+  // The host's own share meanwhile (device 0 for the latency sink: no network).
+  if (!local_idx_.empty()) {
+    const auto t0 = Clock::now();
+    if (auto st = run_local(b, local_idx_); !st.ok()) return st;
+    if (sink_ != nullptr) {
+      sink_->record(0, 0, std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  }
   // Gather; a device that fails now has its share computed here.
   for (auto& dp : devices_) {
     Device& d = *dp;
@@ -333,7 +394,8 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
       d.status.last_rtt_s = rtt;
       d.status.last_compute_s = compute;
       if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kRpc, d.id, rtt, compute});
-      if (sink_ != nullptr) sink_->record(static_cast<int>(d.id), rtt, compute);
+      // The sink takes the network part and the compute part separately.
+      if (sink_ != nullptr) sink_->record(static_cast<int>(d.id), std::max(0.0, rtt - compute), compute);
       continue;
     }
     fail(d, why);

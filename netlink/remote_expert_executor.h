@@ -53,6 +53,9 @@ struct DeviceStatus {
   std::string address, device_id;
   bool up = false;
   bool secure = true;  ///< false: plaintext (--insecure)
+  float gflops = 0;           ///< the device's measured expert speed (its hello-ack)
+  uint64_t memory_bytes = 0;  ///< RAM it offers for experts (0: not said)
+  int experts_held = 0;       ///< (layer, expert) pairs the host sends it now
   uint64_t rpcs = 0, failures = 0, assignments = 0, heartbeats = 0;
   double last_rtt_s = 0, last_compute_s = 0;
 };
@@ -85,7 +88,7 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   bool connect(Device& d);
   void install(Device& d, Connection c);
   void keep_alive();  // the background thread
-  int device_for(int layer, int expert) const;
+  void place();       // under every device's lock
   Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
   void fail(Device& d, const std::string& why);
 
@@ -96,6 +99,8 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   std::shared_ptr<asio::ssl::context> tls_;
   std::vector<std::unique_ptr<Device>> devices_;
   std::atomic<uint64_t> next_id_{1};
+  std::vector<int> assign_;  // [layer * n_expert + expert] -> index in devices_, -1: the host
+  std::atomic<bool> replace_{true};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -107,6 +107,19 @@ void add_device_options(CLI::App& app, Deployment& d) {
   app.add_option("--name,--host-name", s->host_name,
                  "This host's certificate in the PKI folder (devices/NAME.crt)")
       ->capture_default_str();
+  app.add_option_function<float>(
+         "--lan-theta",
+         [&d](float theta) {
+           d.selection.selector = SelectorKind::kWlr;
+           d.selection.latency = LatencyKind::kMeasured;
+           d.selection.theta = theta;
+         },
+         "WDMoE selection on the devices' measured latency (round trip + compute, per device, "
+         "EWMA): at THETA > 0 a low-weight expert on a slow or distant device may be left out; "
+         "0 = exact top-k")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs("--devices")
+      ->excludes("--tier-theta");
   app.add_flag("--insecure", s->insecure,
                "--devices without TLS: activations (derived from the prompt) cross the network "
                "in plaintext, readable by anyone on the path; the devices must run with "

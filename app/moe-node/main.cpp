@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/deploy/assemble.h"
+#include "core/util/byte_size.h"
 #include "netlink/discovery.h"
 #include "netlink/expert_service.h"
 #include "netlink/frame_server.h"
@@ -76,6 +77,16 @@ bool parse_experts(const std::string& spec, int n_expert, std::vector<bool>* out
   return true;
 }
 
+// MemAvailable of /proc/meminfo (0 when it cannot be read: no limit).
+uint64_t available_memory_bytes() {
+  std::ifstream f("/proc/meminfo");
+  unsigned long long kib = 0;
+  for (std::string line; std::getline(f, line);) {
+    if (std::sscanf(line.c_str(), "MemAvailable: %llu kB", &kib) == 1) return kib * 1024;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +94,7 @@ int main(int argc, char** argv) {
   std::string model, name, listen = "0.0.0.0:7070", pki_dir, experts = "all", port_file;
   int threads = 0, delay_ms = 0;
   bool no_announce = false, insecure = false;
+  std::string memory;
   moe::net::DiscoveryOptions disc;
   uint32_t max_payload = moe::net::kDefaultMaxPayload;
   char host_buf[256] = "node";
@@ -102,6 +114,9 @@ int main(int argc, char** argv) {
                "cross the network readable by anyone on the path. Only for a trusted test "
                "network; the host must use --insecure too. Every log line says insecure=true");
   app.add_option("--experts", experts, "Experts served in every layer: all, or e.g. 0-3,6");
+  app.add_option("--memory", memory,
+                 "RAM this device offers for experts (e.g. 8GiB); the host gives it no more "
+                 "experts than fit. Default: the system's available memory");
   app.add_option("-t,--threads", threads, "Compute threads (0: all)")->check(CLI::Range(0, 1024));
   app.add_option("--max-payload", max_payload, "Largest frame payload accepted, bytes")
       ->check(CLI::Range(1u << 16, 1u << 30));
@@ -170,6 +185,17 @@ int main(int argc, char** argv) {
   }
   moe::net::ExpertService service(*(*backend)->model, *(*backend)->local_executor,
                                   (*backend)->deployment.max_batch, info);
+  // What the host weighs this device by when it spreads experts (docs/protocol.md).
+  uint64_t memory_bytes = available_memory_bytes();
+  if (!memory.empty()) {
+    auto m = moe::parse_byte_size(memory);
+    if (!m.ok()) return log_line("error", "--memory: " + m.message()), 2;
+    memory_bytes = *m;
+  }
+  const float gflops = service.measure_gflops(std::chrono::milliseconds(200));
+  service.set_capacity(gflops, memory_bytes);
+  info.gflops = gflops;
+  info.memory_bytes = memory_bytes;
   const auto log = [](const std::string& m) { log_line("warn", m); };
   std::shared_ptr<asio::ssl::context> tls;  // null: --insecure
   if (!insecure) {
@@ -197,6 +223,8 @@ int main(int argc, char** argv) {
     ann.n_layer = static_cast<uint16_t>(hp.n_layer);
     ann.n_expert = static_cast<uint16_t>(hp.n_expert);
     ann.served = info.served;
+    ann.gflops = info.gflops;
+    ann.memory_bytes = info.memory_bytes;
     auto a = moe::net::Announcer::start(disc, ann, log);
     if (a.ok()) {
       announcer = std::move(*a);
@@ -208,6 +236,8 @@ int main(int argc, char** argv) {
   log_line("info", "serving", "device=" + logfmt_quote(name) + " port=" +
                                   std::to_string((*server)->port()) + " model=" + logfmt_quote(model) +
                                   " fingerprint=" + *fp + " experts=" + logfmt_quote(experts) +
+                                  " gflops=" + std::to_string(gflops) +
+                                  " memory_mib=" + std::to_string(memory_bytes >> 20) +
                                   " threads=" + std::to_string((*backend)->pool->size()));
   int sig = 0;
   sigwait(&stop, &sig);

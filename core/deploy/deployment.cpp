@@ -58,7 +58,9 @@ Status validate(const Deployment& d) {
   if (!std::isfinite(s.theta) || s.theta < 0 || s.theta > 1) {
     return make_error("theta: ", std::to_string(s.theta), " is outside [0, 1]");
   }
-  if (s.latency == LatencyKind::kMeasured && s.n_devices < 1) {
+  // The device count comes from the spec, or from an executor that places experts on devices
+  // and tells the latency sink (netlink's remote executor).
+  if (s.latency == LatencyKind::kMeasured && s.n_devices < 1 && !d.executor) {
     return make_error("measured latencies need at least one device");
   }
   if (s.selector == SelectorKind::kWlr && s.latency == LatencyKind::kTier &&

@@ -78,10 +78,10 @@ MeasuredLatencySource::MeasuredLatencySource(int n_devices, Placement placement,
 }
 
 bool MeasuredLatencySource::record(int device, double rtt_s, double compute_s) {
-  if (device < 0 || device >= n_devices_) return false;
   if (!std::isfinite(rtt_s) || !std::isfinite(compute_s) || rtt_s < 0 || compute_s < 0)
     return false;
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(mu_);  // set_placement may grow the table
+  if (device < 0 || device >= n_devices_) return false;
   Estimate& e = est_[device];
   if (e.samples == 0) {
     e.rtt_s = rtt_s;
@@ -97,15 +97,26 @@ bool MeasuredLatencySource::record(int device, double rtt_s, double compute_s) {
 }
 
 void MeasuredLatencySource::mark_unavailable(int device) {
-  if (device < 0 || device >= n_devices_) return;
   std::lock_guard lock(mu_);
+  if (device < 0 || device >= n_devices_) return;
   est_[device].available = false;
   est_[device].latency_s = kInf;
 }
 
-MeasuredLatencySource::Estimate MeasuredLatencySource::estimate(int device) const {
-  if (device < 0 || device >= n_devices_) return Estimate{0, 0, 0, false, kInf};
+void MeasuredLatencySource::set_placement(Placement placement) {
   std::lock_guard lock(mu_);
+  if (placement.n_devices() > n_devices_) {
+    Estimate prior;
+    prior.latency_s = cfg_.prior_s;
+    est_.resize(static_cast<size_t>(placement.n_devices()), prior);
+    n_devices_ = placement.n_devices();
+  }
+  placement_ = std::move(placement);
+}
+
+MeasuredLatencySource::Estimate MeasuredLatencySource::estimate(int device) const {
+  std::lock_guard lock(mu_);
+  if (device < 0 || device >= n_devices_) return Estimate{0, 0, 0, false, kInf};
   return est_[device];
 }
 

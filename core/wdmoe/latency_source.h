@@ -96,6 +96,8 @@ class MeasuredLatencySource final : public LatencySource, public LatencySink {
   bool record(int device, double rtt_s, double compute_s) override;
   /// A device timed out or left: +inf (dropped first by the θ rule) until its next record().
   void mark_unavailable(int device) override;
+  /// Replaces the placement; grows the device table (new devices start at the prior).
+  void set_placement(Placement placement) override;
   Estimate estimate(int device) const;
 
   double expert_latency_s(const TokenTime& at, int layer, int expert) override;

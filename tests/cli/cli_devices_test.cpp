@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_runner.h"
 
 namespace {
@@ -48,8 +50,9 @@ class CliDevices : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Starts moe-node serving expert `e` on a free loopback port.
-  NodeProcess start(int e, bool insecure = false) {
+  // Starts moe-node node-`e` on a free loopback port, serving expert `e` unless `experts` says
+  // otherwise, holding each reply `delay_ms`.
+  NodeProcess start(int e, bool insecure = false, std::string experts = "", int delay_ms = 2) {
     NodeProcess n;
     const std::string name = "node-" + std::to_string(e);
     const std::string port_file = (dir_ / (name + ".port")).string();
@@ -57,12 +60,13 @@ class CliDevices : public ::testing::Test {
     fs::remove(port_file);
     n.pid = fork();
     if (n.pid == 0) {
-      const std::string experts = std::to_string(e);
+      if (experts.empty()) experts = std::to_string(e);
+      const std::string delay = std::to_string(delay_ms);
       freopen(n.log.c_str(), "w", stderr);
       std::vector<const char*> argv{MOE_NODE, "-m", kModel.c_str(), "--name", name.c_str(),
                                     "--listen", "127.0.0.1:0", "--pki", pki_.c_str(),
                                     "--experts", experts.c_str(), "-t", "1", "--port-file",
-                                    port_file.c_str(), "--reply-delay-ms", "2"};
+                                    port_file.c_str(), "--reply-delay-ms", delay.c_str()};
       if (insecure) argv.push_back("--insecure");
       argv.push_back(nullptr);
       execv(MOE_NODE, const_cast<char* const*>(argv.data()));
@@ -181,6 +185,35 @@ TEST_F(CliDevices, InsecureIsExplicitOnBothEndsAndInEveryLogLine) {
     EXPECT_NE(line.find(" insecure=true"), std::string::npos) << line;
   }
   EXPECT_GE(node_lines, 3);  // the warning, "serving", the refused TLS host, "stopped"
+}
+
+// WDMoE on real links: with --lan-theta the WLR rule reads each device's measured latency, so
+// the experts left out are mostly those on the slow device; at θ = 0 the answer is exact.
+TEST_F(CliDevices, LanThetaLeavesOutExpertsOnTheSlowDevice) {
+  const auto local = run_cli(run_args(24));
+  ASSERT_EQ(local.rc, 0) << local.err;
+  nodes_.push_back(start(0, false, "0-1", 0));
+  nodes_.push_back(start(1, false, "2-3", 30));  // a distant device: 30 ms per reply
+  const std::string base = run_args(24) + " --pki " + sh_quote(pki_) + " --devices " +
+                           sh_quote(devices());
+  auto exact = run_cli(base + " --lan-theta 0");
+  ASSERT_EQ(exact.rc, 0) << exact.err;
+  EXPECT_EQ(exact.out, local.out);
+  EXPECT_NE(exact.err.find("selector wdmoe-wlr (measured)"), std::string::npos) << exact.err;
+
+  const std::string trace = (dir_ / "trace.jsonl").string();
+  auto dropped = run_cli(base + " --lan-theta 0.3 --trace " + sh_quote(trace));
+  ASSERT_EQ(dropped.rc, 0) << dropped.err;
+  int slow = 0, fast = 0;
+  std::ifstream f(trace);
+  for (std::string line; std::getline(f, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("type", "") != "selection") continue;
+    for (int e : j["dropped"].get<std::vector<int>>()) ++(e >= 2 ? slow : fast);
+  }
+  EXPECT_GT(slow, 0) << dropped.err;
+  EXPECT_GT(slow, 2 * fast) << "dropped: " << slow << " on the slow device, " << fast
+                            << " on the fast one";
 }
 
 TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {

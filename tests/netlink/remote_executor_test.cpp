@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/deploy/assemble.h"
+#include "core/wdmoe/latency_source.h"
 #include "netlink/expert_service.h"
 #include "netlink/frame_server.h"
 #include "netlink/model_fingerprint.h"
@@ -50,7 +51,7 @@ class RemoteExperts : public test::TempDirTest {
 
   // A device serving experts [lo, hi) of every layer.
   Node node(const std::string& name, int lo, int hi, const std::string& fingerprint = "",
-            const ServerOptions& so = {}) {
+            const ServerOptions& so = {}, float gflops = 0, uint64_t memory_bytes = 0) {
     Node n;
     const Deployment d = local_deployment(1);
     auto b = assemble(d);
@@ -60,6 +61,8 @@ class RemoteExperts : public test::TempDirTest {
     ServiceInfo info;
     info.device_id = name;
     info.model_fingerprint = fingerprint.empty() ? fingerprint_ : fingerprint;
+    info.gflops = gflops;
+    info.memory_bytes = memory_bytes;
     info.served.assign(static_cast<size_t>(hp.n_layer * hp.n_expert), 0);
     for (int l = 0; l < hp.n_layer; ++l) {
       for (int e = lo; e < hi; ++e) info.served[static_cast<size_t>(l * hp.n_expert + e)] = 1;
@@ -78,6 +81,10 @@ class RemoteExperts : public test::TempDirTest {
   std::unique_ptr<Backend> host(std::vector<DeviceAddress> devices,
                                 RemoteExpertExecutor** out = nullptr) {
     Deployment d = local_deployment(2);
+    if (measured_) {  // WLR at θ = 0 on the measured source: exact, and the sink is wired
+      d.selection.selector = SelectorKind::kWlr;
+      d.selection.latency = LatencyKind::kMeasured;
+    }
     d.executor = [&, devices](const AssemblyContext& ctx) -> Result<std::unique_ptr<ExpertExecutor>> {
       RemoteOptions o;
       o.devices = devices;
@@ -126,6 +133,7 @@ class RemoteExperts : public test::TempDirTest {
 
   std::string pki_, fingerprint_;
   std::chrono::milliseconds heartbeat_{5000};
+  bool measured_ = false;
 
  private:
   std::mutex log_mu_;
@@ -269,6 +277,50 @@ TEST_F(RemoteExperts, HeartbeatsKeepIdleLinksAndReadmitAReturningDevice) {
     }
   }
   EXPECT_EQ(seen, (std::vector{DeviceEvent::Kind::kLeft, DeviceEvent::Kind::kJoined}));
+}
+
+// Experts go to the devices in proportion to their measured speed, never more than the memory a
+// device offers holds, the rest to the host; the latency sink learns that placement (device 0
+// = the host), so WLR weighs each expert by the latency of the device that computes it.
+TEST_F(RemoteExperts, PlacementFollowsSpeedAndMemory) {
+  auto local = assemble(local_deployment(2));
+  ASSERT_TRUE(local.ok());
+  const std::vector<float> want = run(**local);
+  const HParams& hp = (*local)->model->hparams();
+  ASSERT_EQ(hp.n_expert, 4);
+  const int cells = hp.n_layer * hp.n_expert;
+  const uint64_t per_expert = (*local)->model->expert_bytes() / static_cast<uint64_t>(cells);
+
+  // Both serve everything; node-a is 3x faster: per layer it gets 3 experts, node-b 1.
+  Node a = node("node-a", 0, 4, "", {}, 3.0f), b = node("node-b", 0, 4, "", {}, 1.0f);
+  measured_ = true;
+  RemoteExpertExecutor* ex = nullptr;
+  auto h = host({addr(a, "node-a"), addr(b, "node-b")}, &ex);
+  ASSERT_TRUE(h && ex) << logged();
+  auto st = ex->status();
+  EXPECT_EQ(st[0].experts_held, 3 * hp.n_layer) << logged();
+  EXPECT_EQ(st[1].experts_held, hp.n_layer) << logged();
+  EXPECT_FLOAT_EQ(st[0].gflops, 3.0f);
+  EXPECT_EQ(run(*h), want);
+  auto* measured = dynamic_cast<MeasuredLatencySource*>(h->selection.latency.get());
+  ASSERT_NE(measured, nullptr);
+  for (int dev : {1, 2}) EXPECT_GT(measured->estimate(dev).samples, 0u) << dev;
+  // Expert 3 of layer 0 is node-b's (device 2): its latency is node-b's estimate.
+  EXPECT_EQ(measured->expert_latency_s({}, 0, 3), measured->estimate(2).latency_s);
+  EXPECT_EQ(measured->expert_latency_s({}, 0, 0), measured->estimate(1).latency_s);
+
+  // node-c offers memory for two experts only: it holds two, node-d (slow, no limit) and the
+  // host the rest; the answer is unchanged.
+  Node c = node("node-a", 0, 4, "", {}, 10.0f, 2 * per_expert + per_expert / 2);
+  Node d = node("node-b", 2, 4, "", {}, 1.0f);
+  measured_ = false;
+  auto h2 = host({addr(c, "node-a"), addr(d, "node-b")}, &ex);
+  ASSERT_TRUE(h2 && ex);
+  st = ex->status();
+  EXPECT_EQ(st[0].experts_held, 2) << logged();
+  EXPECT_EQ(st[1].experts_held, 2 * hp.n_layer) << logged();  // experts 2, 3 of each layer
+  EXPECT_NE(logged().find("placement: node-a 2"), std::string::npos) << logged();
+  EXPECT_EQ(run(*h2), want);
 }
 
 TEST(DeviceList, Parses) {
