@@ -85,14 +85,19 @@ float ExpertService::measure_gflops(std::chrono::milliseconds budget) {
   const int n_ff = hp.n_expert_ff > 0 ? hp.n_expert_ff : hp.n_ff;
   const double flops_per_call = 6.0 * hp.n_embd * n_ff * static_cast<double>(req.assignments.size());
   compute(0, req);  // warm: first touch of the weights
-  const auto t0 = std::chrono::steady_clock::now();
-  int calls = 0;
-  do {
-    compute(0, req);
-    ++calls;
-  } while (std::chrono::steady_clock::now() - t0 < budget);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return static_cast<float>(flops_per_call * calls / s * 1e-9);
+  // The best of five short runs: on a shared machine a single run measures the neighbours.
+  double best = 0;
+  for (int run = 0; run < 5; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    int calls = 0;
+    do {
+      compute(0, req);
+      ++calls;
+    } while (std::chrono::steady_clock::now() - t0 < budget / 5);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, flops_per_call * calls / s);
+  }
+  return static_cast<float>(best * 1e-9);
 }
 
 Frame ExpertService::compute(uint64_t id, const ExpertRequest& req) {

@@ -37,9 +37,10 @@ class ExpertService {
   /// or error). Never throws; a bad request gets an error frame naming the problem.
   std::vector<Frame> handle(const Frame& request);
 
-  /// Times this device's expert compute for about `budget` (one token through every expert it
-  /// serves in layer 0, repeated) and returns GFLOP/s (2 · 3 · n_embd · n_ff per expert row);
-  /// what the host weighs devices by when it spreads experts over them.
+  /// Times this device's expert compute for about `budget` (the best of five runs of one token
+  /// through every expert it serves in layer 0, repeated: neighbours on a shared machine only
+  /// slow a run down) and returns GFLOP/s (2 · 3 · n_embd · n_ff per expert row); what the
+  /// host weighs devices by when it spreads experts over them.
   float measure_gflops(std::chrono::milliseconds budget);
   void set_capacity(float gflops, uint64_t memory_bytes) {
     info_.gflops = gflops;

@@ -207,8 +207,9 @@ void RemoteExpertExecutor::keep_alive() {
     stop.unlock();
     for (auto& dp : devices_) {
       Device& d = *dp;
-      std::unique_lock lock(d.mu, std::try_to_lock);
-      if (!lock.owns_lock()) continue;  // in use by run(): alive by definition
+      // Waits out a layer call in flight (milliseconds): a busy decode must not starve the
+      // reconnection of a lost device. A device in use is not pinged (last_used is recent).
+      std::unique_lock lock(d.mu);
       const auto now = Clock::now();
       if (d.status.up && now - d.last_used >= options_.heartbeat) {
         auto pong = d.client->call(FrameType::kPing, next_id_++, {}, options_.heartbeat_timeout);
