@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "netlink/discovery.h"
 #include "netlink/expert_service.h"
 #include "netlink/frame_server.h"
+#include "netlink/link_emulator.h"
 #include "netlink/model_fingerprint.h"
 #include "netlink/pki.h"
 
@@ -94,7 +96,7 @@ int main(int argc, char** argv) {
   std::string model, name, listen = "0.0.0.0:7070", pki_dir, experts = "all", port_file;
   int threads = 0, delay_ms = 0;
   bool no_announce = false, insecure = false;
-  std::string memory;
+  std::string memory, emulate_link;
   moe::net::DiscoveryOptions disc;
   uint32_t max_payload = moe::net::kDefaultMaxPayload;
   char host_buf[256] = "node";
@@ -123,6 +125,11 @@ int main(int argc, char** argv) {
   app.add_option("--reply-delay-ms", delay_ms,
                  "Hold every expert reply this long (emulates a slower link or device)")
       ->check(CLI::Range(0, 60000));
+  app.add_option("--emulate-link", emulate_link,
+                 "Hold each expert reply as long as its bytes take over DEVICE's modelled "
+                 "wireless link in a WDMoE scenario (rates of eqs. 2-3 with fading, "
+                 "retransmission below 0 dB SNR): SCENARIO.json:DEVICE (name or index)")
+      ->type_name("SCENARIO.json:DEVICE");
   app.add_flag("--no-announce", no_announce, "Do not announce this device by UDP multicast");
   app.add_option("--discovery-group", disc.group, "Multicast group of the announcements")
       ->capture_default_str();
@@ -204,13 +211,31 @@ int main(int argc, char** argv) {
     if (!made.ok()) return log_line("error", made.message()), 1;
     tls = *made;
   }
+  std::unique_ptr<moe::net::LinkEmulator> link;
+  if (!emulate_link.empty()) {
+    auto made = moe::net::LinkEmulator::from_spec(emulate_link);
+    if (!made.ok()) return log_line("error", made.message()), 2;
+    link = std::move(*made);
+    // A typical decode request: one f32 row out, one reply row per expert back.
+    const size_t row = static_cast<size_t>(hp.n_embd) * 4;
+    log_line("info", "emulating a wireless link",
+             "scenario_device=" + logfmt_quote(link->device_name()) + " mean_ms_per_row=" +
+                 std::to_string(1e3 * link->mean_delay_s(row, row)));
+  }
   auto server = moe::net::FrameServer::start(
       so, tls,
-      [&service, delay_ms](const moe::net::Frame& f) {
-        if (delay_ms > 0 && f.type == moe::net::FrameType::kExpertRequest) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      [&service, &link, delay_ms](const moe::net::Frame& f) {
+        auto replies = service.handle(f);
+        if (f.type == moe::net::FrameType::kExpertRequest) {
+          auto hold = std::chrono::nanoseconds(std::chrono::milliseconds(delay_ms));
+          if (link) {
+            size_t out = 0;
+            for (const auto& r : replies) out += moe::net::kFrameHeaderBytes + r.payload.size();
+            hold += link->delay(moe::net::kFrameHeaderBytes + f.payload.size(), out);
+          }
+          if (hold.count() > 0) std::this_thread::sleep_for(hold);
         }
-        return service.handle(f);
+        return replies;
       },
       log);
   if (!server.ok()) return log_line("error", server.message()), 1;
@@ -244,8 +269,15 @@ int main(int argc, char** argv) {
   const moe::net::ServerStats st = (*server)->stats();
   announcer.reset();
   server->reset();
+  std::string link_stats;
+  if (link) {
+    const auto ls = link->stats();
+    link_stats = " link_requests=" + std::to_string(ls.requests) + " link_lost_attempts=" +
+                 std::to_string(ls.lost_attempts) + " link_held_s=" + std::to_string(ls.held_s);
+  }
   log_line("info", "stopped", "signal=" + std::to_string(sig) + " connections=" +
                                   std::to_string(st.connections) + " frames=" +
-                                  std::to_string(st.frames) + " faults=" + std::to_string(st.faults));
+                                  std::to_string(st.frames) + " faults=" + std::to_string(st.faults) +
+                                  link_stats);
   return 0;
 }

@@ -57,7 +57,8 @@ class CliDevices : public ::testing::Test {
 
   // Starts moe-node node-`e` on a free loopback port, serving expert `e` unless `experts` says
   // otherwise, holding each reply `delay_ms`.
-  NodeProcess start(int e, bool insecure = false, std::string experts = "", int delay_ms = 2) {
+  NodeProcess start(int e, bool insecure = false, std::string experts = "", int delay_ms = 2,
+                    const std::vector<std::string>& extra = {}) {
     NodeProcess n;
     const std::string name = "node-" + std::to_string(e);
     const std::string port_file = (dir_ / (name + ".port")).string();
@@ -73,6 +74,7 @@ class CliDevices : public ::testing::Test {
                                     "--experts", experts.c_str(), "-t", "1", "--port-file",
                                     port_file.c_str(), "--reply-delay-ms", delay.c_str()};
       if (insecure) argv.push_back("--insecure");
+      for (const std::string& a : extra) argv.push_back(a.c_str());
       argv.push_back(nullptr);
       execv(MOE_NODE, const_cast<char* const*>(argv.data()));
       _exit(127);
@@ -307,6 +309,33 @@ TEST_F(CliDevices, LossAndStallDetectionTimes) {
   std::string all;
   for (const auto& [t, l] : lines) all += l + "\n";
   EXPECT_LT(back_ms, 5000) << "the stalled node was not readmitted\n" << all;
+}
+
+// The paper's wireless scenario on real sockets: a node that emulates the farthest scenario
+// device's link holds its replies accordingly (counted in its closing log line), the answer is
+// unchanged at θ = 0, and a bad --emulate-link is refused with the scenario's device names.
+TEST_F(CliDevices, EmulatedWirelessLinkDelaysRepliesOnly) {
+  const std::string scenario = std::string(MOE_SOURCE_DIR) + "/resources/scenarios/paper_8_devices.json";
+  const auto local = run_cli(run_args(8));
+  ASSERT_EQ(local.rc, 0) << local.err;
+  nodes_.push_back(start(0, false, "0-3", 0, {"--emulate-link", scenario + ":device7"}));
+  auto remote = run_cli(run_args(8) + " --pki " + sh_quote(pki_) + " --devices " + sh_quote(devices()));
+  ASSERT_EQ(remote.rc, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_EQ(stop(nodes_[0], SIGTERM), 0);
+  std::ifstream f(nodes_[0].log);
+  const std::string log((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(log.find("msg=\"emulating a wireless link\" scenario_device=\"device7\""),
+            std::string::npos) << log;
+  const size_t at = log.find("link_requests=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GT(std::stoi(log.substr(at + 14)), 0) << log;
+  const int rc = std::system((std::string(MOE_NODE) + " -m " + sh_quote(kModel) + " --pki " +
+                              sh_quote(pki_) + " --name node-0 --listen 127.0.0.1:0 "
+                              "--emulate-link " + sh_quote(scenario + ":device9") + " 2>&1 | "
+                              "grep -q 'devices: device0, device1'")
+                                 .c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << "the error does not list the scenario's devices";
 }
 
 TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {
