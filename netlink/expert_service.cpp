@@ -26,7 +26,8 @@ std::vector<Frame> ExpertService::handle(const Frame& f) {
     case FrameType::kHello: {
       auto hello = decode_hello(f.payload);
       if (!hello.ok()) return {error(f.request_id, ErrorCode::kBadRequest, hello.message())};
-      if (hello->model_hash != info_.model_fingerprint) {
+      // An empty hash asks what this device serves (moe-cli devices); a host always sends its.
+      if (!hello->model_hash.empty() && hello->model_hash != info_.model_fingerprint) {
         return {error(f.request_id, ErrorCode::kModelMismatch,
                       "this device serves model " + info_.model_fingerprint + ", the host runs " +
                           hello->model_hash)};

@@ -72,7 +72,8 @@ class CliDevices : public ::testing::Test {
       std::vector<const char*> argv{MOE_NODE, "-m", kModel.c_str(), "--name", name.c_str(),
                                     "--listen", "127.0.0.1:0", "--pki", pki_.c_str(),
                                     "--experts", experts.c_str(), "-t", "1", "--port-file",
-                                    port_file.c_str(), "--reply-delay-ms", delay.c_str()};
+                                    port_file.c_str(), "--reply-delay-ms", delay.c_str(),
+                                    "--no-announce"};  // tests stay off the real network
       if (insecure) argv.push_back("--insecure");
       for (const std::string& a : extra) argv.push_back(a.c_str());
       argv.push_back(nullptr);
@@ -336,6 +337,34 @@ TEST_F(CliDevices, EmulatedWirelessLinkDelaysRepliesOnly) {
                               "grep -q 'devices: device0, device1'")
                                  .c_str());
   EXPECT_EQ(WEXITSTATUS(rc), 0) << "the error does not list the scenario's devices";
+}
+
+// moe-cli devices --expect: each expected device is connected to as a host would; one that
+// would not serve is named with the reason (port closed, certificate for another name, another
+// model), one that serves gets RTT and throughput with --probe. Discovery stays on loopback.
+TEST_F(CliDevices, DevicesCommandSaysWhyAnExpectedDeviceDoesNotServe) {
+  nodes_.push_back(start(0, false, "0-3", 0));
+  const std::string node = "127.0.0.1:" + std::to_string(nodes_[0].port);
+  const std::string cmd = "devices --wait 200 --discovery-interface 127.0.0.1 --discovery-port "
+                          "17979 --pki " + sh_quote(pki_) + " -m " + sh_quote(kModel);
+  auto o = run_cli(cmd + " --probe --expect " + node + "/node-0," + "127.0.0.1:1," + node + "/node-9");
+  EXPECT_EQ(o.rc, 1) << o.out << o.err;
+  EXPECT_NE(o.out.find(node + "/node-0 serves node-0 · RTT"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("127.0.0.1:1          NOT USABLE: port closed"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("node-9 NOT USABLE: another device at that address"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("certificate is for 'node-0'"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("not heard by multicast"), std::string::npos) << o.out;
+
+  const std::string other = (dir_ / "other.gguf").string();
+  fs::copy_file(kModel, other);
+  std::ofstream(other, std::ios::app) << "x";  // another size: another fingerprint
+  o = run_cli("devices --wait 200 --discovery-interface 127.0.0.1 --discovery-port 17979 --pki " +
+              sh_quote(pki_) + " -m " + sh_quote(other) + " --expect " + node + "/node-0");
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_NE(o.out.find("NOT USABLE: model hash mismatch"), std::string::npos) << o.out;
+  o = run_cli(cmd + " --expect " + node + "/node-0");
+  EXPECT_EQ(o.rc, 0) << o.out << o.err;
 }
 
 TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {
