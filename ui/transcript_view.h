@@ -1,18 +1,16 @@
 #pragma once
-// The conversation transcript: one framed "bubble" per message (the clinician's on the right in
-// blue, the assistant's on the left in grey), answers rendered as Markdown (headings, lists,
-// bold, code blocks) while they stream too. Header links: Copy on every message, Edit on the
-// clinician's, and "‹ 2/3 ›" on an answer that was regenerated (its versions).
+// The conversation transcript: each message a styled block (the clinician's indented from the
+// left in blue, the assistant's from the right in grey, a gap between turns), answers rendered as
+// Markdown (headings, lists, bold, code blocks) while they stream too. Header links: Copy on every
+// message, Edit on the clinician's, and "‹ 2/3 ›" on an answer that was regenerated (its versions).
 //
-// Streaming: the chat window hands over text in batches (its flush timer); the answer's body —
-// and only it — is re-rendered from the answer's Markdown so far, so the cost per batch is the
-// length of the current answer, never of the whole transcript.
+// Streaming: the chat window hands over text in batches (its flush timer); each finished line
+// of the answer is rendered as Markdown once, the unfinished last line shows as plain text
+// until its newline, and the whole answer is rendered once more when it ends.
 #include <QTextBrowser>
 #include <QVector>
 
 #include "ui/chat_store.h"
-
-class QTextFrame;
 
 namespace moe::ui {
 
@@ -50,15 +48,20 @@ class TranscriptView : public QTextBrowser {
   void version_requested(int index, int step);
 
  private:
-  QTextFrame* insert_bubble(bool user, AnswerVersion version = {});
-  void render_answer();
+  /// Adds a message's header block at the end; returns where its body starts.
+  int insert_header(bool user, AnswerVersion version);
+  /// Gives the blocks from `from` to the end the look of a user / assistant message.
+  void style_blocks(int from, bool user);
+  void insert_stats(const QString& stats_line);
   void scroll_to_end_if_following(bool following);
   bool following() const;
 
   int count_ = 0;
-  QTextFrame* answer_ = nullptr;  ///< the bubble streaming now (null: none)
-  int answer_body_ = 0;           ///< where its body starts
-  QString answer_text_;           ///< its Markdown so far
+  bool streaming_ = false;  ///< an answer is streaming (it is the end of the document)
+  int answer_body_ = 0;     ///< where its body starts
+  int tail_ = 0;            ///< where its unfinished last line starts (plain text)
+  int settled_chars_ = 0;   ///< characters of answer_text_ rendered as Markdown
+  QString answer_text_;     ///< its Markdown so far
 };
 
 }  // namespace moe::ui
