@@ -88,9 +88,13 @@ void ConversationPanel::build_ui() {
   connect(new_, &QPushButton::clicked, this, &ConversationPanel::new_requested);
   connect(undo_, &QPushButton::clicked, this, &ConversationPanel::undo);
   connect(search_, &QLineEdit::textChanged, this, [this] { search_timer_.start(); });
-  // Arrows, clicks and Enter all open the row that becomes current.
+  // Arrows and clicks open the row that becomes current. Queued: opening rebuilds the list,
+  // which must not happen inside the view's own selection change.
   connect(list_, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* it) {
-    if (it != nullptr) emit open_requested(it->data(Qt::UserRole).toLongLong());
+    if (it == nullptr) return;
+    const qint64 id = it->data(Qt::UserRole).toLongLong();
+    QMetaObject::invokeMethod(
+        this, [this, id] { emit open_requested(id); }, Qt::QueuedConnection);
   });
   connect(list_, &QListWidget::itemChanged, this, [this](QListWidgetItem* it) {
     const qint64 id = it->data(Qt::UserRole).toLongLong();

@@ -113,9 +113,11 @@ int row_of(QListWidget* list, qint64 conversation) {
   return -1;
 }
 
+/// Clicks a row and lets the chat open it (the list opens rows on the next event-loop turn).
 void click_row(QListWidget* list, int row) {
   const QRect r = list->visualItemRect(list->item(row));
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, r.center());
+  QTest::qWait(20);
 }
 
 /// Right-clicks a row (the context menu event the window system sends for it) and clicks the
@@ -616,10 +618,10 @@ void ChatUxTest::keyboardTabOrderAndFocus() {
   QListWidget* list = chat->conversation_list();
   click_row(list, 0);
   QTest::keyClick(list, Qt::Key_Down);
-  QCOMPARE(chat->current_conversation(), first);
+  QTRY_COMPARE(chat->current_conversation(), first);
   QVERIFY(chat->transcript()->toPlainText().contains("Causes of syncope?"));
   QTest::keyClick(list, Qt::Key_Up);
-  QVERIFY(chat->transcript()->toPlainText().contains("Red flags for back pain?"));
+  QTRY_VERIFY(chat->transcript()->toPlainText().contains("Red flags for back pain?"));
 }
 
 // A conversation longer than the context: a banner names the messages the model no longer sees,
