@@ -105,7 +105,7 @@ void ChatSettingsRow::set_recent_models(const QStringList& paths) {
 
 void ChatSettingsRow::rebuild_models() {
   const ModelInfo& m = controller_->model();
-  model_->setText(controller_->has_model() ? tr("%1 ▾").arg(m.name) : tr("No model loaded ▾"));
+  model_->setText(controller_->has_model() ? m.name : tr("No model loaded"));
   model_menu_->clear();
   for (const QString& path : recent_) {
     if (controller_->has_model() && path == m.path) continue;

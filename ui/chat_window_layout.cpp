@@ -180,7 +180,8 @@ void ChatWindow::build_ui() {
   buttons->addWidget(status_, 1);
   context_meter_ = new QProgressBar;
   context_meter_->setObjectName("contextMeter");
-  context_meter_->setMaximumWidth(220);  // range and text: open_conversation()
+  context_meter_->setMinimumWidth(
+      210);  // "Context: 1234 / 4096 tokens" on one line; range: open_conversation()
   context_meter_->setToolTip(
       tr("Tokens of the model's context the last question (with the conversation before it) "
          "and its answer used"));
