@@ -40,14 +40,15 @@ QString ChatWindow::export_about() const {
   const GenerationSettings& g = controller_->generation_settings();
   return tr("**Model:** %1 (%2)  \n**Quantization:** %3  \n**Settings:** temperature %4, "
             "top-k %5, top-p %6, max answer tokens %7, θ %8, experts per token %9, seed %10")
-      .arg(m.name, QFileInfo(m.path).fileName(), m.file_type)
-      .arg(g.sampler.temperature, 0, 'f', 2)
-      .arg(g.sampler.top_k)
-      .arg(g.sampler.top_p, 0, 'f', 2)
-      .arg(g.max_new_tokens)
-      .arg(controller_->theta(), 0, 'f', 2)
-      .arg(controller_->experts_per_token())
-      .arg(g.sampler.seed);
+             .arg(m.name, QFileInfo(m.path).fileName(), m.file_type)
+             .arg(g.sampler.temperature, 0, 'f', 2)
+             .arg(g.sampler.top_k)
+             .arg(g.sampler.top_p, 0, 'f', 2)
+             .arg(g.max_new_tokens)
+             .arg(controller_->theta(), 0, 'f', 2)
+             .arg(controller_->experts_per_token())
+             .arg(g.sampler.seed) +
+         (g.pin_seed ? QString() : tr(" (not pinned: regenerated answers used fresh seeds)"));
 }
 
 QString ChatWindow::suggested_export_name() const {
