@@ -622,6 +622,15 @@ void ChatUxTest::keyboardTabOrderAndFocus() {
   QVERIFY(chat->transcript()->toPlainText().contains("Causes of syncope?"));
   QTest::keyClick(list, Qt::Key_Up);
   QTRY_VERIFY(chat->transcript()->toPlainText().contains("Red flags for back pain?"));
+  // While an answer streams, Tab from the question reaches Stop (Send is disabled); Space stops.
+  QVERIFY(s.ask_and_wait_first_text("Explain sepsis in detail.", 2000));
+  input->setFocus();
+  QTest::keyClick(input, Qt::Key_Tab);
+  QCOMPARE(s.window().focusWidget(), chat->stop_button());
+  QTest::keyClick(chat->stop_button(), Qt::Key_Space);
+  AnswerStats st;
+  QVERIFY(s.wait_answer_finished(&st));
+  QCOMPARE(st.stop_reason, QString("stopped"));
 }
 
 // A conversation longer than the context: a banner names the messages the model no longer sees,
