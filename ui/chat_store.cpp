@@ -104,7 +104,8 @@ bool ChatStore::open(const QString& path) {
                   exec(
                       "CREATE INDEX IF NOT EXISTS messages_by_conversation ON "
                       "messages(conversation_id, id)") &&
-                  exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT)");
+                  exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT)") &&
+                  (managed_ = upgrade_schema());
   const QString schema_error = error_;
   check_health();
   if (!ok && !read_only_) {
@@ -133,12 +134,14 @@ qint64 ChatStore::create_conversation(const QString& title, const QString& syste
 QVector<ConversationHeader> ChatStore::conversations(bool* complete) const {
   QVector<ConversationHeader> out;
   QSqlQuery q(db(connection_));
-  bool ok = q.exec(
-      "SELECT id, title, updated_ms FROM conversations ORDER BY updated_ms DESC, "
-      "id DESC");
+  // Pinned first; conversations hidden by a delete that can still be undone are left out.
+  bool ok = q.exec(managed_ ? "SELECT id, title, updated_ms, pinned FROM conversations "
+                              "WHERE hidden_ms = 0 ORDER BY pinned DESC, updated_ms DESC, id DESC"
+                            : "SELECT id, title, updated_ms, 0 FROM conversations "
+                              "ORDER BY updated_ms DESC, id DESC");
   while (ok && q.next()) {
     out.push_back({q.value(0).toLongLong(), q.value(1).toString(),
-                   QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong())});
+                   QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong()), q.value(3).toBool()});
   }
   ok = ok && !q.lastError().isValid();  // a step that failed part-way ends the loop too
   if (!ok) error_ = q.lastError().text();
@@ -149,9 +152,10 @@ QVector<ConversationHeader> ChatStore::conversations(bool* complete) const {
 QVector<StoredMessage> ChatStore::messages(qint64 conversation, bool* complete) const {
   QVector<StoredMessage> out;
   QSqlQuery q(db(connection_));
-  q.prepare(
-      "SELECT id, role, content, tokens_per_s, computed_on, stop_reason FROM messages "
-      "WHERE conversation_id = ? ORDER BY id");
+  // Earlier versions of a regenerated answer are kept but not part of the conversation.
+  q.prepare(QString("SELECT id, role, content, tokens_per_s, computed_on, stop_reason FROM "
+                    "messages WHERE conversation_id = ? %1 ORDER BY id")
+                .arg(managed_ ? "AND inactive = 0" : ""));
   q.addBindValue(conversation);
   bool ok = q.exec();
   while (ok && q.next()) {
@@ -254,20 +258,6 @@ bool ChatStore::finish_answer(qint64 message, const StoredMessage& m) {
     }
     return touch(c.value(0).toLongLong());
   });
-}
-
-bool ChatStore::remove_last_answer(qint64 conversation) {
-  bool complete = false;
-  const auto all = messages(conversation, &complete);
-  if (!complete || all.isEmpty() || all.back().role != "assistant") return false;
-  QSqlQuery q(db(connection_));
-  q.prepare("DELETE FROM messages WHERE id = ?");
-  q.addBindValue(all.back().id);
-  if (!q.exec()) {
-    error_ = q.lastError().text();
-    return false;
-  }
-  return true;
 }
 
 bool ChatStore::rename_conversation(qint64 conversation, const QString& title) {

@@ -28,6 +28,7 @@ struct ConversationHeader {
   qint64 id = 0;
   QString title;
   QDateTime updated;
+  bool pinned = false;
 };
 
 class ChatStore {
@@ -66,12 +67,34 @@ class ChatStore {
   qint64 begin_answer(qint64 conversation);
   bool update_answer(qint64 message, const QString& content);
   bool finish_answer(qint64 message, const StoredMessage& m);
-  /// Removes the last message when it is an assistant answer (Regenerate).
-  bool remove_last_answer(qint64 conversation);
   bool rename_conversation(qint64 conversation, const QString& title);
   bool delete_conversation(qint64 conversation);
   QString system_prompt(qint64 conversation) const;
   bool set_system_prompt(qint64 conversation, const QString& prompt);
+
+  // Conversation management (chat_store_manage.cpp). A delete is two steps so that it can be
+  // undone: set_hidden() takes a conversation out of conversations() at once, purge_hidden()
+  // deletes the hidden ones for good (the chat does it when its undo bar expires, and at start for
+  // whatever a crash left hidden); set_hidden(.., false) is the undo.
+  bool set_pinned(qint64 conversation, bool pinned);
+  bool set_hidden(const QVector<qint64>& conversations, bool hidden);
+  bool purge_hidden();
+  // Answer versions: Regenerate retires the shown answer (kept, inactive) and the new one joins
+  // its group (version_of = the group's first answer); messages() returns the active version.
+  /// Retires answer `message`; returns its version group (0 on failure).
+  qint64 retire_answer(qint64 message);
+  bool add_to_versions(qint64 message, qint64 group);
+  /// The versions of `message`'s group, oldest first (just `message` when it has none).
+  QVector<qint64> answer_versions(qint64 message) const;
+  /// Makes `message` the active version of its group.
+  bool show_version(qint64 message);
+  /// Edit-and-resend: deletes message `message` and everything after it in its conversation.
+  bool truncate_from(qint64 conversation, qint64 message);
+  /// The newest conversation without messages, 0 when there is none (New reuses it).
+  qint64 empty_conversation() const;
+  /// True when the title or any message's text contains `needle` (case-insensitive). Reads the
+  /// messages through messages(), so it sees the same text as the transcript.
+  bool conversation_contains(const ConversationHeader& c, const QString& needle) const;
 
   /// Small key/value table (draft text, last open conversation).
   bool put_value(const QString& key, const QString& value);
@@ -84,6 +107,13 @@ class ChatStore {
   template <class Body>
   bool transaction(Body&& body);
   void check_health();
+  /// Adds the columns later versions need to a database made by an earlier one (idempotent:
+  /// PRAGMA table_info says what is there). False on a read-only file; conversations() then
+  /// reads without them.
+  bool upgrade_schema();
+  bool add_column_if_missing(const QString& table, const QString& column, const QString& decl);
+  qint64 version_group(qint64 message) const;
+  bool managed_ = false;  ///< upgrade_schema() succeeded: the columns below exist
   QString connection_, path_;
   mutable QString error_;
   QString problem_;

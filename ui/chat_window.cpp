@@ -1,17 +1,15 @@
 #include "ui/chat_window.h"
 
-#include <QApplication>
-#include <QClipboard>
-#include <QFile>
 #include <QFileDialog>
 #include <QLabel>
 #include <QListWidget>
-#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 
+#include "ui/chat_settings_row.h"
+#include "ui/conversation_panel.h"
 #include "ui/engine_controller.h"
-#include "ui/history_export.h"
 #include "ui/markdown_export.h"
 #include "ui/transcript_view.h"
 
@@ -20,6 +18,7 @@ namespace moe::ui {
 namespace {
 constexpr int kFlushMs = 40;      // streamed text reaches the document at most 25 times/s
 constexpr int kAutosaveMs = 500;  // a crash loses at most half a second of typing
+constexpr int kToastMs = 6000;    // long enough to read a file path
 const char* kDraftKey = "draft";
 const char* kLastConversationKey = "last_conversation";
 const char* kDefaultSystemPrompt =
@@ -35,12 +34,26 @@ QString title_from(const QString& question) {
 ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* parent)
     : QWidget(parent), controller_(controller), store_(store), recorder_(store) {
   build_ui();
-  connect(export_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"),
-                                                      "conversation.md", tr("Markdown (*.md)"));
-    if (!path.isEmpty() && !export_conversation(path))
-      QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1.").arg(path));
-  });
+  connect(export_, &QPushButton::clicked, this, &ChatWindow::export_with_dialog);
+  connect(conversations_, &ConversationPanel::new_requested, this, &ChatWindow::new_conversation);
+  connect(conversations_, &ConversationPanel::open_requested, this, &ChatWindow::open_conversation);
+  connect(conversations_, &ConversationPanel::deleted, this, &ChatWindow::leave_deleted);
+  connect(conversations_, &ConversationPanel::restored, this,
+          [this](const QVector<qint64>& ids) { open_conversation(ids.front()); });
+  connect(conversations_, &ConversationPanel::store_error, this, &ChatWindow::report_store_error);
+  connect(transcript_, &TranscriptView::copy_requested, this, &ChatWindow::copy_message);
+  connect(transcript_, &TranscriptView::edit_requested, this, &ChatWindow::edit_message);
+  connect(transcript_, &TranscriptView::version_requested, this, &ChatWindow::show_version);
+  connect(settings_, &ChatSettingsRow::open_model_requested, this,
+          &ChatWindow::open_model_requested);
+  connect(settings_, &ChatSettingsRow::open_dialog_requested, this,
+          &ChatWindow::open_dialog_requested);
+  connect(settings_, &ChatSettingsRow::demo_requested, this, &ChatWindow::demo_requested);
+  connect(settings_, &ChatSettingsRow::preset_chosen, this,
+          [this](const QString& text) { system_prompt_->setPlainText(text); });
+  toast_timer_.setSingleShot(true);
+  toast_timer_.setInterval(kToastMs);
+  connect(&toast_timer_, &QTimer::timeout, toast_, &QWidget::hide);
   connect(controller_, &EngineController::answer_text, this, &ChatWindow::on_text);
   connect(controller_, &EngineController::answer_finished, this, &ChatWindow::on_finished);
   connect(controller_, &EngineController::answer_failed, this, &ChatWindow::on_failed);
@@ -68,6 +81,7 @@ ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* 
     if (!path.isEmpty()) export_readable_history(path);
   });
 
+  conversations_->purge_pending();  // what a crash left in the undo window
   // Restore: the last open conversation (or a fresh one) and the unsent draft.
   const qint64 last = store_->value(kLastConversationKey, "0").toLongLong();
   bool found = false;
@@ -90,19 +104,12 @@ void ChatWindow::report_store_error(const QString& what) {
   emit status_message(tr("%1: %2").arg(what, store_->last_error()));
 }
 
+QListWidget* ChatWindow::conversation_list() const {
+  return conversations_->list();
+}
+
 void ChatWindow::refresh_list() {
-  const QSignalBlocker block(list_);
-  list_->clear();
-  bool complete = true;
-  const auto headers = store_->conversations(&complete);
-  if (!complete) report_store_error(tr("Some conversations could not be read"));
-  for (const ConversationHeader& c : headers) {
-    auto* item = new QListWidgetItem(c.title.isEmpty() ? tr("New conversation") : c.title);
-    item->setData(Qt::UserRole, c.id);
-    item->setToolTip(c.updated.toString("yyyy-MM-dd hh:mm"));
-    list_->addItem(item);
-    if (c.id == conversation_) list_->setCurrentItem(item);
-  }
+  conversations_->refresh(conversation_);
 }
 
 void ChatWindow::update_buttons() {
@@ -112,19 +119,37 @@ void ChatWindow::update_buttons() {
   stop_->setEnabled(busy);
   const auto msgs = conversation_ ? store_->messages(conversation_) : QVector<StoredMessage>{};
   regenerate_->setEnabled(ready && !busy && !msgs.isEmpty());
-  new_->setEnabled(!busy);
-  list_->setEnabled(!busy);
+  conversations_->set_busy(busy);
+  // No model: say how to get one instead of a greyed-out Send.
+  const bool no_model = !controller_->has_model() && !controller_->is_loading();
+  no_model_->setVisible(no_model);
+  input_row_->setVisible(!no_model);
 }
 
 void ChatWindow::new_conversation() {
   if (answer_id_ != 0) return;
   save_draft_if_dirty();
-  const qint64 id = store_->create_conversation(QString(), kDefaultSystemPrompt);
+  // An empty conversation is reused, never duplicated (New pressed twice, or on an empty one).
+  qint64 id = store_->messages(conversation_).isEmpty() ? conversation_ : 0;
+  if (id == 0) id = store_->empty_conversation();
+  if (id == 0) id = store_->create_conversation(QString(), kDefaultSystemPrompt);
   if (id == 0) {
     emit status_message(tr("Could not create a conversation: %1").arg(store_->last_error()));
     return;
   }
   open_conversation(id);
+  input_->setFocus(Qt::OtherFocusReason);  // typing goes to the question, not to the button
+}
+
+void ChatWindow::leave_deleted(const QVector<qint64>& ids) {
+  if (!ids.contains(conversation_)) return;
+  const auto rest = store_->conversations();
+  if (rest.isEmpty()) {
+    conversation_ = 0;
+    new_conversation();
+  } else {
+    open_conversation(rest.front().id);
+  }
 }
 
 void ChatWindow::open_conversation(qint64 id) {
@@ -132,14 +157,17 @@ void ChatWindow::open_conversation(qint64 id) {
   save_draft_if_dirty();
   conversation_ = id;
   store_->put_value(kLastConversationKey, QString::number(id));
-  bool complete = true;
-  transcript_->set_messages(store_->messages(id, &complete));
-  if (!complete) report_store_error(tr("Part of this conversation could not be read"));
+  cancel_edit();
+  show_messages();
   {
     const QSignalBlocker block(system_prompt_);
     system_prompt_->setPlainText(store_->system_prompt(id));
   }
   prompt_dirty_ = false;
+  context_banner_->setVisible(false);  // measured again by this conversation's next answer
+  context_meter_->setRange(0, 1);
+  context_meter_->setValue(0);
+  context_meter_->setFormat(tr("Context: —"));
   refresh_list();
   update_buttons();
 }
@@ -150,6 +178,14 @@ bool ChatWindow::send() {
       controller_->is_loading())
     return false;
   save_draft_if_dirty();
+  if (editing_ != 0) {
+    if (!store_->truncate_from(conversation_, editing_)) {
+      report_store_error(tr("The edited question was not replaced"));
+      return false;
+    }
+    cancel_edit();
+    show_messages();
+  }
   if (store_->messages(conversation_).isEmpty() &&
       !store_->rename_conversation(conversation_, title_from(question)))
     report_store_error(tr("Conversation title not saved"));
@@ -168,15 +204,69 @@ bool ChatWindow::send() {
 
 bool ChatWindow::regenerate() {
   if (answer_id_ != 0 || !controller_->has_model()) return false;
-  store_->remove_last_answer(conversation_);
-  const auto msgs = store_->messages(conversation_);
+  auto msgs = store_->messages(conversation_);
+  qint64 group = 0;
+  if (!msgs.isEmpty() && msgs.back().role == "assistant") {
+    group = store_->retire_answer(msgs.back().id);
+    if (group == 0) report_store_error(tr("The previous answer was not kept"));
+    msgs.removeLast();
+  }
   if (msgs.isEmpty() || msgs.back().role != "user") return false;
-  transcript_->set_messages(msgs);
-  start_answer(conversation_);
+  cancel_edit();
+  show_messages();
+  version_group_ = group;
+  start_answer(conversation_, /*fresh_seed=*/true);
   return answer_id_ != 0;
 }
 
-void ChatWindow::start_answer(qint64 conversation) {
+void ChatWindow::show_messages() {
+  bool complete = true;
+  const auto msgs = store_->messages(conversation_, &complete);
+  if (!complete) report_store_error(tr("Part of this conversation could not be read"));
+  QVector<AnswerVersion> versions;
+  for (const StoredMessage& m : msgs) {
+    const auto ids = m.role == "assistant" ? store_->answer_versions(m.id) : QVector<qint64>{m.id};
+    versions.push_back({static_cast<int>(ids.indexOf(m.id)) + 1, static_cast<int>(ids.size())});
+  }
+  transcript_->set_messages(msgs, versions);
+}
+
+void ChatWindow::show_version(int index, int step) {
+  if (answer_id_ != 0) return;
+  const auto msgs = store_->messages(conversation_);
+  if (index < 0 || index >= msgs.size()) return;
+  const auto ids = store_->answer_versions(msgs[index].id);
+  const auto at = ids.indexOf(msgs[index].id) + step;
+  if (at < 0 || at >= ids.size()) return;
+  if (!store_->show_version(ids[at])) report_store_error(tr("Version not shown"));
+  show_messages();
+}
+
+void ChatWindow::edit_message(int index) {
+  if (answer_id_ != 0) return;
+  const auto msgs = store_->messages(conversation_);
+  if (index < 0 || index >= msgs.size() || msgs[index].role != "user") return;
+  editing_ = msgs[index].id;
+  const auto after = msgs.size() - index - 1;
+  edit_label_->setText(
+      after > 0 ? tr("<b>Editing question %1.</b> Send replaces it and deletes the %2 messages "
+                     "after it.")
+                      .arg(index + 1)
+                      .arg(after)
+                : tr("<b>Editing question %1.</b> Send replaces it.").arg(index + 1));
+  edit_bar_->setVisible(true);
+  input_->setPlainText(msgs[index].content);
+  input_->setFocus();
+  input_->moveCursor(QTextCursor::End);
+}
+
+void ChatWindow::cancel_edit() {
+  editing_ = 0;
+  edit_bar_->setVisible(false);
+}
+
+void ChatWindow::start_answer(qint64 conversation, bool fresh_seed) {
+  const qint64 group = std::exchange(version_group_, 0);
   std::vector<ChatMessage> messages;
   const QString prompt = system_prompt_->toPlainText().trimmed();
   if (!prompt.isEmpty()) messages.push_back({"system", prompt.toStdString()});
@@ -186,7 +276,7 @@ void ChatWindow::start_answer(qint64 conversation) {
   if (!complete) report_store_error(tr("Part of this conversation could not be read"));
   pending_.clear();
   answer_conversation_ = conversation;
-  answer_id_ = controller_->generate(std::move(messages));
+  answer_id_ = controller_->generate(std::move(messages), fresh_seed);
   if (answer_id_ == 0) {
     status_->setText(tr("The engine is busy or no model is loaded."));
     return;
@@ -194,6 +284,10 @@ void ChatWindow::start_answer(qint64 conversation) {
   // The answer's row exists from now on and is saved every few seconds: a crash keeps it.
   answer_save_failed_ = !recorder_.start(conversation);
   if (answer_save_failed_) report_store_error(tr("The answer will not be saved"));
+  answer_has_versions_ =
+      !answer_save_failed_ && group != 0 && store_->add_to_versions(recorder_.message_id(), group);
+  if (!answer_save_failed_ && group != 0 && !answer_has_versions_)
+    report_store_error(tr("The earlier versions of this answer are not linked"));
   transcript_->begin_answer();
   status_->setText(tr("Answering…"));
   flush_timer_.start();
@@ -241,6 +335,7 @@ void ChatWindow::finish_answer(const AnswerStats& stats) {
   transcript_->end_answer(answer_stats_line(m));
   last_stats_ = stats;
   answer_id_ = 0;
+  if (std::exchange(answer_has_versions_, false)) show_messages();  // its "‹ k/n ›" pager
   update_buttons();
 }
 
@@ -251,12 +346,31 @@ void ChatWindow::on_finished(quint64 id, const AnswerStats& stats) {
                        .arg(stats.generated_tokens)
                        .arg(stats.decode_tok_per_s, 0, 'f', 1)
                        .arg(stats.computed_on.isEmpty() ? tr("local CPU") : stats.computed_on);
-  if (stats.dropped_messages > 0) {
-    status += tr(" · %1 oldest messages not seen by the model (context full)")
-                  .arg(stats.dropped_messages);
-  }
   status_->setText(status);
+  show_context_use(stats);
   emit answer_completed(stats);
+}
+
+void ChatWindow::show_context_use(const AnswerStats& stats) {
+  const int n_ctx = controller_->model().n_ctx;
+  const int used = stats.prompt_tokens + stats.generated_tokens;
+  context_meter_->setRange(0, std::max(1, n_ctx));
+  context_meter_->setValue(std::min(used, std::max(1, n_ctx)));
+  context_meter_->setFormat(tr("Context: %1 / %2 tokens").arg(used).arg(n_ctx));
+  // The engine leaves out the oldest turns (never the system prompt): messages 1..dropped.
+  const int dropped = stats.dropped_messages;
+  context_banner_->setVisible(dropped > 0);
+  if (dropped > 0) {
+    context_banner_->setText(
+        (dropped == 1 ? tr("<b>Message 1 no longer fits</b> in the %1-token context and is not "
+                           "seen by the model.")
+                            .arg(n_ctx)
+                      : tr("<b>Messages 1–%1 no longer fit</b> in the %2-token context and are "
+                           "not seen by the model.")
+                            .arg(dropped)
+                            .arg(n_ctx)) +
+        tr(" Start a new conversation to ask about them again."));
+  }
 }
 
 void ChatWindow::on_failed(quint64 id, const QString& message) {
@@ -294,6 +408,7 @@ void ChatWindow::save_draft_if_dirty() {
 
 void ChatWindow::save_before_exit() {
   save_draft_if_dirty();
+  conversations_->purge_pending();  // a delete waiting for Undo becomes final
   if (answer_id_ != 0 && recorder_.active()) {
     controller_->stop();
     AnswerStats stats;
@@ -301,39 +416,6 @@ void ChatWindow::save_before_exit() {
     stats.computed_on = last_stats_.computed_on;
     finish_answer(stats);  // the answer so far is kept; the late finished signal is ignored
   }
-}
-
-QString ChatWindow::conversation_as_markdown() const {
-  QString title;
-  for (const auto& c : store_->conversations())
-    if (c.id == conversation_) title = c.title;
-  return conversation_markdown(title, store_->system_prompt(conversation_),
-                               store_->messages(conversation_));
-}
-
-void ChatWindow::copy_conversation() const {
-  QApplication::clipboard()->setText(conversation_as_markdown());
-}
-
-bool ChatWindow::export_readable_history(const QString& path) {
-  QString error;
-  const HistoryExport e = export_history(*store_, path, &error);
-  if (!error.isEmpty()) {
-    status_->setText(tr("Export failed: %1").arg(error));
-    return false;
-  }
-  status_->setText(tr("Exported %1 conversations, %2 messages to %3%4")
-                       .arg(e.conversations)
-                       .arg(e.messages)
-                       .arg(path)
-                       .arg(e.unreadable > 0 ? tr(" (%1 unreadable)").arg(e.unreadable) : ""));
-  return true;
-}
-
-bool ChatWindow::export_conversation(const QString& path) const {
-  QFile f(path);
-  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
-  return f.write(conversation_as_markdown().toUtf8()) >= 0;
 }
 
 }  // namespace moe::ui

@@ -1,15 +1,21 @@
 // ChatWindow's widgets and layout (the behaviour is in chat_window.cpp).
+#include <QEvent>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/chat_settings_row.h"
 #include "ui/chat_window.h"
+#include "ui/conversation_panel.h"
+#include "ui/engine_controller.h"
 #include "ui/transcript_view.h"
 
 namespace moe::ui {
@@ -25,36 +31,29 @@ QLabel* banner(const QString& name, const QString& text, const QString& style) {
 }  // namespace
 
 QString ChatWindow::random_demo_notice() {
-  return tr("<b>Demo model with random weights.</b> It shows the system working (streaming, "
-            "routing, WDMoE selection) but its answers are meaningless text. Open a real model "
-            "with File ▸ Open model…");
+  return tr(
+      "<b>Demo model with random weights.</b> It shows the system working (streaming, "
+      "routing, WDMoE selection) but its answers are meaningless text. Open a real model "
+      "with File ▸ Open model…");
 }
 
 QString ChatWindow::trained_demo_notice() {
-  return tr("<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for half an hour on "
-            "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
-            "answers with a definition-shaped English sentence that is usually wrong. It knows "
-            "nothing else and is <b>not medical advice</b>. Open a real model with File ▸ Open "
-            "model…");
+  return tr(
+      "<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for half an hour on "
+      "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
+      "answers with a definition-shaped English sentence that is usually wrong. It knows "
+      "nothing else and is <b>not medical advice</b>. Open a real model with File ▸ Open "
+      "model…");
 }
 
 void ChatWindow::build_ui() {
-  // Left: conversations.
-  auto* left = new QWidget;
-  auto* left_layout = new QVBoxLayout(left);
-  left_layout->setContentsMargins(0, 0, 6, 0);
-  new_ = new QPushButton(tr("New conversation"));
-  new_->setObjectName("newConversation");
-  list_ = new QListWidget;
-  list_->setObjectName("conversationList");
-  list_->setTextElideMode(Qt::ElideRight);
-  list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  list_->setUniformItemSizes(true);
-  auto* list_label = new QLabel(tr("Conversations"));
-  list_label->setStyleSheet("font-weight:600;color:#44505c;");
-  left_layout->addWidget(new_);
-  left_layout->addWidget(list_label);
-  left_layout->addWidget(list_, 1);
+  // Focus is always visible: the clinician may drive the chat by keyboard alone.
+  setStyleSheet(
+      "QPushButton:focus, QLineEdit:focus, QPlainTextEdit:focus, QListWidget:focus, "
+      "QTextBrowser:focus, QComboBox:focus, QAbstractSpinBox:focus "
+      "{ border: 2px solid #2f6fd0; border-radius: 3px; }");
+  conversations_ = new ConversationPanel(store_);
+  auto* left = conversations_;
 
   // Right: notices, system prompt, transcript, input.
   auto* right = new QWidget;
@@ -105,13 +104,26 @@ void ChatWindow::build_ui() {
     system_prompt_->setVisible(on);
     prompt_toggle_->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
   });
+  settings_ = new ChatSettingsRow(controller_);
+  right_layout->addWidget(settings_);
   right_layout->addWidget(prompt_toggle_);
   right_layout->addWidget(system_prompt_);
+
+  // Orange, not grey status text: the model is answering without part of the conversation.
+  context_banner_ = banner("contextBanner", QString(),
+                           "background:#ffe9d6;border:1px solid #f0a868;border-radius:4px;"
+                           "padding:6px 10px;color:#6b3300;");
+  context_banner_->setVisible(false);
+  right_layout->addWidget(context_banner_);
 
   transcript_ = new TranscriptView;
   input_ = new QPlainTextEdit;
   input_->setObjectName("questionInput");
-  input_->setPlaceholderText(tr("Type a question… (Ctrl+Enter to send, Esc to stop)"));
+  input_->setPlaceholderText(
+      tr("Type a question… (Ctrl+Enter to send, Esc to stop, Tab to the buttons, Ctrl+Tab for a "
+         "tab character)"));
+  input_->setTabChangesFocus(true);
+  input_->installEventFilter(this);  // Ctrl+Tab: a literal tab (eventFilter)
   auto* vsplit = new QSplitter(Qt::Vertical);
   vsplit->addWidget(transcript_);
   vsplit->addWidget(input_);
@@ -120,7 +132,29 @@ void ChatWindow::build_ui() {
   vsplit->setChildrenCollapsible(false);
   right_layout->addWidget(vsplit, 1);
 
-  auto* buttons = new QHBoxLayout;
+  edit_bar_ = new QWidget;
+  edit_bar_->setObjectName("editBar");
+  edit_bar_->setStyleSheet(
+      "#editBar{background:#fff4d6;border:1px solid #e8c96b;"
+      "border-radius:4px;}");
+  auto* edit_layout = new QHBoxLayout(edit_bar_);
+  edit_layout->setContentsMargins(8, 2, 2, 2);
+  edit_label_ = new QLabel;
+  auto* cancel = new QPushButton(tr("Cancel edit"));
+  cancel->setObjectName("cancelEdit");
+  edit_layout->addWidget(edit_label_, 1);
+  edit_layout->addWidget(cancel);
+  edit_bar_->setVisible(false);
+  right_layout->addWidget(edit_bar_);
+  connect(cancel, &QPushButton::clicked, this, [this] {
+    cancel_edit();
+    input_->clear();
+  });
+
+  input_row_ = new QWidget;
+  input_row_->setObjectName("inputRow");
+  auto* buttons = new QHBoxLayout(input_row_);
+  buttons->setContentsMargins(0, 0, 0, 0);
   send_ = new QPushButton(tr("Send"));
   send_->setObjectName("send");
   send_->setDefault(true);
@@ -131,8 +165,10 @@ void ChatWindow::build_ui() {
   regenerate_ = new QPushButton(tr("Regenerate"));
   regenerate_->setObjectName("regenerate");
   copy_ = new QPushButton(tr("Copy"));
+  copy_->setObjectName("copyConversation");
   copy_->setToolTip(tr("Copy the conversation as Markdown"));
   export_ = new QPushButton(tr("Export…"));
+  export_->setObjectName("exportConversation");
   export_->setToolTip(tr("Save the conversation as a Markdown file"));
   status_ = new QLabel;
   status_->setObjectName("answerStatus");
@@ -142,9 +178,51 @@ void ChatWindow::build_ui() {
   buttons->addWidget(regenerate_);
   buttons->addSpacing(12);
   buttons->addWidget(status_, 1);
+  context_meter_ = new QProgressBar;
+  context_meter_->setObjectName("contextMeter");
+  context_meter_->setMinimumWidth(
+      210);  // "Context: 1234 / 4096 tokens" on one line; range: open_conversation()
+  context_meter_->setToolTip(
+      tr("Tokens of the model's context the last question (with the conversation before it) "
+         "and its answer used"));
+  buttons->addWidget(context_meter_);
   buttons->addWidget(copy_);
   buttons->addWidget(export_);
-  right_layout->addLayout(buttons);
+  right_layout->addWidget(input_row_);
+
+  no_model_ = new QWidget;
+  no_model_->setObjectName("noModelPanel");
+  no_model_->setStyleSheet(
+      "#noModelPanel{background:#e7f0fb;border:1px solid #9dbbe0;"
+      "border-radius:4px;}");
+  auto* no_model_layout = new QHBoxLayout(no_model_);
+  auto* no_model_text =
+      new QLabel(tr("<b>No model is loaded.</b> Load the demo model to try the chat, or open a "
+                    "GGUF model file."));
+  no_model_text->setWordWrap(true);
+  auto* load_demo = new QPushButton(tr("Load demo model"));
+  load_demo->setObjectName("loadDemoModel");
+  auto* open_model = new QPushButton(tr("Open model…"));
+  open_model->setObjectName("openModel");
+  no_model_layout->addWidget(no_model_text, 1);
+  no_model_layout->addWidget(load_demo);
+  no_model_layout->addWidget(open_model);
+  no_model_->setVisible(false);
+  right_layout->addWidget(no_model_);
+  connect(load_demo, &QPushButton::clicked, this, &ChatWindow::demo_requested);
+  connect(open_model, &QPushButton::clicked, this, &ChatWindow::open_dialog_requested);
+
+  toast_ = banner("chatToast", QString(),
+                  "background:#33414f;color:white;border-radius:4px;padding:5px 10px;");
+  toast_->setVisible(false);
+  right_layout->addWidget(toast_);
+
+  // Tab from the question goes to the buttons in the order they are used.
+  setTabOrder(input_, send_);
+  setTabOrder(send_, stop_);
+  setTabOrder(stop_, regenerate_);
+  setTabOrder(regenerate_, copy_);
+  setTabOrder(copy_, export_);
 
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(left);
@@ -159,21 +237,30 @@ void ChatWindow::build_ui() {
   auto* send_key = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
   auto* send_key2 = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this);
   auto* stop_key = new QShortcut(QKeySequence(Qt::Key_Escape), this);
-  for (QShortcut* s : {send_key, send_key2, stop_key}) s->setContext(Qt::WindowShortcut);
+  auto* new_key = new QShortcut(QKeySequence::New, this);
+  for (QShortcut* s : {send_key, send_key2, stop_key, new_key}) s->setContext(Qt::WindowShortcut);
+  connect(new_key, &QShortcut::activated, this, &ChatWindow::new_conversation);
   connect(send_key, &QShortcut::activated, this, [this] { send(); });
   connect(send_key2, &QShortcut::activated, this, [this] { send(); });
   connect(stop_key, &QShortcut::activated, this, &ChatWindow::stop);
   connect(send_, &QPushButton::clicked, this, [this] { send(); });
   connect(stop_, &QPushButton::clicked, this, &ChatWindow::stop);
   connect(regenerate_, &QPushButton::clicked, this, [this] { regenerate(); });
-  connect(new_, &QPushButton::clicked, this, &ChatWindow::new_conversation);
   connect(copy_, &QPushButton::clicked, this, &ChatWindow::copy_conversation);
-  connect(list_, &QListWidget::itemActivated, this,
-          [this](QListWidgetItem* it) { open_conversation(it->data(Qt::UserRole).toLongLong()); });
-  connect(list_, &QListWidget::itemClicked, this,
-          [this](QListWidgetItem* it) { open_conversation(it->data(Qt::UserRole).toLongLong()); });
   connect(input_, &QPlainTextEdit::textChanged, this, [this] { draft_dirty_ = true; });
   connect(system_prompt_, &QPlainTextEdit::textChanged, this, [this] { prompt_dirty_ = true; });
+}
+
+bool ChatWindow::eventFilter(QObject* watched, QEvent* event) {
+  // Tab moves the focus on (setTabChangesFocus); Ctrl+Tab types the tab character instead.
+  if (watched == input_ && event->type() == QEvent::KeyPress) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (key->key() == Qt::Key_Tab && key->modifiers() == Qt::ControlModifier) {
+      input_->insertPlainText(QStringLiteral("\t"));
+      return true;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 }  // namespace moe::ui

@@ -1,5 +1,6 @@
 #include "ui/control_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -71,7 +72,15 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   sf->addRow(tr("Top-p"), top_p_);
   sf->addRow(tr("Top-k (sampling)"), sampler_k_);
   sf->addRow(tr("Repeat penalty"), repeat_);
-  sf->addRow(tr("Seed"), seed_);
+  pin_seed_ = new QCheckBox(tr("Pin (Regenerate reuses it)"));
+  pin_seed_->setObjectName("pinSeed");
+  pin_seed_->setToolTip(
+      tr("Off: each Regenerate samples with a fresh seed, for a different "
+         "answer. On: the same settings give the same answer."));
+  auto* seed_row = new QHBoxLayout;
+  seed_row->addWidget(seed_, 1);
+  seed_row->addWidget(pin_seed_);
+  sf->addRow(tr("Seed"), seed_row);
   sf->addRow(tr("Max answer tokens"), max_tokens_);
   layout->addWidget(sampling);
 
@@ -116,6 +125,7 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
     connect(s, &QDoubleSpinBox::valueChanged, this, [this] { push_sampler(); });
   for (QSpinBox* s : {sampler_k_, seed_, max_tokens_})
     connect(s, &QSpinBox::valueChanged, this, [this] { push_sampler(); });
+  connect(pin_seed_, &QCheckBox::toggled, this, [this] { push_sampler(); });
   connect(kv_type_, &QComboBox::currentIndexChanged, this, [this] {
     controller_->set_kv_type(kv_type_->currentData().toString() == "F32" ? KvType::kF32
                                                                          : KvType::kF16);
@@ -136,7 +146,7 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
 
 void ControlPanel::sync_from_controller() {
   const QSignalBlocker b1(theta_), b2(k_), b3(temperature_), b4(top_p_), b5(sampler_k_),
-      b6(repeat_), b7(seed_), b8(max_tokens_), b9(kv_type_);
+      b6(repeat_), b7(seed_), b8(max_tokens_), b9(kv_type_), b10(pin_seed_);
   kv_type_->setCurrentIndex(kv_type_->findData(QString(kv_type_name(controller_->kv_type()))));
   const ModelInfo& m = controller_->model();
   memory_label_->setText(
@@ -153,6 +163,8 @@ void ControlPanel::sync_from_controller() {
   sampler_k_->setValue(g.sampler.top_k);
   repeat_->setValue(g.sampler.repeat_penalty);
   seed_->setValue(static_cast<int>(g.sampler.seed));
+  pin_seed_->setChecked(g.pin_seed);
+  max_tokens_->setMaximum(controller_->has_model() ? m.n_ctx : 8192);  // bounded by the context
   max_tokens_->setValue(g.max_new_tokens);
   const ChannelScenario& s = controller_->scenario();
   scenario_label_->setText(
@@ -166,6 +178,7 @@ void ControlPanel::push_sampler() {
   g.sampler.top_k = sampler_k_->value();
   g.sampler.repeat_penalty = static_cast<float>(repeat_->value());
   g.sampler.seed = static_cast<uint64_t>(seed_->value());
+  g.pin_seed = pin_seed_->isChecked();
   g.max_new_tokens = max_tokens_->value();
   controller_->set_generation_settings(g);
 }

@@ -31,6 +31,7 @@ class ControlPanel : public QWidget {
   QSpinBox* sampler_top_k() const { return sampler_k_; }
   QDoubleSpinBox* repeat_penalty() const { return repeat_; }
   QSpinBox* seed() const { return seed_; }
+  QCheckBox* pin_seed() const { return pin_seed_; }
   QSpinBox* max_tokens() const { return max_tokens_; }
   QComboBox* kv_type() const { return kv_type_; }
   QPushButton* scenario_button() const { return load_scenario_; }
@@ -46,6 +47,7 @@ class ControlPanel : public QWidget {
   QSpinBox *k_, *sampler_k_, *seed_, *max_tokens_;
   QDoubleSpinBox *temperature_, *top_p_, *repeat_;
   QComboBox* kv_type_;
+  QCheckBox* pin_seed_;
   QLabel* memory_label_;
   QPushButton *load_scenario_, *default_scenario_;
   QLabel* scenario_label_;

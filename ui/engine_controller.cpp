@@ -1,5 +1,6 @@
 #include "ui/engine_controller.h"
 
+#include <QRandomGenerator>
 #include <algorithm>
 
 #include "ui/engine_worker.h"
@@ -57,6 +58,7 @@ void EngineController::on_loaded(const ModelInfo& info) {
   has_model_ = true;
   model_ = info;
   k_ = std::max(1, info.n_expert_used);
+  settings_.max_new_tokens = bounded_answer_length(settings_.max_new_tokens);
   install_selector();
   if (auto e = shared_->engine()) {
     e->set_theta(theta_);
@@ -71,12 +73,14 @@ void EngineController::on_load_failed(const QString& message) {
   emit load_failed(message);
 }
 
-quint64 EngineController::generate(std::vector<ChatMessage> messages) {
+quint64 EngineController::generate(std::vector<ChatMessage> messages, bool fresh_seed) {
   if (!has_model_ || loading_ || running_id_ != 0) return 0;
   GenerateRequest request;
   request.messages = std::move(messages);
   request.max_new_tokens = settings_.max_new_tokens;
   request.sampler = settings_.sampler;
+  if (fresh_seed && !settings_.pin_seed)
+    request.sampler.seed = QRandomGenerator::global()->generate64();
   const quint64 id = next_id_++;
   running_id_ = id;
   pieces_at_stop_ = -1;
@@ -127,8 +131,13 @@ void EngineController::set_kv_type(KvType kv_type) {
   emit settings_changed();
 }
 
+int EngineController::bounded_answer_length(int tokens) const {
+  return has_model_ && model_.n_ctx > 0 ? std::clamp(tokens, 1, model_.n_ctx) : tokens;
+}
+
 void EngineController::set_generation_settings(const GenerationSettings& s) {
   settings_ = s;
+  settings_.max_new_tokens = bounded_answer_length(s.max_new_tokens);
   emit settings_changed();
 }
 

@@ -33,8 +33,9 @@ class EngineController : public QObject {
   const ModelInfo& model() const { return model_; }
 
   // Answers.
-  /// Queues one chat turn; returns its id (0 if no model or one is running).
-  quint64 generate(std::vector<ChatMessage> messages);
+  /// Queues one chat turn; returns its id (0 if no model or one is running). `fresh_seed`
+  /// (Regenerate): sample with a new random seed unless the settings pin the seed.
+  quint64 generate(std::vector<ChatMessage> messages, bool fresh_seed = false);
   void stop();
   bool is_generating() const { return running_id_ != 0; }
   /// Text pieces the engine produced for the current/last answer, and how many it had produced
@@ -52,6 +53,7 @@ class EngineController : public QObject {
   KvType kv_type() const { return kv_type_; }
   /// Context length of the next model load (the one default, clamped to the model's).
   int context_length() const { return n_ctx_; }
+  /// The answer length is bounded by the loaded model's context (an answer cannot be longer).
   void set_generation_settings(const GenerationSettings& s);
   const GenerationSettings& generation_settings() const { return settings_; }
   /// Replaces the channel scenario (and the WDMoE selector built from it).
@@ -85,6 +87,7 @@ class EngineController : public QObject {
   void on_finished(quint64 id, const AnswerStats& stats);
   void on_failed(quint64 id, const QString& message);
   void install_selector();
+  int bounded_answer_length(int tokens) const;
 
   std::shared_ptr<EngineShared> shared_;
   QThread thread_;

@@ -12,6 +12,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
+#include "ui/chat_settings_row.h"
 #include "ui/chat_store.h"
 #include "ui/chat_window.h"
 #include "ui/dashboard_widget.h"
@@ -58,6 +59,9 @@ MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
   });
   connect(chat_, &ChatWindow::status_message, this,
           [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+  connect(chat_, &ChatWindow::demo_requested, this, &MainWindow::open_demo);
+  connect(chat_, &ChatWindow::open_dialog_requested, this, &MainWindow::open_model_dialog);
+  connect(chat_, &ChatWindow::open_model_requested, this, &MainWindow::open_model);
   restore_settings();
 }
 
@@ -89,22 +93,13 @@ void MainWindow::build_menus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   QAction* open = file->addAction(tr("&Open model…"));
   open->setShortcut(QKeySequence::Open);
-  connect(open, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), {},
-                                                      tr("GGUF models (*.gguf);;All files (*)"));
-    if (!path.isEmpty()) open_model(path);
-  });
+  connect(open, &QAction::triggered, this, &MainWindow::open_model_dialog);
   recent_menu_ = file->addMenu(tr("Recent models"));
   QAction* demo = file->addAction(tr("Load the &demo model"));
   connect(demo, &QAction::triggered, this, &MainWindow::open_demo);
   file->addSeparator();
   QAction* exp = file->addAction(tr("&Export conversation…"));
-  connect(exp, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"),
-                                                      "conversation.md", tr("Markdown (*.md)"));
-    if (!path.isEmpty() && !chat_->export_conversation(path))
-      QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1.").arg(path));
-  });
+  connect(exp, &QAction::triggered, chat_, &ChatWindow::export_with_dialog);
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);
@@ -128,6 +123,12 @@ void MainWindow::build_menus() {
   rebuild_recent_menu();
 }
 
+void MainWindow::open_model_dialog() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), {},
+                                                    tr("GGUF models (*.gguf);;All files (*)"));
+  if (!path.isEmpty()) open_model(path);
+}
+
 QStringList MainWindow::recent_models() const {
   return paths_.open_settings()->value("recentModels").toStringList();
 }
@@ -145,6 +146,7 @@ void MainWindow::rebuild_recent_menu() {
     connect(a, &QAction::triggered, this, [this, path] { open_model(path); });
   }
   recent_menu_->setEnabled(!recent.isEmpty());
+  chat_->settings_row()->set_recent_models(recent);
 }
 
 void MainWindow::add_recent(const QString& path) {
@@ -217,8 +219,8 @@ void MainWindow::on_model_loaded(const ModelInfo& info) {
                             .arg(info.n_layer)
                             .arg(info.n_expert)
                             .arg(info.random_weights ? tr(" · random weights (demo)")
-                                 : info.demo       ? tr(" · tiny demo trained on WordNet")
-                                                   : QString()));
+                                 : info.demo         ? tr(" · tiny demo trained on WordNet")
+                                                     : QString()));
   statusBar()->showMessage(tr("Model loaded: %1").arg(info.path), 8000);
   setWindowTitle(info.random_weights ? tr("MoE Studio — demo model (random weights)")
                  : info.demo ? tr("MoE Studio — demo model (tiny, trained on WordNet definitions)")
@@ -254,9 +256,10 @@ void MainWindow::restore_settings() {
   g.sampler.repeat_penalty = s->value("sampler/repeat_penalty", g.sampler.repeat_penalty).toFloat();
   g.sampler.seed = s->value("sampler/seed", static_cast<qulonglong>(g.sampler.seed)).toULongLong();
   g.max_new_tokens = s->value("sampler/max_new_tokens", g.max_new_tokens).toInt();
+  g.pin_seed = s->value("sampler/pin_seed", g.pin_seed).toBool();
   controller_->set_generation_settings(g);
   controller_->set_kv_type(s->value("engine/kv_type", "F16").toString() == "F32" ? KvType::kF32
-                                                                                : KvType::kF16);
+                                                                                 : KvType::kF16);
   controller_->set_theta(s->value("wdmoe/theta", 0.0).toFloat());
   const QString scenario = s->value("wdmoe/scenario").toString();
   if (!scenario.isEmpty()) {
@@ -276,6 +279,7 @@ void MainWindow::save_settings() {
   s->setValue("sampler/repeat_penalty", g.sampler.repeat_penalty);
   s->setValue("sampler/seed", static_cast<qulonglong>(g.sampler.seed));
   s->setValue("sampler/max_new_tokens", g.max_new_tokens);
+  s->setValue("sampler/pin_seed", g.pin_seed);
   s->setValue("engine/kv_type", kv_type_name(controller_->kv_type()));
   s->setValue("wdmoe/theta", controller_->theta());
   const QString src = controller_->scenario().source();

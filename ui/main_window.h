@@ -45,6 +45,8 @@ class MainWindow : public QMainWindow {
 
  private:
   void build_menus();
+  /// Asks for a GGUF file and opens it (File ▸ Open model…, the chat's picker and buttons).
+  void open_model_dialog();
   void rebuild_recent_menu();
   void add_recent(const QString& path);
   void on_model_loaded(const ModelInfo& info);

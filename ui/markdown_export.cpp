@@ -21,10 +21,11 @@ QString answer_stats_line(const StoredMessage& m) {
 }
 
 QString conversation_markdown(const QString& title, const QString& system_prompt,
-                              const QVector<StoredMessage>& messages) {
+                              const QVector<StoredMessage>& messages, const QString& about) {
   QString md;
   md += "# " + (title.isEmpty() ? QStringLiteral("Conversation") : title) + "\n\n";
   md += "> Decision support only — not a diagnosis.\n\n";
+  if (!about.isEmpty()) md += about + "\n\n";
   if (!system_prompt.trimmed().isEmpty()) md += "**System prompt:** " + system_prompt + "\n\n";
   for (const StoredMessage& m : messages) {
     md += (m.role == "user" ? QStringLiteral("## Clinician\n\n")

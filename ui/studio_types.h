@@ -32,6 +32,8 @@ struct AnswerStats {
 struct GenerationSettings {
   SamplerConfig sampler;
   int max_new_tokens = 512;
+  /// Regenerate reuses sampler.seed (reproducible) instead of drawing a fresh one.
+  bool pin_seed = false;
 };
 
 ModelInfo model_info_from(const ModelSummary& s, const QString& path, bool demo);
