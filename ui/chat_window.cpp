@@ -1,6 +1,7 @@
 #include "ui/chat_window.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QFile>
 #include <QFileDialog>
@@ -68,6 +69,10 @@ ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* 
     if (!path.isEmpty()) export_readable_history(path);
   });
 
+  reload_history();
+}
+
+void ChatWindow::reload_history() {
   // Restore: the last open conversation (or a fresh one) and the unsent draft.
   const qint64 last = store_->value(kLastConversationKey, "0").toLongLong();
   bool found = false;
@@ -113,6 +118,7 @@ void ChatWindow::update_buttons() {
   const auto msgs = conversation_ ? store_->messages(conversation_) : QVector<StoredMessage>{};
   regenerate_->setEnabled(ready && !busy && !msgs.isEmpty());
   new_->setEnabled(!busy);
+  dont_save_->setEnabled(!busy && (store_->off_the_record() || msgs.isEmpty()));
   list_->setEnabled(!busy);
 }
 
@@ -125,6 +131,19 @@ void ChatWindow::new_conversation() {
     return;
   }
   open_conversation(id);
+}
+
+void ChatWindow::set_dont_save(bool on) {
+  if (answer_id_ != 0 || on == store_->off_the_record()) return;
+  save_draft_if_dirty();  // the saved history's draft, before the store switches
+  if (!store_->set_off_the_record(on)) {
+    const QSignalBlocker block(dont_save_);
+    dont_save_->setChecked(!on);
+    report_store_error(tr("Could not start a conversation that is not saved"));
+    return;
+  }
+  off_record_->setVisible(on);
+  reload_history();  // off: a fresh in-memory conversation; back: the saved one and its draft
 }
 
 void ChatWindow::open_conversation(qint64 id) {

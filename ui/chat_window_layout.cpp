@@ -1,4 +1,5 @@
 // ChatWindow's widgets and layout (the behaviour is in chat_window.cpp).
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -53,6 +54,12 @@ void ChatWindow::build_ui() {
   auto* list_label = new QLabel(tr("Conversations"));
   list_label->setStyleSheet("font-weight:600;color:#44505c;");
   left_layout->addWidget(new_);
+  // Off the record: enabled only before a conversation starts (ChatWindow::update_buttons).
+  dont_save_ = new QCheckBox(tr("Don't save this conversation"));
+  dont_save_->setObjectName("dontSave");
+  dont_save_->setToolTip(tr("The conversation stays in memory only: nothing of it is written "
+                            "to disk, and it is gone when you switch back or close the app."));
+  left_layout->addWidget(dont_save_);
   left_layout->addWidget(list_label);
   left_layout->addWidget(list_, 1);
 
@@ -88,6 +95,14 @@ void ChatWindow::build_ui() {
   history_layout->addWidget(export_history_);
   history_notice_->setVisible(false);
   right_layout->addWidget(history_notice_);
+  off_record_ = banner("offRecordNotice",
+                       tr("<b>Not saved.</b> This conversation is kept in memory only and is gone "
+                          "when you untick \"Don't save this conversation\" or close MoE "
+                          "Studio."),
+                       "background:#ece6f7;border:1px solid #a592cc;border-radius:4px;"
+                       "padding:6px 10px;color:#33225c;");
+  off_record_->setVisible(false);
+  right_layout->addWidget(off_record_);
 
   prompt_toggle_ = new QToolButton;
   prompt_toggle_->setObjectName("systemPromptToggle");
@@ -167,6 +182,7 @@ void ChatWindow::build_ui() {
   connect(stop_, &QPushButton::clicked, this, &ChatWindow::stop);
   connect(regenerate_, &QPushButton::clicked, this, [this] { regenerate(); });
   connect(new_, &QPushButton::clicked, this, &ChatWindow::new_conversation);
+  connect(dont_save_, &QCheckBox::toggled, this, &ChatWindow::set_dont_save);
   connect(copy_, &QPushButton::clicked, this, &ChatWindow::copy_conversation);
   connect(list_, &QListWidget::itemActivated, this,
           [this](QListWidgetItem* it) { open_conversation(it->data(Qt::UserRole).toLongLong()); });

@@ -2,14 +2,16 @@
 // passphrase, migration both ways (also when killed midway), retention, delete all, and the
 // "don't save this conversation" mode. Every check on secrecy reads the raw bytes of the
 // database and its -wal / -shm / -journal files and searches them for a known phrase.
+#include <QApplication>
 #include <QCheckBox>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -17,6 +19,7 @@
 #include <QSpinBox>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -27,6 +30,9 @@
 #include "ui/chat_store.h"
 #include "ui/chat_window.h"
 #include "ui/history_crypto.h"
+#include "ui/history_unlock_dialog.h"
+#include "ui/privacy_dialog.h"
+#include "ui/transcript_view.h"
 
 using namespace moe::ui;
 
@@ -41,6 +47,13 @@ class HistoryPrivacyTest : public QObject {
   void damagedCiphertextRowIsShownUnreadable();
   void retentionDeletesOldConversationsAndTheirText();
   void offTheRecordNeverReachesTheFile();
+  // In the real window, by keyboard and mouse.
+  void unlockDialogRetriesThenOpensHistory();
+  void lostPassphraseStartsNewHistoryKeepingTheOld();
+  void quitFromUnlockDialogChangesNothing();
+  void privacySettingsEncryptAndDecrypt();
+  void retentionSettingDeletesOldConversations();
+  void dontSaveConversationNeverReachesDisk();
 };
 
 namespace {
@@ -111,6 +124,75 @@ bool raw_sql(const QString& db, const QString& sql, const QVariantList& binds = 
   }
   QSqlDatabase::removeDatabase(name);
   return ok;
+}
+
+// Answers the unlock dialog that the main window shows while it is being built: each time it
+// appears, `step` runs on it (typing, clicking) from a timer, as the user would.
+class UnlockDriver : public QObject {
+ public:
+  explicit UnlockDriver(std::function<void(HistoryUnlockDialog*)> step) : step_(std::move(step)) {
+    connect(&timer_, &QTimer::timeout, this, [this] {
+      auto* d = qobject_cast<HistoryUnlockDialog*>(QApplication::activeModalWidget());
+      if (d == nullptr || busy_) return;
+      busy_ = true;
+      ++shown;
+      step_(d);
+      busy_ = false;
+    });
+    timer_.start(50);
+  }
+  int shown = 0;
+
+ private:
+  std::function<void(HistoryUnlockDialog*)> step_;
+  QTimer timer_;
+  bool busy_ = false;
+};
+
+// Types `passphrase` into the dialog's field and presses Enter (the Unlock button).
+void type_passphrase(HistoryUnlockDialog* d, const QString& passphrase) {
+  auto* field = d->findChild<QLineEdit*>("historyPassphrase");
+  QTest::keyClicks(field, passphrase);
+  QTest::keyClick(field, Qt::Key_Return);
+}
+
+// Settings ▸ Privacy… with the mouse.
+PrivacyDialog* open_privacy_dialog(MainWindow& w) {
+  QMenuBar* bar = w.menuBar();
+  QAction* settings = nullptr;
+  for (QAction* a : bar->actions())
+    if (a->text() == "&Settings") settings = a;
+  if (settings == nullptr) return nullptr;
+  QTest::mouseClick(bar, Qt::LeftButton, {}, bar->actionGeometry(settings).center());
+  QMenu* menu = settings->menu();
+  if (!QTest::qWaitFor([&] { return menu->isVisible(); }, 3000)) return nullptr;
+  QTest::mouseClick(menu, Qt::LeftButton, {},
+                    menu->actionGeometry(menu->actions().front()).center());
+  PrivacyDialog* d = nullptr;
+  const bool shown =
+      QTest::qWaitFor([&] { return (d = w.findChild<PrivacyDialog*>()) && d->isVisible(); }, 3000);
+  return shown ? d : nullptr;
+}
+
+QStringList listed_titles(MainWindow& w) {
+  QStringList out;
+  for (int i = 0; i < w.chat()->conversation_list()->count(); ++i)
+    out << w.chat()->conversation_list()->item(i)->text();
+  return out;
+}
+
+// An encrypted history at `db` with one conversation titled "Title <kPhrase>".
+QString make_encrypted_history(const QString& db) {
+  ChatStore store;
+  if (!store.open(db)) return {};
+  add_conversation(store, "Title " + kPhrase, "m", 3);
+  if (!store.enable_encryption(kPass)) return {};
+  return dump(store);
+}
+
+QByteArray main_file(const QString& db) {
+  QFile f(db);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
 }  // namespace
@@ -382,6 +464,193 @@ void HistoryPrivacyTest::offTheRecordNeverReachesTheFile() {
   QCOMPARE(all.front().id, kept);
   QVERIFY(store.value("draft").isEmpty());
   QVERIFY(!on_disk(db, "secret 0"));
+}
+
+void HistoryPrivacyTest::unlockDialogRetriesThenOpensHistory() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  const QString before = make_encrypted_history(db);
+  QVERIFY(!before.isEmpty());
+  const QByteArray bytes = main_file(db);
+  QString error_text;
+  bool unchanged = false;
+  UnlockDriver driver([&](HistoryUnlockDialog* d) {
+    type_passphrase(d, "wrong passphrase");
+    auto* error = d->findChild<QLabel*>("historyUnlockError");
+    error_text = error->isVisible() ? error->text() : QString();
+    unchanged = main_file(db) == bytes && QFileInfo(db + "-wal").size() == 0;
+    moe::ui::test::save_screenshot(d, "history-unlock-wrong.png");
+    type_passphrase(d, kPass);  // the field is selected after a failure: typing replaces it
+  });
+  moe::ui::test::Studio studio(dir.path());
+  QCOMPARE(driver.shown, 1);
+  QVERIFY2(error_text.contains("wrong") && error_text.contains("try again"),
+           qPrintable(error_text));
+  QVERIFY(unchanged);
+  QVERIFY(!studio.window().quit_requested());
+  QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
+  QVERIFY(!on_disk(db, kPhrase));
+}
+
+void HistoryPrivacyTest::lostPassphraseStartsNewHistoryKeepingTheOld() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  const QString before = make_encrypted_history(db);
+  const QByteArray bytes = main_file(db);
+  UnlockDriver driver([&](HistoryUnlockDialog* d) {
+    type_passphrase(d, "forgotten");
+    QTest::mouseClick(d->findChild<QPushButton*>("newEmptyHistory"), Qt::LeftButton);
+  });
+  moe::ui::test::Studio studio(dir.path());
+  QCOMPARE(driver.shown, 1);
+  QVERIFY(!listed_titles(studio.window()).contains("Title " + kPhrase));
+  QVERIFY(studio.window().statusBar()->currentMessage().contains("kept as"));
+  const QStringList aside =
+      QDir(dir.path()).entryList({"history.sqlite.unreadable-*"}, QDir::Files);
+  QCOMPARE(aside.size(), 1);  // moved aside, not deleted
+  const QString old = dir.filePath(aside.front());
+  QCOMPARE(main_file(old), bytes);
+  ChatStore kept;  // still whole: the right passphrase opens it
+  QVERIFY(kept.open(old));
+  QVERIFY(kept.unlock(kPass));
+  QCOMPARE(dump(kept), before);
+}
+
+void HistoryPrivacyTest::quitFromUnlockDialogChangesNothing() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  make_encrypted_history(db);
+  const QByteArray bytes = main_file(db);
+  UnlockDriver driver([&](HistoryUnlockDialog* d) {
+    QTest::mouseClick(d->findChild<QPushButton*>("quitApp"), Qt::LeftButton);
+  });
+  {
+    moe::ui::test::Studio studio(dir.path());
+    QVERIFY(studio.window().quit_requested());
+  }
+  QCOMPARE(main_file(db), bytes);
+  QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.*"}, QDir::Files).size(), 0);
+}
+
+void HistoryPrivacyTest::privacySettingsEncryptAndDecrypt() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  QString before;
+  {
+    ChatStore store;
+    QVERIFY(store.open(db));
+    add_conversation(store, "Title " + kPhrase, "m", 3);
+    before = dump(store);
+  }
+  {
+    moe::ui::test::Studio studio(dir.path());
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    auto* encrypt = d->findChild<QCheckBox*>("encryptHistory");
+    auto* next = d->findChild<QLineEdit*>("newPassphrase");
+    auto* repeat = d->findChild<QLineEdit*>("repeatPassphrase");
+    auto* apply = d->findChild<QPushButton*>("applyEncryption");
+    auto* status = d->findChild<QLabel*>("privacyStatus");
+    QVERIFY(!encrypt->isChecked());
+    QTest::mouseClick(encrypt, Qt::LeftButton, {}, QPoint(8, encrypt->height() / 2));
+    QVERIFY(encrypt->isChecked());
+    QTest::keyClicks(next, kPass);
+    QTest::keyClicks(repeat, kPass + "x");
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QVERIFY2(status->text().contains("differ"), qPrintable(status->text()));
+    QVERIFY(on_disk(db, kPhrase));  // nothing changed
+    repeat->clear();
+    QTest::keyClicks(repeat, kPass);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QVERIFY2(status->text().contains("now encrypted"), qPrintable(status->text()));
+    moe::ui::test::save_screenshot(d, "privacy-settings.png");
+    QVERIFY(!on_disk(db, kPhrase));
+    QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
+    QTest::keyClick(d, Qt::Key_Escape);
+  }
+  {
+    UnlockDriver driver([&](HistoryUnlockDialog* d) { type_passphrase(d, kPass); });
+    moe::ui::test::Studio studio(dir.path());
+    QCOMPARE(driver.shown, 1);
+    QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    auto* encrypt = d->findChild<QCheckBox*>("encryptHistory");
+    QVERIFY(encrypt->isChecked());
+    QTest::mouseClick(encrypt, Qt::LeftButton, {}, QPoint(8, encrypt->height() / 2));
+    QTest::mouseClick(d->findChild<QPushButton*>("applyEncryption"), Qt::LeftButton);
+    QVERIFY2(d->findChild<QLabel*>("privacyStatus")->text().contains("no longer encrypted"),
+             qPrintable(d->findChild<QLabel*>("privacyStatus")->text()));
+    QVERIFY(on_disk(db, kPhrase));
+  }
+  ChatStore store;  // plain again, every message kept; no passphrase asked
+  QVERIFY(store.open(db));
+  QVERIFY(!store.encrypted());
+  QCOMPARE(dump(store), before);
+}
+
+void HistoryPrivacyTest::retentionSettingDeletesOldConversations() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  const auto add_old = [&](const QString& phrase) {
+    ChatStore store;
+    QVERIFY(store.open(db));
+    const qint64 c = store.create_conversation("old " + phrase, "");
+    QVERIFY(store.add_message(c, message("user", phrase)) != 0);
+    QVERIFY(raw_sql(db, "UPDATE conversations SET updated_ms = ? WHERE id = ?",
+                    {QDateTime::currentDateTime().addDays(-40).toMSecsSinceEpoch(), c}));
+  };
+  add_old("Old patient Ignatius Fothergill");
+  {
+    moe::ui::test::Studio studio(dir.path());
+    QVERIFY(listed_titles(studio.window()).contains("old Old patient Ignatius Fothergill"));
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    auto* days = d->findChild<QSpinBox*>("retentionDays");
+    QCOMPARE(days->text(), QString("never"));
+    days->setFocus();
+    QTest::keyClick(days, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(days, "30");
+    QCOMPARE(days->value(), 30);
+    QTest::mouseClick(d->findChild<QPushButton*>("applyRetention"), Qt::LeftButton);
+    QVERIFY2(d->findChild<QLabel*>("privacyStatus")->text().contains("1 deleted now"),
+             qPrintable(d->findChild<QLabel*>("privacyStatus")->text()));
+    QVERIFY(!listed_titles(studio.window()).join("|").contains("Ignatius"));
+    QVERIFY(!on_disk(db, "Ignatius Fothergill"));
+  }
+  add_old("Older patient Perpetua Huddleston");  // aged while the app was closed
+  QVERIFY(on_disk(db, "Perpetua Huddleston"));
+  moe::ui::test::Studio studio(dir.path());  // applied at start
+  QVERIFY(!listed_titles(studio.window()).join("|").contains("Perpetua"));
+  QVERIFY(!on_disk(db, "Perpetua Huddleston"));
+}
+
+void HistoryPrivacyTest::dontSaveConversationNeverReachesDisk() {
+  moe::ui::test::Studio studio;
+  QVERIFY(studio.load_demo());
+  const QString db = studio.paths().database_path();
+  ChatWindow* chat = studio.window().chat();
+  const QString question = "What is a fever? Patient Wilhelmina Oddbody";
+  auto* dont_save = chat->dont_save_toggle();
+  QVERIFY(dont_save->isEnabled());
+  QVERIFY(!chat->off_record_banner()->isVisible());
+  QTest::mouseClick(dont_save, Qt::LeftButton, {}, QPoint(8, dont_save->height() / 2));
+  QVERIFY(dont_save->isChecked());
+  QVERIFY(chat->off_record_banner()->isVisible());  // clearly indicated in the chat
+  studio.ask(question, 6);
+  QVERIFY(chat->transcript()->toPlainText().contains("Wilhelmina Oddbody"));
+  QTest::keyClicks(chat->input(), "draft about Wilhelmina");
+  QTest::qWait(700);  // past the draft autosave
+  moe::ui::test::save_screenshot(&studio.window(), "chat-dont-save.png");
+  QVERIFY(!on_disk(db, "Wilhelmina"));
+  QTest::mouseClick(dont_save, Qt::LeftButton, {}, QPoint(8, dont_save->height() / 2));
+  QVERIFY(!chat->off_record_banner()->isVisible());
+  QVERIFY(!listed_titles(studio.window()).join("|").contains("Wilhelmina"));
+  QVERIFY(!chat->input()->toPlainText().contains("Wilhelmina"));
+  studio.close_window();
+  QVERIFY(!on_disk(db, "Wilhelmina"));
+  studio.reopen_window();
+  QVERIFY(!listed_titles(studio.window()).join("|").contains("Wilhelmina"));
 }
 
 QTEST_MAIN(HistoryPrivacyTest)
