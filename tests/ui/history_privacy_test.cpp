@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -602,6 +603,11 @@ void HistoryPrivacyTest::retentionSettingDeletesOldConversations() {
   };
   add_old("Old patient Ignatius Fothergill");
   {
+    ChatStore store;
+    QVERIFY(store.open(db));
+    add_conversation(store, "recent", "m", 2);  // must survive retention
+  }
+  {
     moe::ui::test::Studio studio(dir.path());
     QVERIFY(listed_titles(studio.window()).contains("old Old patient Ignatius Fothergill"));
     PrivacyDialog* d = open_privacy_dialog(studio.window());
@@ -623,6 +629,22 @@ void HistoryPrivacyTest::retentionSettingDeletesOldConversations() {
   moe::ui::test::Studio studio(dir.path());  // applied at start
   QVERIFY(!listed_titles(studio.window()).join("|").contains("Perpetua"));
   QVERIFY(!on_disk(db, "Perpetua Huddleston"));
+  QVERIFY(listed_titles(studio.window()).contains("recent"));
+  QVERIFY(on_disk(db, kPhrase));
+  // Delete all history…, confirmed with Yes in the warning box.
+  PrivacyDialog* d = open_privacy_dialog(studio.window());
+  QVERIFY(d != nullptr);
+  QString confirmation;
+  QTimer::singleShot(300, [&] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      confirmation = box->text();
+      QTest::mouseClick(box->button(QMessageBox::Yes), Qt::LeftButton);
+    }
+  });
+  QTest::mouseClick(d->findChild<QPushButton*>("deleteAllHistory"), Qt::LeftButton);
+  QVERIFY2(confirmation.contains("cannot be undone"), qPrintable(confirmation));
+  QVERIFY(!listed_titles(studio.window()).contains("recent"));
+  QVERIFY(!on_disk(db, kPhrase));
 }
 
 void HistoryPrivacyTest::dontSaveConversationNeverReachesDisk() {
