@@ -238,6 +238,8 @@ bool ChatStore::set_retention_days(int days) {
 }
 
 int ChatStore::apply_retention() {
+  // Off the record the connection is the in-memory one: the file waits for the next run.
+  if (off_the_record()) return 0;
   const int days = retention_days();
   if (days <= 0) return 0;
   return delete_conversations_before(

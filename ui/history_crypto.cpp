@@ -38,7 +38,9 @@ std::unique_ptr<HistoryKey> derive_history_key(const QString& passphrase, const 
       kd.opslimit < crypto_pwhash_OPSLIMIT_MIN || kd.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
       kd.memlimit < crypto_pwhash_MEMLIMIT_MIN || kd.memlimit > crypto_pwhash_MEMLIMIT_MAX)
     return nullptr;
-  QByteArray utf8 = passphrase.toUtf8();
+  // NFC: the same passphrase typed on another system (composed vs decomposed accents) gives
+  // the same key.
+  QByteArray utf8 = passphrase.normalized(QString::NormalizationForm_C).toUtf8();
   auto key = std::make_unique<HistoryKey>();
   const int rc =
       crypto_pwhash(key->data(), HistoryKey::kBytes, utf8.constData(),

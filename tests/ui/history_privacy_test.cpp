@@ -207,6 +207,11 @@ void HistoryPrivacyTest::sealedValuesOpenOnlyWithTheirKey() {
   QVERIFY(key && same && other);
   QVERIFY(key_matches(*same, key_check_value(*key)));
   QVERIFY(!key_matches(*other, key_check_value(*key)));
+  // The same passphrase typed with a composed or a decomposed accent opens the same history.
+  auto composed = derive_history_key(QString::fromUtf8("caf\u00e9 au lait"), kd);
+  auto decomposed = derive_history_key(QString::fromUtf8("cafe\u0301 au lait"), kd);
+  QVERIFY(composed && decomposed);
+  QVERIFY(key_matches(*decomposed, key_check_value(*composed)));
   // A fresh salt gives another key for the same passphrase.
   auto salted = derive_history_key(kPass, KeyDerivation::fresh());
   QVERIFY(!key_matches(*salted, key_check_value(*key)));
