@@ -91,7 +91,7 @@ class ChatStore {
   // --- Private history (chat_store_privacy.cpp) ---
   /// The history is encrypted (its kv table holds a key derivation).
   bool encrypted() const { return encrypted_; }
-  /// Encrypted and not unlocked yet: its text cannot be read or written.
+  /// Encrypted and not unlocked yet: its text cannot be read, and writing it fails.
   bool locked() const { return encrypted_ && !key_; }
   /// Derives the key from `passphrase` and checks it against the stored key check value before
   /// anything is decrypted. False (last_error() says why; nothing changed) when it is wrong.

@@ -43,6 +43,9 @@ constexpr TextColumn kTextColumns[] = {
 ChatStore::ChatStore() = default;
 
 QVariant ChatStore::seal(const QString& text) const {
+  // Locked: SQL NULL, which the NOT NULL text columns refuse, so no plaintext ever lands in an
+  // encrypted file.
+  if (locked()) return QVariant();
   return seal_value(key_.get(), text);
 }
 

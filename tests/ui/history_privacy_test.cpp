@@ -282,6 +282,7 @@ void HistoryPrivacyTest::reopenNeedsTheRightPassphrase() {
     bool complete = true;
     store.conversations(&complete);
     QVERIFY(!complete);  // locked: nothing reads as text
+    QCOMPARE(store.create_conversation("locked " + kPhrase, "p"), 0);  // nor is written
   }
   QCOMPARE(file_bytes(db), bytes);  // a wrong passphrase changes nothing on disk
   ChatStore store;
