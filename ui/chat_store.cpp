@@ -1,5 +1,7 @@
 #include "ui/chat_store.h"
 
+#include "ui/history_crypto.h"
+
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -24,6 +26,7 @@ const char* kInterrupted = "interrupted";
 }  // namespace
 
 ChatStore::~ChatStore() {
+  set_off_the_record(false);
   if (connection_.isEmpty()) return;
   {
     QSqlDatabase d = db(connection_);
@@ -60,6 +63,10 @@ bool ChatStore::transaction(Body&& body) {
   return true;
 }
 
+bool ChatStore::run_transaction(const std::function<bool()>& body) {
+  return transaction(body);
+}
+
 bool ChatStore::open(const QString& path) {
   const QString name = "moe-chat-" + QUuid::createUuid().toString(QUuid::Id128);
   path_ = path;
@@ -91,6 +98,8 @@ bool ChatStore::open(const QString& path) {
   // On a read-only file these fail; it still opens for reading, with problem() saying so.
   const bool ok = exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=NORMAL") &&
                   exec("PRAGMA foreign_keys=ON") &&
+                  // Deleted text is overwritten with zeros, not left in free pages.
+                  exec("PRAGMA secure_delete=ON") &&
                   exec(
                       "CREATE TABLE IF NOT EXISTS conversations (id INTEGER PRIMARY KEY, "
                       "title TEXT NOT NULL, system_prompt TEXT NOT NULL DEFAULT '', "
@@ -112,6 +121,7 @@ bool ChatStore::open(const QString& path) {
     error_ = QString("%1: %2").arg(path, problem_.isEmpty() ? schema_error : problem_);
     return false;
   }
+  load_privacy_state();
   return true;
 }
 
@@ -120,8 +130,8 @@ qint64 ChatStore::create_conversation(const QString& title, const QString& syste
   q.prepare(
       "INSERT INTO conversations(title, system_prompt, created_ms, updated_ms) "
       "VALUES(?, ?, ?, ?)");
-  q.addBindValue(text(title));
-  q.addBindValue(text(system_prompt));
+  q.addBindValue(seal(title));
+  q.addBindValue(seal(system_prompt));
   q.addBindValue(now_ms());
   q.addBindValue(now_ms());
   if (!q.exec()) {
@@ -139,12 +149,17 @@ QVector<ConversationHeader> ChatStore::conversations(bool* complete) const {
                               "WHERE hidden_ms = 0 ORDER BY pinned DESC, updated_ms DESC, id DESC"
                             : "SELECT id, title, updated_ms, 0 FROM conversations "
                               "ORDER BY updated_ms DESC, id DESC");
+  int unreadable = 0;
   while (ok && q.next()) {
-    out.push_back({q.value(0).toLongLong(), q.value(1).toString(),
+    out.push_back({q.value(0).toLongLong(), unseal(q.value(1), &unreadable),
                    QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong()), q.value(3).toBool()});
   }
   ok = ok && !q.lastError().isValid();  // a step that failed part-way ends the loop too
   if (!ok) error_ = q.lastError().text();
+  if (ok && unreadable > 0) {
+    ok = false;
+    error_ = QObject::tr("%n title(s) could not be decrypted", nullptr, unreadable);
+  }
   if (complete != nullptr) *complete = ok;
   return out;
 }
@@ -158,11 +173,12 @@ QVector<StoredMessage> ChatStore::messages(qint64 conversation, bool* complete) 
                 .arg(managed_ ? "AND inactive = 0" : ""));
   q.addBindValue(conversation);
   bool ok = q.exec();
+  int unreadable = 0;
   while (ok && q.next()) {
     StoredMessage m;
     m.id = q.value(0).toLongLong();
     m.role = q.value(1).toString();
-    m.content = q.value(2).toString();
+    m.content = unseal(q.value(2), &unreadable);
     m.tokens_per_s = q.value(3).toDouble();
     m.computed_on = q.value(4).toString();
     m.stop_reason = q.value(5).toString();
@@ -170,6 +186,11 @@ QVector<StoredMessage> ChatStore::messages(qint64 conversation, bool* complete) 
   }
   ok = ok && !q.lastError().isValid();
   if (!ok) error_ = q.lastError().text();
+  undecryptable_ = unreadable;
+  if (ok && unreadable > 0) {
+    ok = false;
+    error_ = QObject::tr("%n message(s) could not be decrypted (damaged)", nullptr, unreadable);
+  }
   if (complete != nullptr) *complete = ok;
   return out;
 }
@@ -195,7 +216,7 @@ qint64 ChatStore::add_message(qint64 conversation, const StoredMessage& m) {
         "stop_reason, created_ms) VALUES(?, ?, ?, ?, ?, ?, ?)");
     q.addBindValue(conversation);
     q.addBindValue(text(m.role));
-    q.addBindValue(text(m.content));
+    q.addBindValue(seal(m.content));
     q.addBindValue(m.tokens_per_s);
     q.addBindValue(text(m.computed_on));
     q.addBindValue(text(m.stop_reason));
@@ -220,7 +241,7 @@ qint64 ChatStore::begin_answer(qint64 conversation) {
 bool ChatStore::update_answer(qint64 message, const QString& content) {
   QSqlQuery q(db(connection_));
   q.prepare("UPDATE messages SET content = ? WHERE id = ?");
-  q.addBindValue(text(content));
+  q.addBindValue(seal(content));
   q.addBindValue(message);
   if (!q.exec()) {
     error_ = q.lastError().text();
@@ -239,7 +260,7 @@ bool ChatStore::finish_answer(qint64 message, const StoredMessage& m) {
     q.prepare(
         "UPDATE messages SET content = ?, tokens_per_s = ?, computed_on = ?, stop_reason = ? "
         "WHERE id = ?");
-    q.addBindValue(text(m.content));
+    q.addBindValue(seal(m.content));
     q.addBindValue(m.tokens_per_s);
     q.addBindValue(text(m.computed_on));
     q.addBindValue(text(m.stop_reason));
@@ -263,7 +284,7 @@ bool ChatStore::finish_answer(qint64 message, const StoredMessage& m) {
 bool ChatStore::rename_conversation(qint64 conversation, const QString& title) {
   QSqlQuery q(db(connection_));
   q.prepare("UPDATE conversations SET title = ? WHERE id = ?");
-  q.addBindValue(text(title));
+  q.addBindValue(seal(title));
   q.addBindValue(conversation);
   if (!q.exec()) {
     error_ = q.lastError().text();
@@ -287,7 +308,8 @@ QString ChatStore::system_prompt(qint64 conversation) const {
   QSqlQuery q(db(connection_));
   q.prepare("SELECT system_prompt FROM conversations WHERE id = ?");
   q.addBindValue(conversation);
-  if (q.exec() && q.next()) return q.value(0).toString();
+  int unreadable = 0;
+  if (q.exec() && q.next()) return unseal(q.value(0), &unreadable);
   if (q.lastError().isValid()) error_ = q.lastError().text();
   return {};
 }
@@ -295,7 +317,7 @@ QString ChatStore::system_prompt(qint64 conversation) const {
 bool ChatStore::set_system_prompt(qint64 conversation, const QString& prompt) {
   QSqlQuery q(db(connection_));
   q.prepare("UPDATE conversations SET system_prompt = ? WHERE id = ?");
-  q.addBindValue(text(prompt));
+  q.addBindValue(seal(prompt));
   q.addBindValue(conversation);
   if (!q.exec()) {
     error_ = q.lastError().text();
@@ -310,7 +332,8 @@ bool ChatStore::put_value(const QString& key, const QString& value) {
       "INSERT INTO kv(key, value) VALUES(?, ?) "
       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   q.addBindValue(key);
-  q.addBindValue(text(value));
+  q.addBindValue(key.startsWith(QLatin1String(kPlainKeyPrefix)) ? QVariant(text(value))
+                                                                : seal(value));
   if (!q.exec()) {
     error_ = q.lastError().text();
     return false;
@@ -322,7 +345,11 @@ QString ChatStore::value(const QString& key, const QString& fallback) const {
   QSqlQuery q(db(connection_));
   q.prepare("SELECT value FROM kv WHERE key = ?");
   q.addBindValue(key);
-  if (q.exec() && q.next()) return q.value(0).toString();
+  if (q.exec() && q.next()) {
+    if (key.startsWith(QLatin1String(kPlainKeyPrefix))) return q.value(0).toString();
+    const auto opened = open_value(key_.get(), q.value(0));
+    return opened ? *opened : fallback;
+  }
   if (q.lastError().isValid()) error_ = q.lastError().text();
   return fallback;
 }

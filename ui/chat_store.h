@@ -10,11 +10,22 @@
 // reports it (`complete`), and a failed write returns false with last_error() set. Every
 // logical change (a message with its conversation's timestamp, an answer's checkpoint) is one
 // transaction.
+//
+// Private history (chat_store_privacy.cpp): with encryption on, every patient-text value
+// (titles, system prompts, message text, kv values such as the draft) is sealed at the boundary
+// where it is written and opened where it is read (ui/history_crypto.h); kv keys starting with
+// "privacy." (key derivation, key check, retention) stay in plain text.
 #include <QDateTime>
 #include <QString>
+#include <QVariant>
 #include <QVector>
+#include <functional>
+#include <memory>
 
 namespace moe::ui {
+
+class HistoryKey;
+struct KeyDerivation;
 
 struct StoredMessage {
   qint64 id = 0;
@@ -33,7 +44,7 @@ struct ConversationHeader {
 
 class ChatStore {
  public:
-  ChatStore() = default;
+  ChatStore();
   ~ChatStore();
   ChatStore(const ChatStore&) = delete;
   ChatStore& operator=(const ChatStore&) = delete;
@@ -100,12 +111,48 @@ class ChatStore {
   bool put_value(const QString& key, const QString& value);
   QString value(const QString& key, const QString& fallback = {}) const;
 
+  // --- Private history (chat_store_privacy.cpp) ---
+  /// The history is encrypted (its kv table holds a key derivation).
+  bool encrypted() const { return encrypted_; }
+  /// Encrypted and not unlocked yet: its text cannot be read, and writing it fails.
+  bool locked() const { return encrypted_ && !key_; }
+  /// Derives the key from `passphrase` and checks it against the stored key check value before
+  /// anything is decrypted. False (last_error() says why; nothing changed) when it is wrong.
+  bool unlock(const QString& passphrase);
+  /// Seals every stored text under a key derived from `passphrase`, in one transaction (a
+  /// crash leaves the history wholly plaintext or wholly encrypted), then scrubs the file.
+  bool enable_encryption(const QString& passphrase);
+  /// Opens every sealed value back to plain text in one transaction (needs the unlocked key).
+  bool disable_encryption();
+  /// Re-seals everything under a new passphrase (new salt) after checking `current`.
+  bool change_passphrase(const QString& current, const QString& next);
+  /// Deletes conversations last updated before `cutoff` and scrubs the file; how many were
+  /// deleted, -1 on failure.
+  int delete_conversations_before(const QDateTime& cutoff);
+  /// Keeps conversations for `days` (0: forever). Stored in the history itself.
+  int retention_days() const;
+  bool set_retention_days(int days);
+  /// Applies retention_days() now: the number of conversations deleted, -1 on failure.
+  int apply_retention();
+  /// Deletes every conversation and the draft, then scrubs the file.
+  bool delete_all_conversations();
+  /// Makes deleted or re-encrypted text leave the files: checkpoints the WAL (truncating it),
+  /// VACUUMs (secure_delete is on, so freed pages are zeroed too).
+  bool scrub();
+  /// Off the record: everything goes to an in-memory database until switched back (the disk
+  /// history stays untouched); switching back discards it.
+  bool set_off_the_record(bool on);
+  bool off_the_record() const { return !disk_connection_.isEmpty(); }
+
  private:
+  /// kv keys stored in plain text even when the history is encrypted (nothing patient-related).
+  static constexpr const char* kPlainKeyPrefix = "privacy.";
   bool exec(const QString& sql);
   bool touch(qint64 conversation);
   /// Runs `body` in one transaction; rolled back when it returns false or the commit fails.
   template <class Body>
   bool transaction(Body&& body);
+  bool run_transaction(const std::function<bool()>& body);
   void check_health();
   /// Adds the columns later versions need to a database made by an earlier one (idempotent:
   /// PRAGMA table_info says what is there). False on a read-only file; conversations() then
@@ -114,7 +161,21 @@ class ChatStore {
   bool add_column_if_missing(const QString& table, const QString& column, const QString& decl);
   qint64 version_group(qint64 message) const;
   bool managed_ = false;  ///< upgrade_schema() succeeded: the columns below exist
+  /// A text value as bound for its column: sealed when encryption is on.
+  QVariant seal(const QString& text) const;
+  /// A text column read back; a value that cannot be opened counts in `*unreadable` and reads
+  /// as a marker saying so.
+  QString unseal(const QVariant& value, int* unreadable) const;
+  /// Reads every text value with `from` and writes it back with `to` (null: plain text).
+  bool recode(const HistoryKey* from, const HistoryKey* to);
+  bool write_key_derivation(const HistoryKey& key, const KeyDerivation& kd);
+  bool load_key_derivation(KeyDerivation* kd) const;
+  void load_privacy_state();
   QString connection_, path_;
+  QString disk_connection_;  ///< the file's connection while off the record
+  std::unique_ptr<HistoryKey> key_;
+  bool encrypted_ = false;
+  mutable int undecryptable_ = 0;  ///< values the last messages() could not open
   mutable QString error_;
   QString problem_;
   bool read_only_ = false;

@@ -62,6 +62,7 @@ QVector<StoredMessage> ChatStore::readable_messages(qint64 conversation, int* un
   *unreadable = 0;
   bool complete = false;
   QVector<StoredMessage> out = messages(conversation, &complete);
+  *unreadable = undecryptable_;  // shown with a marker, counted as unreadable
   if (complete) return out;
   QSet<qint64> have;
   for (const StoredMessage& m : out) have.insert(m.id);
@@ -86,7 +87,7 @@ QVector<StoredMessage> ChatStore::readable_messages(qint64 conversation, int* un
     StoredMessage m;
     m.id = id;
     m.role = q.value(0).toString();
-    m.content = q.value(1).toString();
+    m.content = unseal(q.value(1), unreadable);
     m.tokens_per_s = q.value(2).toDouble();
     m.computed_on = q.value(3).toString();
     m.stop_reason = q.value(4).toString();

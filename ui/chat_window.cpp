@@ -1,5 +1,6 @@
 #include "ui/chat_window.h"
 
+#include <QCheckBox>
 #include <QFileDialog>
 #include <QLabel>
 #include <QListWidget>
@@ -82,6 +83,10 @@ ChatWindow::ChatWindow(EngineController* controller, ChatStore* store, QWidget* 
   });
 
   conversations_->purge_pending();  // what a crash left in the undo window
+  reload_history();
+}
+
+void ChatWindow::reload_history() {
   // Restore: the last open conversation (or a fresh one) and the unsent draft.
   const qint64 last = store_->value(kLastConversationKey, "0").toLongLong();
   bool found = false;
@@ -120,6 +125,7 @@ void ChatWindow::update_buttons() {
   const auto msgs = conversation_ ? store_->messages(conversation_) : QVector<StoredMessage>{};
   regenerate_->setEnabled(ready && !busy && !msgs.isEmpty());
   conversations_->set_busy(busy);
+  dont_save_->setEnabled(!busy && (store_->off_the_record() || msgs.isEmpty()));
   // No model: say how to get one instead of a greyed-out Send.
   const bool no_model = !controller_->has_model() && !controller_->is_loading();
   no_model_->setVisible(no_model);
@@ -150,6 +156,19 @@ void ChatWindow::leave_deleted(const QVector<qint64>& ids) {
   } else {
     open_conversation(rest.front().id);
   }
+}
+
+void ChatWindow::set_dont_save(bool on) {
+  if (answer_id_ != 0 || on == store_->off_the_record()) return;
+  save_draft_if_dirty();  // the saved history's draft, before the store switches
+  if (!store_->set_off_the_record(on)) {
+    const QSignalBlocker block(dont_save_);
+    dont_save_->setChecked(!on);
+    report_store_error(tr("Could not start a conversation that is not saved"));
+    return;
+  }
+  off_record_->setVisible(on);
+  reload_history();  // off: a fresh in-memory conversation; back: the saved one and its draft
 }
 
 void ChatWindow::open_conversation(qint64 id) {

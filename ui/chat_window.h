@@ -13,6 +13,7 @@
 #include "ui/chat_store.h"
 #include "ui/studio_types.h"
 
+class QCheckBox;
 class QLabel;
 class QListWidget;
 class QLineEdit;
@@ -41,6 +42,9 @@ class ChatWindow : public QWidget {
   bool regenerate();
   void new_conversation();
   void open_conversation(qint64 id);
+  /// Re-reads the history (after retention or "delete all"): the last open conversation, or a
+  /// fresh one, and the saved draft.
+  void reload_history();
   /// Saves the answer in progress (as "interrupted") and the draft: called when the window closes.
   void save_before_exit();
 
@@ -88,6 +92,8 @@ class ChatWindow : public QWidget {
   QLabel* demo_notice() const { return demo_notice_; }
   QWidget* history_notice() const { return history_notice_; }
   QLabel* history_problem() const { return history_label_; }
+  QCheckBox* dont_save_toggle() const { return dont_save_; }
+  QLabel* off_record_banner() const { return off_record_; }
 
  signals:
   void answer_completed(const moe::ui::AnswerStats& stats);
@@ -121,6 +127,10 @@ class ChatWindow : public QWidget {
 
   /// fresh_seed: sample with a new seed (Regenerate) unless the settings pin it.
   void start_answer(qint64 conversation, bool fresh_seed = false);
+  /// "Don't save this conversation": the store goes off the record (in memory) with a fresh
+  /// conversation; switching back discards it and reopens the saved history.
+  void set_dont_save(bool on);
+  void start_answer(qint64 conversation);
   void flush_pending();
   void save_draft_if_dirty();
   void on_text(quint64 id, const QString& piece);
@@ -166,6 +176,8 @@ class ChatWindow : public QWidget {
   QWidget* history_notice_ = nullptr;
   QLabel* history_label_ = nullptr;
   QPushButton* export_history_ = nullptr;
+  QCheckBox* dont_save_ = nullptr;
+  QLabel* off_record_ = nullptr;
   QLabel* status_ = nullptr;
 };
 

@@ -1,4 +1,5 @@
 // ChatWindow's widgets and layout (the behaviour is in chat_window.cpp).
+#include <QCheckBox>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QKeyEvent>
@@ -50,10 +51,20 @@ void ChatWindow::build_ui() {
   // Focus is always visible: the clinician may drive the chat by keyboard alone.
   setStyleSheet(
       "QPushButton:focus, QLineEdit:focus, QPlainTextEdit:focus, QListWidget:focus, "
-      "QTextBrowser:focus, QComboBox:focus, QAbstractSpinBox:focus "
+      "QTextBrowser:focus, QComboBox:focus, QAbstractSpinBox:focus, QCheckBox:focus "
       "{ border: 2px solid #2f6fd0; border-radius: 3px; }");
   conversations_ = new ConversationPanel(store_);
-  auto* left = conversations_;
+  // Left: the conversations and, under them, the off-the-record switch (enabled only before a
+  // conversation starts: ChatWindow::update_buttons).
+  auto* left = new QWidget;
+  auto* left_layout = new QVBoxLayout(left);
+  left_layout->setContentsMargins(0, 0, 0, 0);
+  left_layout->addWidget(conversations_, 1);
+  dont_save_ = new QCheckBox(tr("Don't save this conversation"));
+  dont_save_->setObjectName("dontSave");
+  dont_save_->setToolTip(tr("The conversation stays in memory only: nothing of it is written "
+                            "to disk, and it is gone when you switch back or close the app."));
+  left_layout->addWidget(dont_save_);
 
   // Right: notices, system prompt, transcript, input.
   auto* right = new QWidget;
@@ -87,6 +98,14 @@ void ChatWindow::build_ui() {
   history_layout->addWidget(export_history_);
   history_notice_->setVisible(false);
   right_layout->addWidget(history_notice_);
+  off_record_ = banner("offRecordNotice",
+                       tr("<b>Not saved.</b> This conversation is kept in memory only and is gone "
+                          "when you untick \"Don't save this conversation\" or close MoE "
+                          "Studio."),
+                       "background:#ece6f7;border:1px solid #a592cc;border-radius:4px;"
+                       "padding:6px 10px;color:#33225c;");
+  off_record_->setVisible(false);
+  right_layout->addWidget(off_record_);
 
   prompt_toggle_ = new QToolButton;
   prompt_toggle_->setObjectName("systemPromptToggle");
@@ -246,6 +265,7 @@ void ChatWindow::build_ui() {
   connect(send_, &QPushButton::clicked, this, [this] { send(); });
   connect(stop_, &QPushButton::clicked, this, &ChatWindow::stop);
   connect(regenerate_, &QPushButton::clicked, this, [this] { regenerate(); });
+  connect(dont_save_, &QCheckBox::toggled, this, &ChatWindow::set_dont_save);
   connect(copy_, &QPushButton::clicked, this, &ChatWindow::copy_conversation);
   connect(input_, &QPlainTextEdit::textChanged, this, [this] { draft_dirty_ = true; });
   connect(system_prompt_, &QPlainTextEdit::textChanged, this, [this] { prompt_dirty_ = true; });

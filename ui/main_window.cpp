@@ -11,18 +11,22 @@
 #include <QProgressDialog>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 
 #include "ui/chat_settings_row.h"
 #include "ui/chat_store.h"
 #include "ui/chat_window.h"
 #include "ui/dashboard_widget.h"
 #include "ui/engine_controller.h"
+#include "ui/history_unlock_dialog.h"
 #include "ui/memory_estimate.h"
+#include "ui/privacy_dialog.h"
 
 namespace moe::ui {
 
 namespace {
 constexpr int kMaxRecent = 8;
+constexpr int kRetentionCheckMs = 24 * 3600 * 1000;  // retention is applied daily while running
 }  // namespace
 
 MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
@@ -39,6 +43,8 @@ MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
     store_ = std::make_unique<ChatStore>();
     (void)store_->open(":memory:");
   }
+  const QString history_note = store_->locked() ? unlock_history() : QString();
+  const int expired = store_->apply_retention();
   controller_ = std::make_unique<EngineController>();
   chat_ = new ChatWindow(controller_.get(), store_.get());
   dashboard_ = new DashboardWidget(controller_.get());
@@ -63,6 +69,38 @@ MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
   connect(chat_, &ChatWindow::open_dialog_requested, this, &MainWindow::open_model_dialog);
   connect(chat_, &ChatWindow::open_model_requested, this, &MainWindow::open_model);
   restore_settings();
+  if (!history_note.isEmpty()) statusBar()->showMessage(history_note);
+  if (expired < 0)
+    statusBar()->showMessage(tr("Old conversations not deleted: %1").arg(store_->last_error()));
+  auto* retention = new QTimer(this);
+  connect(retention, &QTimer::timeout, this, [this] {
+    if (store_->apply_retention() > 0) chat_->reload_history();
+  });
+  retention->start(kRetentionCheckMs);
+}
+
+QString MainWindow::unlock_history() {
+  HistoryUnlockDialog dialog(store_.get(), this);
+  dialog.exec();
+  if (dialog.outcome() == HistoryUnlockDialog::Outcome::kUnlocked) return {};
+  const QString path = store_->path();
+  store_ = std::make_unique<ChatStore>();
+  QString note;
+  if (dialog.outcome() == HistoryUnlockDialog::Outcome::kQuit) {
+    quit_requested_ = true;
+  } else {
+    QString error;
+    const QString aside = move_history_aside(path, &error);
+    if (!aside.isEmpty() && store_->open(path))
+      return tr("Started a new empty history; the encrypted one was kept as %1.").arg(aside);
+    QMessageBox::warning(this, tr("Chat history unavailable"),
+                         tr("Could not start a new history:\n%1\n\nThis session's "
+                            "conversations will not be saved.")
+                             .arg(aside.isEmpty() ? error : store_->last_error()));
+    store_ = std::make_unique<ChatStore>();
+  }
+  (void)store_->open(":memory:");
+  return {};
 }
 
 MainWindow::~MainWindow() {
@@ -112,6 +150,14 @@ void MainWindow::build_menus() {
   QAction* to_dash = view->addAction(tr("Operator dashboard"));
   to_dash->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
   connect(to_dash, &QAction::triggered, this, [this] { tabs_->setCurrentIndex(1); });
+
+  QMenu* settings = menuBar()->addMenu(tr("&Settings"));
+  connect(settings->addAction(tr("&Privacy…")), &QAction::triggered, this, [this] {
+    auto* dialog = new PrivacyDialog(store_.get(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &PrivacyDialog::history_changed, chat_, &ChatWindow::reload_history);
+    dialog->open();
+  });
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   connect(help->addAction(tr("About MoE Studio")), &QAction::triggered, this, [this] {

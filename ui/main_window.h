@@ -39,6 +39,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs() const { return tabs_; }
   QStringList recent_models() const;
   bool database_ok() const;
+  /// The user chose Quit when asked for the history's passphrase: main() exits.
+  bool quit_requested() const { return quit_requested_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -54,6 +56,9 @@ class MainWindow : public QMainWindow {
   void restore_settings();
   void save_settings();
   void prepare_exit();
+  /// Asks for the passphrase of the encrypted history (retry / new empty history / quit);
+  /// returns a note for the status bar.
+  QString unlock_history();
 
   StudioPaths paths_;
   std::unique_ptr<ChatStore> store_;
@@ -66,6 +71,7 @@ class MainWindow : public QMainWindow {
   QLabel* model_label_ = nullptr;
   bool exit_prepared_ = false;
   bool load_cancelled_ = false;
+  bool quit_requested_ = false;
 };
 
 }  // namespace moe::ui

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     paths.bundled_demo_model =
         moe::ui::find_bundled_demo_model(QCoreApplication::applicationDirPath());
   moe::ui::MainWindow window(paths);
+  if (window.quit_requested()) return 0;  // asked for the history's passphrase, chose Quit
   window.show();
   // Start loading once the window is up, so the first frame never waits.
   QTimer::singleShot(0, &window, [&] {

@@ -7,6 +7,8 @@
 //   chat_store_helper probe DB
 //     opens DB and tries to save a message; prints "open <0|1>", "problem <text>",
 //     "write <0|1> <error>" and exits 0.
+//   chat_store_helper encrypt DB PASSPHRASE
+//     prints "migrating" and turns encryption on (one transaction); prints "encrypted <0|1>".
 #include <QCoreApplication>
 #include <QTimer>
 #include <cstdio>
@@ -40,14 +42,26 @@ int probe(const QString& path) {
   return 0;
 }
 
+int encrypt(const QString& path, const QString& passphrase) {
+  ChatStore store;
+  if (!store.open(path)) return 1;
+  say("migrating");
+  const bool ok = store.enable_encryption(passphrase);
+  say(QString("encrypted %1 %2").arg(ok ? 1 : 0).arg(ok ? QString() : store.last_error()));
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
   const QStringList args = app.arguments();
   if (args.size() >= 3 && args[1] == "probe") return probe(args[2]);
+  if (args.size() >= 4 && args[1] == "encrypt") return encrypt(args[2], args[3]);
   if (args.size() < 4 || args[1] != "stream") {
-    std::fprintf(stderr, "usage: chat_store_helper stream DB CHECKPOINT_MS | probe DB\n");
+    std::fprintf(
+        stderr,
+        "usage: chat_store_helper stream DB CHECKPOINT_MS | probe DB | encrypt DB PASSPHRASE\n");
     return 2;
   }
   ChatStore store;
