@@ -168,6 +168,7 @@ void ChatWindow::set_dont_save(bool on) {
     return;
   }
   off_record_->setVisible(on);
+  conversation_ = 0;  // an id of the other database: never reused as "the empty one"
   reload_history();  // off: a fresh in-memory conversation; back: the saved one and its draft
 }
 

@@ -130,7 +130,6 @@ class ChatWindow : public QWidget {
   /// "Don't save this conversation": the store goes off the record (in memory) with a fresh
   /// conversation; switching back discards it and reopens the saved history.
   void set_dont_save(bool on);
-  void start_answer(qint64 conversation);
   void flush_pending();
   void save_draft_if_dirty();
   void on_text(quint64 id, const QString& piece);
