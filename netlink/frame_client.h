@@ -38,6 +38,8 @@ class FrameClient {
   Result<Frame> call(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                      std::chrono::milliseconds timeout);
   bool open() const;
+  /// The common name (CN) of the device's certificate, read after the handshake.
+  const std::string& peer_identity() const;
   /// Writes raw bytes (tests of the server's defences).
   Status send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout);
 

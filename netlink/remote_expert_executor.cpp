@@ -25,6 +25,7 @@ struct RemoteExpertExecutor::Device {
   std::vector<int32_t> token_slot;
   uint64_t request_id = 0;
   Clock::time_point sent_at{};
+  uint64_t sent_bytes = 0;  // the request frame
   bool in_flight = false;
 };
 
@@ -96,7 +97,7 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
     options_.log((named ? why : d.status.address + ": " + why) + "; its experts run on the host");
   }
   if (was_up) {
-    if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kLeft, d.id, 0, 0});
+    publish(DeviceEvent::Kind::kLeft, d);
     if (sink_ != nullptr) sink_->mark_unavailable(static_cast<int>(d.id));
   }
 }
@@ -133,12 +134,14 @@ bool RemoteExpertExecutor::connect(Device& d) {
   d.device_id = ack->device_id;
   d.served = ack->served;
   d.status.device_id = ack->device_id;
+  d.status.identity = d.client->peer_identity();
+  d.status.experts_held = static_cast<uint32_t>(std::count_if(d.served.begin(), d.served.end(), [](uint8_t v) { return v != 0; }));
   d.status.up = true;
   d.backoff = std::chrono::milliseconds(1000);
   if (options_.log) {
     options_.log(d.status.address + ": connected to device '" + ack->device_id + "'");
   }
-  if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kJoined, d.id, 0, 0});
+  publish(DeviceEvent::Kind::kJoined, d);
   return true;
 }
 
@@ -208,7 +211,9 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     }
     d.request_id = next_id_++;
     d.sent_at = Clock::now();
-    if (auto st = d.client->send(FrameType::kExpertRequest, d.request_id, encode(req),
+    const std::vector<uint8_t> payload = encode(req);
+    d.sent_bytes = kFrameHeaderBytes + payload.size();
+    if (auto st = d.client->send(FrameType::kExpertRequest, d.request_id, payload,
                                  options_.rpc_timeout);
         !st.ok()) {
       fail(d, st.message());
@@ -247,7 +252,8 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
       d.status.assignments += d.idx.size();
       d.status.last_rtt_s = rtt;
       d.status.last_compute_s = compute;
-      if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kRpc, d.id, rtt, compute});
+      publish(DeviceEvent::Kind::kRpc, d, rtt, compute,
+              d.sent_bytes + kFrameHeaderBytes + reply->payload.size());
       if (sink_ != nullptr) sink_->record(static_cast<int>(d.id), rtt, compute);
       continue;
     }
@@ -262,6 +268,33 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     for (size_t c = 0; c < e; ++c) out[c] += a.weight * y[c];
   }
   return {};
+}
+
+void RemoteExpertExecutor::publish(DeviceEvent::Kind kind, const Device& d, double rtt_s,
+                                   double compute_s, uint64_t bytes) const {
+  if (bus_ == nullptr || !bus_->has_subscribers()) return;
+  DeviceEvent ev;
+  ev.kind = kind;
+  ev.device = d.id;
+  ev.rtt_s = rtt_s;
+  ev.compute_s = compute_s;
+  ev.bytes = bytes;
+  ev.experts_held = d.status.experts_held;
+  set_event_text(ev.address, d.status.address);
+  set_event_text(ev.identity, d.status.identity);
+  bus_->publish(ev);
+}
+
+std::string RemoteExpertExecutor::computed_on() const {
+  std::string names;
+  for (const auto& d : devices_) {
+    if (d->status.rpcs == 0) continue;
+    if (!names.empty()) names += ", ";
+    names += d->status.identity.empty() ? d->status.address : d->status.identity;
+    if (!d->status.up) names += " (lost)";
+  }
+  return names.empty() ? std::string("local CPU (no device answered)")
+                       : "LAN devices " + names + " + local CPU";
 }
 
 std::vector<DeviceStatus> RemoteExpertExecutor::status() const {

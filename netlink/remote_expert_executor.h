@@ -40,6 +40,8 @@ struct RemoteOptions {
 
 struct DeviceStatus {
   std::string address, device_id;
+  std::string identity;  ///< the CN of its certificate
+  uint32_t experts_held = 0;
   bool up = false;
   uint64_t rpcs = 0, failures = 0, assignments = 0;
   double last_rtt_s = 0, last_compute_s = 0;
@@ -59,6 +61,9 @@ class RemoteExpertExecutor final : public ExpertExecutor {
     local_.prefetch(layer, experts);
   }
   std::string_view name() const override { return "LAN devices"; }
+  /// "LAN devices a, b (lost) + local CPU": the devices that ran experts since the load (by
+  /// certificate name), and those lost since.
+  std::string computed_on() const override;
   std::vector<DeviceStatus> status() const;
 
   struct Device;
@@ -69,6 +74,8 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   int device_for(int layer, int expert) const;
   Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
   void fail(Device& d, const std::string& why);
+  void publish(DeviceEvent::Kind kind, const Device& d, double rtt_s = 0, double compute_s = 0,
+               uint64_t bytes = 0) const;
 
   const Model& model_;
   ExpertExecutor& local_;
