@@ -83,6 +83,7 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   for (QSplitter* s : {charts, top, bottom, main}) s->setChildrenCollapsible(false);
   main->setSizes({340, 280, 300});
   top->setSizes({420, 600});
+  bottom->setSizes({560, 440});
 
   auto* right = new QWidget;
   auto* rv = new QVBoxLayout(right);

@@ -30,6 +30,7 @@ LanDevicesPanel::LanDevicesPanel(EngineController* controller, QWidget* parent) 
                                      tr("Compute (ms)"), tr("Bytes/s"), tr("Failures"),
                                      tr("TLS identity"), tr("Security")});
   table_->verticalHeader()->setVisible(false);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   computed_on_ = new QLabel;

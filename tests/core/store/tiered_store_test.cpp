@@ -556,7 +556,9 @@ TEST(TieredStore, CacheEventsReplayToTheResidencySnapshot) {
   auto q = bus.subscribe();
   store->set_event_bus(&bus);
   run(**m, *store, true, 12, [&](int i) {
-    if (i == 6) ASSERT_TRUE(store->set_ram_budget(store->min_budget_bytes()).ok());
+    if (i == 6) {
+      ASSERT_TRUE(store->set_ram_budget(store->min_budget_bytes()).ok());
+    }
   });
   store->wait_for_loads();
   const TieredStoreStats s = store->stats();
