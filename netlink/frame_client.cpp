@@ -84,10 +84,10 @@ Result<std::unique_ptr<FrameClient>> FrameClient::connect(const std::string& hos
     X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
   }
   impl->identity = cn;
-  const bool match = options.expected_name.empty() ||
-                     (cert != nullptr &&
-                      X509_check_host(cert, options.expected_name.c_str(),
-                                      options.expected_name.size(), 0, nullptr) == 1);
+  const bool match =
+      options.expected_name.empty() ||
+      (cert != nullptr && X509_check_host(cert, options.expected_name.c_str(),
+                                          options.expected_name.size(), 0, nullptr) == 1);
   X509_free(cert);
   if (!match) {
     impl->close(impl->peer + ": the device's certificate is for '" + cn + "', not '" +
@@ -102,7 +102,9 @@ FrameClient::FrameClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FrameClient::~FrameClient() { impl_->close("closed"); }
 
 bool FrameClient::open() const { return impl_->is_open; }
-const std::string& FrameClient::peer_identity() const { return impl_->identity; }
+const std::string& FrameClient::peer_identity() const {
+  return impl_->identity;
+}
 
 Status FrameClient::send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout) {
   if (!impl_->is_open) return Error{impl_->broken};

@@ -135,7 +135,8 @@ bool RemoteExpertExecutor::connect(Device& d) {
   d.served = ack->served;
   d.status.device_id = ack->device_id;
   d.status.identity = d.client->peer_identity();
-  d.status.experts_held = static_cast<uint32_t>(std::count_if(d.served.begin(), d.served.end(), [](uint8_t v) { return v != 0; }));
+  d.status.experts_held = static_cast<uint32_t>(
+      std::count_if(d.served.begin(), d.served.end(), [](uint8_t v) { return v != 0; }));
   d.status.up = true;
   d.backoff = std::chrono::milliseconds(1000);
   if (options_.log) {
@@ -213,8 +214,8 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     d.sent_at = Clock::now();
     const std::vector<uint8_t> payload = encode(req);
     d.sent_bytes = kFrameHeaderBytes + payload.size();
-    if (auto st = d.client->send(FrameType::kExpertRequest, d.request_id, payload,
-                                 options_.rpc_timeout);
+    if (auto st =
+            d.client->send(FrameType::kExpertRequest, d.request_id, payload, options_.rpc_timeout);
         !st.ok()) {
       fail(d, st.message());
       local_idx_.insert(local_idx_.end(), d.idx.begin(), d.idx.end());

@@ -132,7 +132,8 @@ TieredStoreStats TieredExpertStore::stats() const {
       if (en.state == State::kLoading) r = ExpertResidency::kLoading;
       if (en.state == State::kResident && !en.transient) r = ExpertResidency::kRam;
       const int x = static_cast<int>(&en - L.entries.data());
-      if (r == ExpertResidency::kRam && std::find(pinned.begin(), pinned.end(), x) != pinned.end()) {
+      if (r == ExpertResidency::kRam &&
+          std::find(pinned.begin(), pinned.end(), x) != pinned.end()) {
         r = ExpertResidency::kPinned;
       }
       s.residency.push_back(r);
