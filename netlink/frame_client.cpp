@@ -15,6 +15,7 @@ struct FrameClient::Impl {
   ByteStream stream;
   ClientOptions options;
   std::string peer;
+  std::string identity;  ///< the device certificate's CN
   bool is_open = false;
   std::string broken;  ///< why the connection was closed, for every later call
 
@@ -82,17 +83,19 @@ Result<std::unique_ptr<FrameClient>> FrameClient::connect(const std::string& hos
                       ec)
         .error();
   }
-  if (impl->stream.secure() && !options.expected_name.empty()) {
+  if (impl->stream.secure()) {
     // The chain was verified in the handshake (the context's callback logs refusals); the
     // name is checked here so that a wrong device is reported as such.
     X509* cert = SSL_get1_peer_certificate(impl->stream.ssl());
-    const bool match = cert != nullptr &&
-                       X509_check_host(cert, options.expected_name.c_str(),
-                                       options.expected_name.size(), 0, nullptr) == 1;
     char cn[256] = "?";
     if (cert != nullptr) {
       X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
     }
+    impl->identity = cn;
+    const bool match =
+        options.expected_name.empty() ||
+        (cert != nullptr && X509_check_host(cert, options.expected_name.c_str(),
+                                            options.expected_name.size(), 0, nullptr) == 1);
     X509_free(cert);
     if (!match) {
       impl->close(impl->peer + ": the device's certificate is for '" + cn + "', not '" +
@@ -109,6 +112,9 @@ FrameClient::~FrameClient() { impl_->close("closed"); }
 
 bool FrameClient::open() const { return impl_->is_open; }
 bool FrameClient::secure() const { return impl_->stream.secure(); }
+const std::string& FrameClient::peer_identity() const {
+  return impl_->identity;
+}
 
 Status FrameClient::send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout) {
   if (!impl_->is_open) return Error{impl_->broken};

@@ -40,6 +40,9 @@ class FrameClient {
                      std::chrono::milliseconds timeout);
   bool open() const;
   bool secure() const;
+  /// The common name (CN) of the device's certificate, read after the handshake (empty in
+  /// plaintext).
+  const std::string& peer_identity() const;
   /// Writes raw bytes (tests of the server's defences).
   Status send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout);
 

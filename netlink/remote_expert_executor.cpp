@@ -31,6 +31,7 @@ struct RemoteExpertExecutor::Device {
   std::vector<int32_t> token_slot;
   uint64_t request_id = 0;
   Clock::time_point sent_at{};
+  uint64_t sent_bytes = 0;  // the request frame
   bool in_flight = false;
 };
 
@@ -137,7 +138,7 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   }
   if (was_up) {
     replace_ = true;
-    if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kLeft, d.id, 0, 0});
+    publish(DeviceEvent::Kind::kLeft, d);
     if (sink_ != nullptr) sink_->mark_unavailable(static_cast<int>(d.id));
   }
 }
@@ -177,6 +178,7 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   d.device_id = c.ack.device_id;
   d.served = std::move(c.ack.served);
   d.status.device_id = d.device_id;
+  d.status.identity = d.client->peer_identity();
   d.status.gflops = c.ack.gflops;
   d.status.memory_bytes = c.ack.memory_bytes;
   d.status.up = true;
@@ -184,7 +186,7 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   d.backoff = std::chrono::milliseconds(1000);
   d.last_used = Clock::now();
   if (options_.log) options_.log(d.status.address + ": connected to device '" + d.device_id + "'");
-  if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kJoined, d.id, 0, 0});
+  publish(DeviceEvent::Kind::kJoined, d);
 }
 
 bool RemoteExpertExecutor::connect(Device& d) {
@@ -349,8 +351,10 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     d.request_id = next_id_++;
     d.sent_at = Clock::now();
     d.last_used = d.sent_at;
-    if (auto st = d.client->send(FrameType::kExpertRequest, d.request_id, encode(req),
-                                 options_.rpc_timeout);
+    const std::vector<uint8_t> payload = encode(req);
+    d.sent_bytes = kFrameHeaderBytes + payload.size();
+    if (auto st =
+            d.client->send(FrameType::kExpertRequest, d.request_id, payload, options_.rpc_timeout);
         !st.ok()) {
       fail(d, st.message());
       local_idx_.insert(local_idx_.end(), d.idx.begin(), d.idx.end());
@@ -394,7 +398,8 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
       d.status.assignments += d.idx.size();
       d.status.last_rtt_s = rtt;
       d.status.last_compute_s = compute;
-      if (bus_ != nullptr) bus_->publish(DeviceEvent{DeviceEvent::Kind::kRpc, d.id, rtt, compute});
+      publish(DeviceEvent::Kind::kRpc, d, rtt, compute,
+              d.sent_bytes + kFrameHeaderBytes + reply->payload.size());
       // The sink takes the network part and the compute part separately.
       if (sink_ != nullptr) sink_->record(static_cast<int>(d.id), std::max(0.0, rtt - compute), compute);
       continue;
@@ -410,6 +415,35 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     for (size_t c = 0; c < e; ++c) out[c] += a.weight * y[c];
   }
   return {};
+}
+
+void RemoteExpertExecutor::publish(DeviceEvent::Kind kind, const Device& d, double rtt_s,
+                                   double compute_s, uint64_t bytes) const {
+  if (bus_ == nullptr || !bus_->has_subscribers()) return;
+  DeviceEvent ev;
+  ev.kind = kind;
+  ev.device = d.id;
+  ev.rtt_s = rtt_s;
+  ev.compute_s = compute_s;
+  ev.bytes = bytes;
+  ev.experts_held = static_cast<uint32_t>(d.status.experts_held);
+  ev.insecure = d.status.secure ? 0 : 1;
+  set_event_text(ev.address, d.status.address);
+  set_event_text(ev.identity, d.status.identity);
+  bus_->publish(ev);
+}
+
+std::string RemoteExpertExecutor::computed_on() const {
+  std::string names;
+  for (const auto& d : devices_) {
+    std::lock_guard lock(d->mu);  // the UI thread asks while the decode thread runs
+    if (d->status.rpcs == 0) continue;
+    if (!names.empty()) names += ", ";
+    names += d->status.identity.empty() ? d->status.address : d->status.identity;
+    if (!d->status.up) names += " (lost)";
+  }
+  return names.empty() ? std::string("local CPU (no device answered)")
+                       : "LAN devices " + names + " + local CPU";
 }
 
 std::vector<DeviceStatus> RemoteExpertExecutor::status() const {

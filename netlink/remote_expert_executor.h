@@ -51,6 +51,7 @@ struct RemoteOptions {
 
 struct DeviceStatus {
   std::string address, device_id;
+  std::string identity;  ///< the CN of its certificate
   bool up = false;
   bool secure = true;  ///< false: plaintext (--insecure)
   float gflops = 0;           ///< the device's measured expert speed (its hello-ack)
@@ -74,6 +75,9 @@ class RemoteExpertExecutor final : public ExpertExecutor {
     local_.prefetch(layer, experts);
   }
   std::string_view name() const override { return "LAN devices"; }
+  /// "LAN devices a, b (lost) + local CPU": the devices that ran experts since the load (by
+  /// certificate name), and those lost since.
+  std::string computed_on() const override;
   /// A snapshot; callable from any thread.
   std::vector<DeviceStatus> status() const;
 
@@ -91,6 +95,8 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   void place();       // under every device's lock
   Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
   void fail(Device& d, const std::string& why);
+  void publish(DeviceEvent::Kind kind, const Device& d, double rtt_s = 0, double compute_s = 0,
+               uint64_t bytes = 0) const;
 
   const Model& model_;
   ExpertExecutor& local_;

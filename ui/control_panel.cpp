@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 
 #include "ui/engine_controller.h"
+#include "ui/load_settings_panel.h"
 
 namespace moe::ui {
 
@@ -99,6 +100,12 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   memory_label_->setStyleSheet("color:#44505c;");
   mf->addRow(memory_label_);
   layout->addWidget(memory);
+
+  auto* placement = new QGroupBox(tr("Offloading and LAN devices (next model load)"));
+  auto* pv = new QVBoxLayout(placement);
+  load_settings_ = new LoadSettingsPanel(controller_);
+  pv->addWidget(load_settings_);
+  layout->addWidget(placement);
 
   auto* scen = new QGroupBox(tr("Channel scenario (WDMoE)"));
   auto* sv = new QVBoxLayout(scen);

@@ -15,6 +15,7 @@ class QSpinBox;
 namespace moe::ui {
 
 class EngineController;
+class LoadSettingsPanel;
 
 class ControlPanel : public QWidget {
   Q_OBJECT
@@ -36,6 +37,7 @@ class ControlPanel : public QWidget {
   QComboBox* kv_type() const { return kv_type_; }
   QPushButton* scenario_button() const { return load_scenario_; }
   QPushButton* default_scenario_button() const { return default_scenario_; }
+  LoadSettingsPanel* load_settings() const { return load_settings_; }
 
  private:
   void sync_from_controller();
@@ -51,6 +53,7 @@ class ControlPanel : public QWidget {
   QLabel* memory_label_;
   QPushButton *load_scenario_, *default_scenario_;
   QLabel* scenario_label_;
+  LoadSettingsPanel* load_settings_;
 };
 
 }  // namespace moe::ui

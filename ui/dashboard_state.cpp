@@ -14,7 +14,8 @@ void trim_front(QVector<T>& v, int max) {
 }
 }  // namespace
 
-void DashboardState::reset(int n_layer, int n_expert) {
+void DashboardState::reset(int n_layer, int n_expert,
+                           const std::vector<ExpertResidency>& residency) {
   *this = DashboardState();
   n_layer_ = std::clamp(n_layer, 0, 64);
   n_expert_ = std::clamp(n_expert, 0, kMaxEventExperts);
@@ -23,6 +24,7 @@ void DashboardState::reset(int n_layer, int n_expert) {
   counts_.assign(heat_.size(), 0);
   dropped_per_expert_.assign(static_cast<size_t>(n_expert_), 0);
   layer_ms_.assign(static_cast<size_t>(n_layer_), 0.0f);
+  cache_.reset(n_layer_, n_expert_, residency);
 }
 
 void DashboardState::consume(const std::vector<Event>& events) {
@@ -35,11 +37,11 @@ void DashboardState::consume(const std::vector<Event>& events) {
           else if constexpr (std::is_same_v<T, SelectionEvent>)
             on_selection(e);
           else if constexpr (std::is_same_v<T, TimingEvent>)
-            on_timing(e);
+            on_timing(e), cache_.on_timing(e);
           else if constexpr (std::is_same_v<T, CacheEvent>)
-            on_cache(e);
+            cache_.on_cache(e);
           else if constexpr (std::is_same_v<T, DeviceEvent>)
-            on_device(e);
+            lan_.on_device(e);
         },
         ev);
   }
@@ -104,35 +106,6 @@ void DashboardState::on_timing(const TimingEvent& e) {
   pending_timing_.push_back(e);
 }
 
-void DashboardState::on_cache(const CacheEvent& e) {
-  ++cache_events_;
-  if (e.kind == CacheEvent::Kind::kHit) ++cache_hits_, ++tick_hits_, ++tick_lookups_;
-  if (e.kind == CacheEvent::Kind::kMiss) ++cache_misses_, ++tick_lookups_;
-  cache_bytes_ += e.bytes;
-}
-
-void DashboardState::on_device(const DeviceEvent& e) {
-  DeviceStatus& d = devices_[e.device];
-  d.id = e.device;
-  switch (e.kind) {
-    case DeviceEvent::Kind::kJoined:
-      d.state = "joined";
-      break;
-    case DeviceEvent::Kind::kLeft:
-      d.state = "left";
-      break;
-    case DeviceEvent::Kind::kTimeout:
-      d.state = "timeout";
-      break;
-    case DeviceEvent::Kind::kRpc:
-      d.state = "active";
-      ++d.rpcs;
-      d.rtt_ms = e.rtt_s * 1e3;
-      d.compute_ms = e.compute_s * 1e3;
-      break;
-  }
-}
-
 void DashboardState::tick(double now_s) {
   now_s_ = now_s;
   // tokens/s over the last second of decode steps: the engine's own rate (tokens ÷ step time).
@@ -162,11 +135,8 @@ void DashboardState::tick(double now_s) {
     for (size_t l = 0; l < sum.size(); ++l) layer_ms_[l] = sum[l] / n;
   pending_timing_.clear();
 
-  if (tick_lookups_ > 0) {
-    hit_rate_series_.push_back(QPointF(now_s, static_cast<double>(tick_hits_) / tick_lookups_));
-    trim_front(hit_rate_series_, max_points);
-  }
-  tick_hits_ = tick_lookups_ = 0;
+  cache_.tick(now_s);
+  lan_.tick(now_s);
 }
 
 }  // namespace moe::ui

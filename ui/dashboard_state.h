@@ -11,15 +11,10 @@
 #include <vector>
 
 #include "core/engine_api/events.h"
+#include "ui/cache_state.h"
+#include "ui/lan_state.h"
 
 namespace moe::ui {
-
-struct DeviceStatus {
-  uint32_t id = 0;
-  QString state;  ///< "joined", "left", "timeout", "active"
-  double rtt_ms = 0, compute_ms = 0;
-  uint64_t rpcs = 0;
-};
 
 class DashboardState {
  public:
@@ -27,7 +22,8 @@ class DashboardState {
   static constexpr double kHistorySeconds = 60;
   static constexpr int kKappaPoints = 400;
 
-  void reset(int n_layer, int n_expert);
+  /// A new model; `residency`: its tiered store's snapshot at load (empty: no expert cache).
+  void reset(int n_layer, int n_expert, const std::vector<ExpertResidency>& residency = {});
   void consume(const std::vector<Event>& events);
   /// Advances the time series to `now_s` (called once per timer tick).
   void tick(double now_s);
@@ -59,21 +55,14 @@ class DashboardState {
   double last_token_latency_ms() const { return last_token_latency_ms_; }
   float last_theta() const { return last_theta_; }
 
-  // Expert cache (offloading) and LAN devices: empty until those layers publish events.
-  bool has_cache() const { return cache_events_ > 0; }
-  uint64_t cache_hits() const { return cache_hits_; }
-  uint64_t cache_misses() const { return cache_misses_; }
-  uint64_t cache_bytes() const { return cache_bytes_; }
-  const QVector<QPointF>& cache_hit_rate() const { return hit_rate_series_; }
-  bool has_devices() const { return !devices_.empty(); }
-  const std::map<uint32_t, DeviceStatus>& devices() const { return devices_; }
+  // Expert cache (tiered store) and LAN devices.
+  const CacheState& cache() const { return cache_; }
+  const LanState& lan() const { return lan_; }
 
  private:
   void on_routing(const RoutingEvent& e);
   void on_selection(const SelectionEvent& e);
   void on_timing(const TimingEvent& e);
-  void on_cache(const CacheEvent& e);
-  void on_device(const DeviceEvent& e);
   void add_route(int layer, const RoutingEvent& e, int sign);
 
   int n_layer_ = 0, n_expert_ = 0;
@@ -104,10 +93,8 @@ class DashboardState {
   double last_token_latency_ms_ = 0;
   float last_theta_ = 0;
 
-  uint64_t cache_events_ = 0, cache_hits_ = 0, cache_misses_ = 0, cache_bytes_ = 0;
-  uint64_t tick_hits_ = 0, tick_lookups_ = 0;
-  QVector<QPointF> hit_rate_series_;
-  std::map<uint32_t, DeviceStatus> devices_;
+  CacheState cache_;
+  LanState lan_;
 };
 
 }  // namespace moe::ui

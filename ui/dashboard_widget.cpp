@@ -39,8 +39,8 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   throughput_ = new ThroughputChart;
   layer_time_ = new LayerTimeChart;
   wdmoe_ = new WdmoePanel;
-  cache_ = new CachePanel;
-  devices_ = new LanDevicesPanel;
+  cache_ = new CachePanel(controller_);
+  devices_ = new LanDevicesPanel(controller_);
   headline_ = new QLabel(tr("No model loaded."));
   headline_->setObjectName("dashboardHeadline");
   headline_->setStyleSheet("font-size:14px;font-weight:600;color:#2c3e50;padding:2px 0 6px 0;");
@@ -81,8 +81,9 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   main->setStretchFactor(1, 4);
   main->setStretchFactor(2, 2);
   for (QSplitter* s : {charts, top, bottom, main}) s->setChildrenCollapsible(false);
-  main->setSizes({380, 330, 110});
+  main->setSizes({340, 280, 300});
   top->setSizes({420, 600});
+  bottom->setSizes({560, 440});
 
   auto* right = new QWidget;
   auto* rv = new QVBoxLayout(right);
@@ -110,7 +111,7 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
 
 void DashboardWidget::on_model_loaded() {
   const ModelInfo& m = controller_->model();
-  state_.reset(m.n_layer, m.n_expert);
+  state_.reset(m.n_layer, m.n_expert, m.residency);
   refresh_scenario();
   refresh();
 }

@@ -30,6 +30,7 @@ EngineController::~EngineController() {
   shared_->cancel_load.store(true);
   shared_->cancelled_request.store(running_id_);
   if (auto e = shared_->engine()) e->request_stop();
+  budget_pool_.waitForDone();  // its tasks hold the engine, which must die on its own thread
   // The engine must die on the thread that used it: queue the unload behind any running work.
   QMetaObject::invokeMethod(worker_, &EngineWorker::unload, Qt::QueuedConnection);
   thread_.quit();
@@ -40,11 +41,12 @@ EngineController::~EngineController() {
 void EngineController::load_model(const QString& path, bool demo) {
   if (loading_ || running_id_ != 0) return;
   loading_ = true;
+  budget_pool_.waitForDone();  // a budget change in flight holds the old engine
   shared_->cancel_load.store(false);  // here, not on the worker: a cancel right after counts
   emit load_started(path);
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, path, demo, n_ctx = n_ctx_, kv = kv_type_] {
-        w->load(path, demo, n_ctx, kv);
+      worker_, [w = worker_, path, demo, n_ctx = n_ctx_, kv = kv_type_, p = load_settings_] {
+        w->load(path, demo, n_ctx, kv, p);
       },
       Qt::QueuedConnection);
 }
@@ -133,6 +135,31 @@ void EngineController::set_kv_type(KvType kv_type) {
 
 int EngineController::bounded_answer_length(int tokens) const {
   return has_model_ && model_.n_ctx > 0 ? std::clamp(tokens, 1, model_.n_ctx) : tokens;
+}
+
+void EngineController::set_load_settings(const LoadSettings& s) {
+  if (s == load_settings_) return;
+  load_settings_ = s;
+  emit settings_changed();
+}
+
+void EngineController::set_ram_budget(quint64 bytes) {
+  std::shared_ptr<Engine> engine = shared_->engine();
+  if (!engine) {
+    emit ram_budget_applied(tr("No model is loaded."));
+    return;
+  }
+  budget_pool_.start([this, engine, bytes] {
+    const Status st = engine->set_ram_budget(bytes);
+    const QString error = st.ok() ? QString() : QString::fromStdString(st.message());
+    QMetaObject::invokeMethod(
+        this,
+        [this, error, bytes] {
+          if (error.isEmpty()) model_.ram_budget_bytes = bytes;
+          emit ram_budget_applied(error);
+        },
+        Qt::QueuedConnection);
+  });
 }
 
 void EngineController::set_generation_settings(const GenerationSettings& s) {

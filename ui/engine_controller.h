@@ -5,12 +5,14 @@
 // settings (θ, k, selector) go straight to the engine's thread-safe setters.
 #include <QObject>
 #include <QThread>
+#include <QThreadPool>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "core/tokenizer/chat_template.h"
 #include "ui/channel_scenario.h"
+#include "ui/load_settings.h"
 #include "ui/studio_types.h"
 
 namespace moe::ui {
@@ -51,6 +53,13 @@ class EngineController : public QObject {
   /// KV cache precision of the next model load (F16 for chat: half the memory; F32 exact).
   void set_kv_type(KvType kv_type);
   KvType kv_type() const { return kv_type_; }
+  /// RAM budget, cache policy and LAN devices of the next model load (checked by the caller
+  /// with check_load_settings; a bad one fails the load with its message).
+  void set_load_settings(const LoadSettings& s);
+  const LoadSettings& load_settings() const { return load_settings_; }
+  /// Changes the loaded model's RAM budget (tiered store) without stopping an answer: runs on a
+  /// pool thread (it may wait for reads in flight), then emits ram_budget_applied.
+  void set_ram_budget(quint64 bytes);
   /// Context length of the next model load (the one default, clamped to the model's).
   int context_length() const { return n_ctx_; }
   /// The answer length is bounded by the loaded model's context (an answer cannot be longer).
@@ -80,6 +89,9 @@ class EngineController : public QObject {
   void generating_changed(bool generating);
   void settings_changed();
   void scenario_changed();
+  /// A set_ram_budget() finished: `error` empty when applied (model().ram_budget_bytes is then
+  /// the new budget).
+  void ram_budget_applied(const QString& error);
 
  private:
   void on_loaded(const ModelInfo& info);
@@ -102,6 +114,8 @@ class EngineController : public QObject {
   int n_ctx_ = kDefaultContext;
   GenerationSettings settings_;
   ChannelScenario scenario_;
+  LoadSettings load_settings_;
+  QThreadPool budget_pool_;  // live budget changes; waited for before the engine goes
 };
 
 }  // namespace moe::ui

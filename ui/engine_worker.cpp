@@ -17,7 +17,8 @@ namespace {
 constexpr qint64 kTextBatchMs = 25;
 }  // namespace
 
-void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_type) {
+void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_type,
+                        const LoadSettings& placement) {
   try {
     if (shared_->cancel_load.load()) {
       emit load_failed(tr("model load cancelled"));
@@ -39,6 +40,10 @@ void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_typ
     // checks: a machine with more hardware threads still loads.
     const int hw = QThread::idealThreadCount();
     config.n_threads = std::clamp(hw - 1, 1, kMaxThreads);
+    if (Status st = apply_load_settings(placement, config); !st.ok()) {
+      emit load_failed(QString::fromStdString(st.message()));
+      return;
+    }
     auto result = Engine::load(config, [this](float f) {
       emit load_progress(f);
       return !shared_->cancel_load.load();
@@ -50,6 +55,7 @@ void EngineWorker::load(const QString& path, bool demo, int n_ctx, KvType kv_typ
     std::shared_ptr<Engine> engine = std::move(result).value();
     auto queue = engine->events().subscribe(1 << 15);
     ModelInfo info = model_info_from(engine->summary(), path, demo);
+    set_store_info(info, engine->store_stats());  // after subscribing: events continue it
     shared_->set(std::move(engine), std::move(queue));  // the old engine dies here, on this thread
     emit loaded(info);
   } catch (const std::exception& e) {  // nothing may escape a slot

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/frontend/engine.h"
+#include "ui/load_settings.h"
 #include "ui/studio_types.h"
 
 namespace moe::ui {
@@ -47,7 +48,8 @@ class EngineWorker : public QObject {
 
  public slots:
   /// Loads `path` (writing the demo model there first when `demo` and it is missing).
-  void load(const QString& path, bool demo, int n_ctx, KvType kv_type);
+  void load(const QString& path, bool demo, int n_ctx, KvType kv_type,
+            const moe::ui::LoadSettings& placement);
   /// Runs one chat turn to completion or stop.
   void generate(quint64 id, const moe::GenerateRequest& request);
   /// Drops the engine on this thread (called before the thread quits).

@@ -4,12 +4,16 @@
 #include <QLabel>
 #include <QStackedLayout>
 #include <QTableWidget>
+#include <QVBoxLayout>
 
 #include "ui/dashboard_state.h"
+#include "ui/engine_controller.h"
+#include "ui/lan_state.h"
+#include "ui/studio_types.h"
 
 namespace moe::ui {
 
-LanDevicesPanel::LanDevicesPanel(QWidget* parent) : QWidget(parent) {
+LanDevicesPanel::LanDevicesPanel(EngineController* controller, QWidget* parent) : QWidget(parent) {
   setObjectName("lanDevicesPanel");
   stack_ = new QStackedLayout(this);
   placeholder_ = new QLabel(tr("No devices on the LAN"));
@@ -17,13 +21,28 @@ LanDevicesPanel::LanDevicesPanel(QWidget* parent) : QWidget(parent) {
   placeholder_->setAlignment(Qt::AlignCenter);
   placeholder_->setStyleSheet("color:#5d6874;font-size:13px;");
   stack_->addWidget(placeholder_);
-  table_ = new QTableWidget(0, 5);
-  table_->setHorizontalHeaderLabels(
-      {tr("Device"), tr("State"), tr("RTT (ms)"), tr("Compute (ms)"), tr("RPCs")});
+  auto* live = new QWidget;
+  auto* v = new QVBoxLayout(live);
+  v->setContentsMargins(0, 0, 0, 0);
+  table_ = new QTableWidget(0, kColumns);
+  table_->setObjectName("lanDevicesTable");
+  table_->setHorizontalHeaderLabels({tr("Device"), tr("State"), tr("Experts"), tr("RTT (ms)"),
+                                     tr("Compute (ms)"), tr("Bytes/s"), tr("Failures"),
+                                     tr("TLS identity"), tr("Security")});
   table_->verticalHeader()->setVisible(false);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  stack_->addWidget(table_);
+  computed_on_ = new QLabel;
+  computed_on_->setObjectName("lanComputedOn");
+  computed_on_->setWordWrap(true);
+  v->addWidget(table_, 1);
+  v->addWidget(computed_on_);
+  stack_->addWidget(live);
+  connect(controller, &EngineController::answer_finished, this,
+          [this](quint64, const AnswerStats& stats) {
+            computed_on_->setText(tr("Last answer computed on: %1").arg(stats.computed_on));
+          });
 }
 
 bool LanDevicesPanel::showing_placeholder() const {
@@ -34,17 +53,32 @@ QString LanDevicesPanel::placeholder_text() const {
 }
 
 void LanDevicesPanel::update_from(const DashboardState& s) {
-  if (!s.has_devices()) {
+  const auto& devices = s.lan().devices();
+  if (devices.empty()) {
     stack_->setCurrentIndex(0);
     return;
   }
   stack_->setCurrentIndex(1);
-  table_->setRowCount(static_cast<int>(s.devices().size()));
+  table_->setRowCount(static_cast<int>(devices.size()));
   int row = 0;
-  for (const auto& [id, d] : s.devices()) {
-    const QStringList cols = {QString("#%1").arg(id), d.state, QString::number(d.rtt_ms, 'f', 2),
-                              QString::number(d.compute_ms, 'f', 2), QString::number(d.rpcs)};
-    for (int c = 0; c < cols.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cols[c]));
+  for (const auto& [id, d] : devices) {
+    const QString cols[kColumns] = {
+        d.address.isEmpty() ? QString("#%1").arg(id) : d.address,
+        d.state,
+        QString::number(d.experts_held),
+        QString::number(d.rtt_ms, 'f', 2),
+        QString::number(d.compute_ms, 'f', 2),
+        format_bytes(static_cast<quint64>(d.bytes_per_s)),
+        QString::number(d.failures),
+        d.identity,
+        d.insecure ? tr("INSECURE (plaintext)") : tr("TLS 1.3, mutual")};
+    for (int c = 0; c < kColumns; ++c) {
+      auto* item = new QTableWidgetItem(cols[c]);
+      if ((c == kSecurity && d.insecure) || (c == kState && d.state == "lost")) {
+        item->setForeground(QColor(192, 57, 43));
+      }
+      table_->setItem(row, c, item);
+    }
     ++row;
   }
 }

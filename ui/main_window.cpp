@@ -306,6 +306,7 @@ void MainWindow::restore_settings() {
   controller_->set_generation_settings(g);
   controller_->set_kv_type(s->value("engine/kv_type", "F16").toString() == "F32" ? KvType::kF32
                                                                                  : KvType::kF16);
+  controller_->set_load_settings(read_load_settings(*s));
   controller_->set_theta(s->value("wdmoe/theta", 0.0).toFloat());
   const QString scenario = s->value("wdmoe/scenario").toString();
   if (!scenario.isEmpty()) {
@@ -327,6 +328,7 @@ void MainWindow::save_settings() {
   s->setValue("sampler/max_new_tokens", g.max_new_tokens);
   s->setValue("sampler/pin_seed", g.pin_seed);
   s->setValue("engine/kv_type", kv_type_name(controller_->kv_type()));
+  write_load_settings(*s, controller_->load_settings());
   s->setValue("wdmoe/theta", controller_->theta());
   const QString src = controller_->scenario().source();
   s->setValue("wdmoe/scenario", src.startsWith("built-in") ? QString() : src);

@@ -23,6 +23,15 @@ ModelInfo model_info_from(const ModelSummary& s, const QString& path, bool demo)
   return m;
 }
 
+void set_store_info(ModelInfo& m, const std::optional<TieredStoreStats>& stats) {
+  if (!stats) return;
+  m.cache_policy = QString::fromStdString(stats->policy);
+  m.ram_budget_bytes = stats->budget_bytes;
+  m.all_experts_bytes = stats->all_experts_bytes;
+  m.min_budget_bytes = stats->min_budget_bytes;
+  m.residency = stats->residency;
+}
+
 AnswerStats answer_stats_from(const GenerateStats& s) {
   AnswerStats a;
   a.prompt_tokens = s.prompt_tokens;

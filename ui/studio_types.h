@@ -4,6 +4,8 @@
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
+#include <optional>
+#include <vector>
 
 #include "core/frontend/engine.h"
 
@@ -18,6 +20,10 @@ struct ModelInfo {
   QString backend;  ///< the assembled parts (store, executor, selector, ...)
   bool random_weights = false;
   bool demo = false;  ///< the bundled demo model
+  /// The tiered expert store at load (cache_policy empty: no expert cache, all resident).
+  QString cache_policy;
+  quint64 ram_budget_bytes = 0, all_experts_bytes = 0, min_budget_bytes = 0;
+  std::vector<ExpertResidency> residency;  ///< [layer * n_expert + expert]
 };
 
 /// One finished (or stopped) answer.
@@ -37,6 +43,8 @@ struct GenerationSettings {
 };
 
 ModelInfo model_info_from(const ModelSummary& s, const QString& path, bool demo);
+/// The store part of ModelInfo from the engine's snapshot (nothing for other stores).
+void set_store_info(ModelInfo& m, const std::optional<TieredStoreStats>& stats);
 AnswerStats answer_stats_from(const GenerateStats& s);
 /// "12.5 MB", "3.2 GB".
 QString format_bytes(quint64 bytes);

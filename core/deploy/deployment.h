@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/engine_api/placement.h"
+#include "core/store/cache_policy_kind.h"
 #include "core/model/memory_plan.h"
 #include "core/store/ram_budget.h"
 #include "core/util/status.h"
@@ -20,10 +21,6 @@ namespace moe {
 
 class ExpertExecutor;
 struct AssemblyContext;
-
-// cache_policy.h is not included here: front ends built with Qt include this header, and its
-// LayerCache::slots() clashes with Qt's `slots` macro.
-enum class CachePolicyKind : uint8_t;
 
 /// Where expert weights are served from.
 enum class StoreKind {

@@ -4,6 +4,12 @@
 
 namespace moe {
 
+void set_event_text(std::array<char, kDeviceTextBytes>& field, std::string_view text) {
+  const size_t n = std::min(text.size(), field.size() - 1);
+  std::copy_n(text.data(), n, field.data());
+  field[n] = '\0';
+}
+
 EventQueue::EventQueue(size_t capacity) : ring_(std::max<size_t>(capacity, 2)) {}
 
 bool EventQueue::try_push(const Event& e) {

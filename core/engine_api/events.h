@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -56,23 +57,41 @@ struct TimingEvent {
   std::array<float, 64> layer_ms{};  ///< per-layer wall time, first n_layer entries
 };
 
-/// Expert cache/tier activity (filled by the offloading layer when it exists).
+/// Expert cache/tier activity of the tiered store (tiered_expert_store.h).
 struct CacheEvent {
-  enum class Kind : uint8_t { kHit, kMiss, kPrefetchIssued, kPrefetchUsed, kEvict };
+  /// kLoaded: a disk read finished (bytes read, seconds of the read); the expert is now in RAM
+  /// unless the load was transient (a demand beyond the layer's slots, freed at release).
+  /// kPrefetchWasted: a prefetched expert left RAM (or its read failed) before any use.
+  enum class Kind : uint8_t {
+    kHit, kMiss, kPrefetchIssued, kPrefetchUsed, kEvict, kLoaded, kPrefetchWasted
+  };
+  static constexpr uint8_t kPinned = 1;     ///< flags: the policy keeps this expert fixed
+  static constexpr uint8_t kTransient = 2;  ///< flags (kLoaded): freed at release, not cached
   Kind kind = Kind::kHit;
   int16_t layer = 0, expert = 0;
   uint8_t from_tier = 0, to_tier = 0;  ///< 0 VRAM, 1 RAM, 2 disk
+  uint8_t flags = 0;
   uint64_t bytes = 0;
   double seconds = 0;
 };
 
-/// LAN device activity (filled by the LAN layer when it exists).
+constexpr int kDeviceTextBytes = 48;  ///< NUL-terminated text fields of a DeviceEvent
+
+/// LAN device activity (netlink/remote_expert_executor.h). Text fields are fixed-size and
+/// NUL-terminated (events are plain values); kJoined carries the identity, kRpc the traffic.
 struct DeviceEvent {
   enum class Kind : uint8_t { kJoined, kLeft, kTimeout, kRpc };
   Kind kind = Kind::kRpc;
   uint32_t device = 0;
   double rtt_s = 0, compute_s = 0;
+  uint64_t bytes = 0;          ///< kRpc: request + reply frame bytes
+  uint32_t experts_held = 0;   ///< kJoined: (layer, expert) pairs the device serves
+  uint8_t insecure = 0;        ///< 1: the connection is plaintext (`--insecure`)
+  std::array<char, kDeviceTextBytes> address{};  ///< "host:port"
+  std::array<char, kDeviceTextBytes> identity{};  ///< kJoined: its certificate's CN
 };
+/// Copies `text` into a DeviceEvent text field (truncated, NUL-terminated).
+void set_event_text(std::array<char, kDeviceTextBytes>& field, std::string_view text);
 
 /// A generation finished (or stopped): lets listeners close their per-answer views.
 struct GenerationEvent {

@@ -7,6 +7,7 @@
 // this interface.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/engine_api/events.h"
@@ -56,6 +57,9 @@ class ExpertExecutor {
     (void)experts;
   }
   virtual std::string_view name() const = 0;
+  /// Where the experts of the last generation ran, for the "computed on" line (engine thread).
+  /// Default: name(). A remote executor names its devices.
+  virtual std::string computed_on() const { return std::string(name()); }
   /// Predicted and measured expert-load waits so far (engine thread). Executors that do not
   /// load experts: zeros.
   virtual LoadWait load_wait() const { return {}; }

@@ -23,6 +23,8 @@ const char* cache_kind(CacheEvent::Kind k) {
     case CacheEvent::Kind::kPrefetchIssued: return "prefetch_issued";
     case CacheEvent::Kind::kPrefetchUsed: return "prefetch_used";
     case CacheEvent::Kind::kEvict: return "evict";
+    case CacheEvent::Kind::kLoaded: return "loaded";
+    case CacheEvent::Kind::kPrefetchWasted: return "prefetch_wasted";
   }
   return "?";
 }
@@ -61,11 +63,13 @@ struct ToJson {
   nlohmann::json operator()(const CacheEvent& e) const {
     return {{"type", "cache"}, {"kind", cache_kind(e.kind)}, {"layer", e.layer},
             {"expert", e.expert}, {"from_tier", e.from_tier}, {"to_tier", e.to_tier},
-            {"bytes", e.bytes}, {"seconds", e.seconds}};
+            {"flags", e.flags}, {"bytes", e.bytes}, {"seconds", e.seconds}};
   }
   nlohmann::json operator()(const DeviceEvent& e) const {
     return {{"type", "device"}, {"kind", device_kind(e.kind)}, {"device", e.device},
-            {"rtt_s", e.rtt_s}, {"compute_s", e.compute_s}};
+            {"rtt_s", e.rtt_s}, {"compute_s", e.compute_s}, {"bytes", e.bytes},
+            {"experts_held", e.experts_held}, {"insecure", e.insecure != 0},
+            {"address", e.address.data()}, {"identity", e.identity.data()}};
   }
   nlohmann::json operator()(const GenerationEvent& e) const {
     return {{"type", "generation"}, {"first_step", e.first_step}, {"last_step", e.last_step},

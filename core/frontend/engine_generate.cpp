@@ -106,7 +106,6 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
     }
   }
   GenerateStats st;
-  st.computed_on = std::string(backend_->executor().name());
   auto prompt = encode_prompt(req, st.dropped_messages);
   if (!prompt) return prompt.error();
   std::vector<int32_t> history = std::move(*prompt);
@@ -186,6 +185,7 @@ Result<GenerateStats> EngineImpl::generate(const GenerateRequest& req,
   }
   emit(decoder.flush());
   st.decode_s = since(t_decode);
+  st.computed_on = backend_->executor().computed_on();  // after: a device may have been lost
 
   GenerationEvent ge;
   ge.first_step = first_step;

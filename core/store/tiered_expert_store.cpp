@@ -181,6 +181,7 @@ void TieredExpertStore::evict_locked(int layer, int expert) {
   if (en.speculative) {
     ++stat(layer, expert).prefetch_wasted;
     en.speculative = false;
+    publish(CacheEvent::Kind::kPrefetchWasted, layer, expert, Tier::kRam, Tier::kDisk, 0, 0);
   }
   publish(CacheEvent::Kind::kEvict, layer, expert, Tier::kRam, Tier::kDisk, L.slot_bytes, 0);
   give_buffer_locked(L, en.buf);
@@ -308,6 +309,8 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
                               en.ranges, en.buf);
     en.state = State::kResident;
     mark_resident(layer, expert, !en.transient);  // a transient one leaves at release
+    publish(CacheEvent::Kind::kLoaded, layer, expert, Tier::kDisk, Tier::kRam, bytes, seconds,
+            en.transient ? CacheEvent::kTransient : 0);
     if (en.transient && en.refs == 0) {  // its acquirer gave up (an error elsewhere): free it
       give_buffer_locked(L, en.buf);
       en.buf = nullptr;
@@ -335,7 +338,10 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
     if (!en.transient) L.cache->evict_one([expert](int x) { return x == expert; });
     give_buffer_locked(L, en.buf);
     en.buf = nullptr;
-    if (en.speculative) ++s.prefetch_wasted;
+    if (en.speculative) {
+      ++s.prefetch_wasted;
+      publish(CacheEvent::Kind::kPrefetchWasted, layer, expert, Tier::kDisk, Tier::kDisk, 0, 0);
+    }
     en.speculative = false;
     // Nobody waits for a failed prefetch: forget it (a later demand retries and reports).
     en.state = en.refs > 0 ? State::kFailed : State::kAbsent;

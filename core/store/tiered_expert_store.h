@@ -160,8 +160,9 @@ class TieredExpertStore final : public ExpertStore {
   Status wait_locked(std::unique_lock<std::mutex>& lock, int layer, int expert);
   void fill_view(const Entry& e, ExpertView& out) const;
   void mark_resident(int layer, int expert, bool resident);
+  /// Under mu_ (the pinned flag asks the layer's policy).
   void publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to, uint64_t bytes,
-               double seconds) const;
+               double seconds, uint8_t flags = 0) const;
   ExpertStats& stat(int layer, int expert) {
     return stats_[static_cast<size_t>(layer) * static_cast<size_t>(n_expert_) +
                   static_cast<size_t>(expert)];

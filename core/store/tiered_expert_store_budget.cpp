@@ -121,10 +121,22 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.n_layer = static_cast<int>(layers_.size());
   s.n_expert = n_expert_;
   s.experts = stats_;
+  s.policy = layers_.empty() ? cache_policy_name(options_.policy)
+                             : cache_policy_name(layers_[0].cache->kind());
   for (const Layer& L : layers_) {
     s.layer_slots.push_back(L.cache->slots());
     s.n_resident.push_back(L.cache->n_resident());
+    const std::vector<int> pinned = L.cache->pinned();
     for (const Entry& en : L.entries) {
+      ExpertResidency r = ExpertResidency::kDisk;
+      if (en.state == State::kLoading) r = ExpertResidency::kLoading;
+      if (en.state == State::kResident && !en.transient) r = ExpertResidency::kRam;
+      const int x = static_cast<int>(&en - L.entries.data());
+      if (r == ExpertResidency::kRam &&
+          std::find(pinned.begin(), pinned.end(), x) != pinned.end()) {
+        r = ExpertResidency::kPinned;
+      }
+      s.residency.push_back(r);
       if (en.refs > 0 && en.buf != nullptr) s.in_use_bytes += L.slot_bytes;
       if (en.speculative) ++s.prefetch_pending;
     }
@@ -250,9 +262,14 @@ std::string TieredExpertStore::describe() const {
 }
 
 void TieredExpertStore::publish(CacheEvent::Kind kind, int layer, int expert, Tier from, Tier to,
-                                uint64_t bytes, double seconds) const {
+                                uint64_t bytes, double seconds, uint8_t flags) const {
   if (bus_ == nullptr || !bus_->has_subscribers()) return;
+  const std::vector<int> pinned = layers_[static_cast<size_t>(layer)].cache->pinned();
+  if (std::find(pinned.begin(), pinned.end(), expert) != pinned.end()) {
+    flags |= CacheEvent::kPinned;
+  }
   CacheEvent ev;
+  ev.flags = flags;
   ev.kind = kind;
   ev.layer = static_cast<int16_t>(layer);
   ev.expert = static_cast<int16_t>(expert);

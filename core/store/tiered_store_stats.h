@@ -3,6 +3,7 @@
 // ends can read them without the cache-policy header (whose `slots` clashes with Qt's macro).
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace moe {
@@ -17,6 +18,14 @@ struct ExpertStats {
   uint64_t bytes_read = 0;  ///< disk -> RAM (aligned read sizes)
 };
 
+/// Where one expert is in a stats() snapshot.
+enum class ExpertResidency : uint8_t {
+  kDisk,     ///< only in the file
+  kLoading,  ///< a read is queued or in flight
+  kRam,      ///< in a RAM slot
+  kPinned,   ///< in a RAM slot the policy keeps fixed (pinned, hybrid's core)
+};
+
 /// A consistent snapshot of the tiered store (one lock).
 struct TieredStoreStats {
   uint64_t budget_bytes = 0;
@@ -29,6 +38,8 @@ struct TieredStoreStats {
   std::vector<int> layer_slots;      ///< [layer] slots per layer
   std::vector<int> n_resident;       ///< [layer] resident or loading
   std::vector<ExpertStats> experts;  ///< [layer * n_expert + expert]
+  std::vector<ExpertResidency> residency;  ///< [layer * n_expert + expert]
+  std::string policy;                      ///< "lru", "lfu", "pinned", "hybrid"
   ExpertStats total;
   uint64_t prefetch_pending = 0;  ///< issued, not yet used or wasted
   uint64_t transient_loads = 0;   ///< demand loads beyond the layer's slots (freed at release)

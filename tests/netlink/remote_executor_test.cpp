@@ -13,6 +13,7 @@
 #include "core/deploy/assemble.h"
 #include "core/wdmoe/latency_source.h"
 #include "netlink/expert_service.h"
+#include "netlink/frame.h"
 #include "netlink/frame_server.h"
 #include "netlink/model_fingerprint.h"
 #include "netlink/pki.h"
@@ -200,15 +201,30 @@ TEST_F(RemoteExperts, ALostDeviceIsReplacedByTheHostMidGeneration) {
   EXPECT_FALSE(st[1].up);
   EXPECT_GE(st[1].failures, 1u);
   EXPECT_NE(logged().find("its experts run on the host"), std::string::npos) << logged();
+  // The events name each device by address and certificate, with what it serves and the
+  // bytes of every RPC (what the app's LAN panel shows).
   bool left = false;
+  int rpcs = 0;
   std::vector<Event> evs;
   events->drain(evs);
   for (const Event& e : evs) {
     if (const auto* de = std::get_if<DeviceEvent>(&e)) {
+      const std::string name = de->device == 1 ? "node-a" : "node-b";
+      EXPECT_EQ(std::string(de->identity.data()), name);
+      EXPECT_EQ(std::string(de->address.data()), st[de->device - 1].address);
+      EXPECT_EQ(de->experts_held, 4u);  // 2 experts x 2 layers
+      EXPECT_EQ(de->insecure, 0);
       left |= de->kind == DeviceEvent::Kind::kLeft && de->device == 2;
+      if (de->kind == DeviceEvent::Kind::kRpc) {
+        ++rpcs;
+        EXPECT_GT(de->bytes, 2 * kFrameHeaderBytes);
+        EXPECT_GT(de->rtt_s, 0.0);
+      }
     }
   }
   EXPECT_TRUE(left) << "no DeviceEvent for the lost device";
+  EXPECT_GT(rpcs, 0);
+  EXPECT_EQ(ex->computed_on(), "LAN devices node-a, node-b (lost) + local CPU");
 }
 
 TEST_F(RemoteExperts, ADeviceOfAnotherModelIsNotUsed) {

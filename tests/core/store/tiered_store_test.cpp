@@ -542,5 +542,54 @@ TEST(TieredStore, TruncatedFileIsAnErrorNamingLayerAndExpert) {
   std::filesystem::remove_all(dir);
 }
 
+// The CacheEvents alone tell where every expert is (what the app's residency map draws): from
+// an empty store, replaying loaded (not transient) -> RAM and evict -> disk over a decode with
+// prefetch and a budget shrink gives exactly the store's own residency snapshot; the loaded
+// bytes are the bytes read and the wasted prefetches are counted as events too.
+TEST(TieredStore, CacheEventsReplayToTheResidencySnapshot) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  auto store = make_store(**m, 1ull << 30, /*prefetch=*/true);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->set_ram_budget(store->all_experts_bytes() / 2).ok());
+  EventBus bus;
+  auto q = bus.subscribe();
+  store->set_event_bus(&bus);
+  run(**m, *store, true, 12, [&](int i) {
+    if (i == 6) {
+      ASSERT_TRUE(store->set_ram_budget(store->min_budget_bytes()).ok());
+    }
+  });
+  store->wait_for_loads();
+  const TieredStoreStats s = store->stats();
+  const size_t n_expert = static_cast<size_t>(s.n_expert);
+  std::vector<ExpertResidency> replay(s.residency.size(), ExpertResidency::kDisk);
+  uint64_t loaded_bytes = 0, wasted = 0, evicted = 0;
+  std::vector<Event> evs;
+  q->drain(evs);
+  for (const Event& e : evs) {
+    const auto* ce = std::get_if<CacheEvent>(&e);
+    ASSERT_NE(ce, nullptr);
+    const size_t i = static_cast<size_t>(ce->layer) * n_expert + static_cast<size_t>(ce->expert);
+    if (ce->kind == CacheEvent::Kind::kLoaded) {
+      loaded_bytes += ce->bytes;
+      EXPECT_GT(ce->seconds, 0.0);
+      if ((ce->flags & CacheEvent::kTransient) == 0) replay[i] = ExpertResidency::kRam;
+    }
+    if (ce->kind == CacheEvent::Kind::kEvict) replay[i] = ExpertResidency::kDisk, ++evicted;
+    if (ce->kind == CacheEvent::Kind::kPrefetchWasted) ++wasted;
+  }
+  EXPECT_EQ(replay, s.residency);
+  EXPECT_EQ(loaded_bytes, s.total.bytes_read);
+  EXPECT_EQ(wasted, s.total.prefetch_wasted);
+  EXPECT_EQ(evicted, s.evictions);
+  EXPECT_GT(evicted, 0u);
+  EXPECT_EQ(s.policy, "lru");
+  int in_ram = 0;
+  for (ExpertResidency r : s.residency) in_ram += r == ExpertResidency::kRam ? 1 : 0;
+  EXPECT_GT(in_ram, 0);
+  EXPECT_LE(in_ram, s.n_layer);  // one slot per layer after the shrink
+}
+
 }  // namespace
 }  // namespace moe
