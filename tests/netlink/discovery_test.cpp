@@ -171,7 +171,7 @@ TEST(Discovery, WhenNothingArrivesDevicesExplains) {
     if (!a.ok()) return 30;
     const std::string cmd = std::string(MOE_CLI) +
                             " devices --discovery-interface 127.0.0.1 --discovery-port 17071 "
-                            "--wait 300 2>&1 >/dev/null | grep -q 'Multicast may be blocked'";
+                            "--wait 300 2>&1 >/dev/null | grep -q 'multicast may be blocked'";
     return std::system(cmd.c_str()) == 0 ? 0 : 32;
   }, &why);
   if (code < 0) GTEST_SKIP() << "no private network namespace here: " << why;
