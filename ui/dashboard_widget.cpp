@@ -122,6 +122,7 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   top->setSizes({420, 600});
   // Small screens (1280×720): the panels keep a readable size and scroll instead of squeezing
   // the charts flat; on a large screen the scroll area is as big as its content.
+  main->setMinimumHeight(820);  // below this the charts' labels collapse to "…"
   panels_scroll_ = scroll_area(main);
   panels_scroll_->setObjectName("dashboardPanels");
 

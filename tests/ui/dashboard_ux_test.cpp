@@ -412,6 +412,8 @@ void DashboardUxTest::heatmapPlaceholderAndOutline() {
   QVERIFY(checks > 5);
   QCOMPARE(bad, 0);
   QVERIFY(!dash->heatmap()->showing_placeholder());
+  s.window().resize(1600, 1000);
+  QTest::qWait(3 * DashboardWidget::kRefreshMs);
   test::save_screenshot(&s.window(), "dashboard_1600x1000.png");
 }
 
