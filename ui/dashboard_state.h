@@ -49,7 +49,7 @@ struct SelectionSegment {
 
 class DashboardState {
  public:
-  static constexpr int kWindowTokens = 64;  ///< heatmap rolling window
+  static constexpr int kWindowTokens = 64;       ///< heatmap rolling window
   static constexpr double kHistorySeconds = 60;  ///< the time charts' default window
   static constexpr int kKappaPoints = 400;
   static constexpr double kMaxHistorySeconds = 3600;  ///< telemetry kept (longest time window)

@@ -154,8 +154,9 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
       answer_end_s_ = now_s();
   });
   connect(window_box_, &QComboBox::currentIndexChanged, this, [this] {
-    if (paused()) frozen_ = make_window(static_cast<WindowKind>(window_box_->currentIndex()),
-                                        frozen_.t1, answer_start_s_, answer_end_s_);
+    if (paused())
+      frozen_ = make_window(static_cast<WindowKind>(window_box_->currentIndex()), frozen_.t1,
+                            answer_start_s_, answer_end_s_);
     redraw();
   });
   connect(pause_, &QPushButton::toggled, this, [this](bool on) {

@@ -36,10 +36,10 @@ void RoutingHeatmap::mouseMoveEvent(QMouseEvent* event) {
   const QRect plot = plot_rect();
   const QPointF p = event->position();
   if (!showing_placeholder() && plot.contains(p.toPoint())) {
-    const int e = std::clamp(static_cast<int>((p.x() - plot.left()) * n_expert_ / plot.width()),
-                             0, n_expert_ - 1);
-    const int l = std::clamp(static_cast<int>((p.y() - plot.top()) * n_layer_ / plot.height()),
-                             0, n_layer_ - 1);
+    const int e = std::clamp(static_cast<int>((p.x() - plot.left()) * n_expert_ / plot.width()), 0,
+                             n_expert_ - 1);
+    const int l = std::clamp(static_cast<int>((p.y() - plot.top()) * n_layer_ / plot.height()), 0,
+                             n_layer_ - 1);
     const size_t i = static_cast<size_t>(l * n_expert_ + e);
     const float share = i < heat_.size() ? heat_[i] : 0.0f;
     const float weight = i < last_route_.size() ? last_route_[i] : 0.0f;

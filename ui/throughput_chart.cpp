@@ -36,8 +36,7 @@ ThroughputChart::ThroughputChart(QWidget* parent) : QChartView(parent) {
   });
 }
 
-void ThroughputChart::set_window(const std::deque<TelemetrySample>& samples,
-                                 const TimeWindow& w) {
+void ThroughputChart::set_window(const std::deque<TelemetrySample>& samples, const TimeWindow& w) {
   const auto [first, last] = samples_in(samples, w);
   const size_t stride = thinning_stride(last - first);
   QList<QPointF> points;

@@ -12,8 +12,7 @@ QStringList window_kind_names() {
           QCoreApplication::translate("TimeWindow", "Whole answer")};
 }
 
-TimeWindow make_window(WindowKind kind, double now_s, double answer_start_s,
-                       double answer_end_s) {
+TimeWindow make_window(WindowKind kind, double now_s, double answer_start_s, double answer_end_s) {
   TimeWindow w;
   w.t1 = now_s;
   w.origin = now_s;
@@ -45,7 +44,8 @@ std::pair<size_t, size_t> samples_in(const std::deque<TelemetrySample>& samples,
   const auto first = std::lower_bound(samples.begin(), samples.end(), w.t0, before);
   const auto last = std::upper_bound(samples.begin(), samples.end(), w.t1,
                                      [](double t, const TelemetrySample& s) { return t < s.t_s; });
-  return {static_cast<size_t>(first - samples.begin()), static_cast<size_t>(last - samples.begin())};
+  return {static_cast<size_t>(first - samples.begin()),
+          static_cast<size_t>(last - samples.begin())};
 }
 
 size_t thinning_stride(size_t n, size_t max_points) {

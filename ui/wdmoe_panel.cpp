@@ -86,8 +86,7 @@ WdmoePanel::WdmoePanel(QWidget* parent) : QWidget(parent) {
     return p ? tr("decision %1: κ = %2 (θ = %3)")
                    .arg(p->x(), 0, 'f', 0)
                    .arg(p->y(), 0, 'f', 3)
-                   .arg(theta_->points().isEmpty() ? 0.0 : theta_->points().front().y(), 0,
-                        'f', 2)
+                   .arg(theta_->points().isEmpty() ? 0.0 : theta_->points().front().y(), 0, 'f', 2)
              : QString();
   });
   history_ = new SelectionHistoryChart;

@@ -89,7 +89,8 @@ DashboardWidget* open_dashboard(Studio& s) {
 /// Layers whose latest-token outline does not hold exactly k experts. `reached` (optional)
 /// remembers the layers a token has reached: before the first token gets there a layer has
 /// nothing to outline, after that it must never lose its outline.
-int incomplete_outline_layers(const DashboardState& st, int k, std::vector<bool>* reached = nullptr) {
+int incomplete_outline_layers(const DashboardState& st, int k,
+                              std::vector<bool>* reached = nullptr) {
   int bad = 0;
   for (int l = 0; l < st.n_layer(); ++l) {
     int n = 0;
@@ -218,8 +219,9 @@ void DashboardUxTest::chartsLabelTicksExactly() {
     for (int t = 0; t < a->tickCount(); ++t) {
       const double v = a->min() + t * step;
       const QString label = QString::asprintf(a->labelFormat().toLatin1().constData(), v);
-      QVERIFY2(std::abs(label.toDouble() - v) <= 1e-9 * std::max(std::abs(v), step),
-               qPrintable(QString("%1: tick %2 labelled %3").arg(a->titleText()).arg(v).arg(label)));
+      QVERIFY2(
+          std::abs(label.toDouble() - v) <= 1e-9 * std::max(std::abs(v), step),
+          qPrintable(QString("%1: tick %2 labelled %3").arg(a->titleText()).arg(v).arg(label)));
       QVERIFY2(label != prev, qPrintable(a->titleText() + ": repeated label " + label));
       prev = label;
     }
@@ -246,7 +248,7 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
   QChartView* lt = dash->layer_time();
   const QPointF bar1 = lt->chart()->mapToPosition(QPointF(1, 0));
   move_mouse(lt->viewport(), lt->mapFromScene(lt->chart()->mapToScene(
-                                       QPointF(bar1.x(), lt->chart()->plotArea().center().y()))));
+                                 QPointF(bar1.x(), lt->chart()->plotArea().center().y()))));
   QTest::qWait(20);
   QVERIFY2(dash->layer_time()->hover()->text().startsWith("Layer 1: "),
            qPrintable(dash->layer_time()->hover()->text()));
@@ -265,8 +267,8 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
   move_mouse(heat, heat->cell_rect(2, 3).center().toPoint());
   QTest::qWait(20);
   QVERIFY2(heat->hover_text().startsWith("Layer 2, expert 3: "), qPrintable(heat->hover_text()));
-  QVERIFY(heat->hover_text().contains(QString("of the last %1 tokens")
-                                          .arg(DashboardState::kWindowTokens)));
+  QVERIFY(heat->hover_text().contains(
+      QString("of the last %1 tokens").arg(DashboardState::kWindowTokens)));
   QCOMPARE(QToolTip::text(), heat->hover_text());
   // Off the cells (the legend): no read-out.
   move_mouse(heat, QPoint(heat->width() - 3, heat->height() / 2));
@@ -289,8 +291,8 @@ void DashboardUxTest::pauseFreezesCharts() {
   QVERIFY(st.generated_tokens > 0);
   open_dashboard(s);
   QTest::qWait(3 * DashboardWidget::kRefreshMs);
-  QVERIFY(dash->state().window_tokens() > 0);          // events are still counted…
-  QVERIFY(dash->heatmap()->showing_placeholder());      // …but the picture is frozen
+  QVERIFY(dash->state().window_tokens() > 0);       // events are still counted…
+  QVERIFY(dash->heatmap()->showing_placeholder());  // …but the picture is frozen
   QCOMPARE(dash->throughput()->point_count(), points);
   QTest::mouseClick(dash->pause_button(), Qt::LeftButton);
   QVERIFY(!dash->paused());
@@ -349,7 +351,8 @@ void DashboardUxTest::csvExport() {
   QVERIFY(lines.front().contains("time_s") && lines.front().contains("tokens_per_s") &&
           lines.front().contains("latency_ms"));
   // One row per timer tick of the shown 60 s window.
-  QVERIFY2(lines.size() > 4 && lines.size() <= 60 * 10 + 2, qPrintable(QString::number(lines.size())));
+  QVERIFY2(lines.size() > 4 && lines.size() <= 60 * 10 + 2,
+           qPrintable(QString::number(lines.size())));
   bool tokens = false, marker = false, kept_two = false, kept_less = false;
   for (int i = 1; i < lines.size(); ++i) {
     const QStringList c = lines[i].split(',');
@@ -358,7 +361,9 @@ void DashboardUxTest::csvExport() {
     marker |= c[7].contains("θ = 0.30");
     if (!c[3].isEmpty()) (std::abs(c[3].toDouble() - 2) < 1e-9 ? kept_two : kept_less) = true;
   }
-  QVERIFY2(tokens && marker && kept_two && kept_less, qPrintable(QString("%1%2%3%4 ").arg(tokens).arg(marker).arg(kept_two).arg(kept_less) + lines.join("\n")));
+  QVERIFY2(tokens && marker && kept_two && kept_less,
+           qPrintable(QString("%1%2%3%4 ").arg(tokens).arg(marker).arg(kept_two).arg(kept_less) +
+                      lines.join("\n")));
   QVERIFY(dash->findChild<QLabel*>("exportStatus")->text().contains(path));
 }
 
@@ -391,8 +396,8 @@ void DashboardUxTest::heatmapPlaceholderAndOutline() {
   for (int y = 0; y < shot.height(); ++y)
     for (int x = 0; x < shot.width(); ++x) dark += qGray(shot.pixel(x, y)) < 40;
   QVERIFY2(dark < shot.width() * shot.height() / 20,
-           qPrintable(QString("%1 of %2 pixels near black").arg(dark).arg(shot.width() *
-                                                                            shot.height())));
+           qPrintable(
+               QString("%1 of %2 pixels near black").arg(dark).arg(shot.width() * shot.height())));
   // While tokens stream, check the outline at every state change the 10 Hz timer makes.
   const int k = s.window().controller()->experts_per_token();
   int checks = 0, bad = 0;
@@ -467,8 +472,10 @@ void DashboardUxTest::statisticsRestartPerSetting() {
   double before_max = 0, after_max = 0;
   int before = 0, after = 0;
   for (const QPointF& p : h->kept_points()) {
-    if (p.x() < marker_x) before_max = std::max(before_max, p.y()), ++before;
-    else after_max = std::max(after_max, p.y()), ++after;
+    if (p.x() < marker_x)
+      before_max = std::max(before_max, p.y()), ++before;
+    else
+      after_max = std::max(after_max, p.y()), ++after;
   }
   QVERIFY(before > 0 && after > 0);
   QCOMPARE(before_max, 2.0);
@@ -492,8 +499,9 @@ void DashboardUxTest::scenarioSyntaxErrorNamesLineAndColumn() {
   const QString path = dir.path() + "/scenario.json";
   QFile f(path);
   QVERIFY(f.open(QIODevice::WriteOnly));
-  f.write("{\n  \"name\": \"ward\",\n  \"devices\": [\n    {\"distance_m\": 30}\n"
-          "    {\"distance_m\": 50}\n  ]\n}\n");
+  f.write(
+      "{\n  \"name\": \"ward\",\n  \"devices\": [\n    {\"distance_m\": 30}\n"
+      "    {\"distance_m\": 50}\n  ]\n}\n");
   f.close();
   QString message;
   OnModal<QMessageBox> closer([&](QMessageBox* b) {
@@ -523,14 +531,19 @@ void DashboardUxTest::smallScreens() {
     w.resize(screen);
     QTest::qWait(100);
     QCOMPARE(w.size(), screen);
-    const QList<QWidget*> controls = {
-        dash->controls()->theta_slider(), dash->controls()->top_k(),
-        dash->controls()->max_tokens(),   dash->controls()->scenario_button(),
-        dash->pause_button(),             dash->export_button(),
-        dash->window_box(),               dash->heatmap(),
-        dash->throughput(),               dash->layer_time(),
-        dash->wdmoe()->device_table(),    dash->wdmoe()->kappa_view(),
-        dash->wdmoe()->history()};
+    const QList<QWidget*> controls = {dash->controls()->theta_slider(),
+                                      dash->controls()->top_k(),
+                                      dash->controls()->max_tokens(),
+                                      dash->controls()->scenario_button(),
+                                      dash->pause_button(),
+                                      dash->export_button(),
+                                      dash->window_box(),
+                                      dash->heatmap(),
+                                      dash->throughput(),
+                                      dash->layer_time(),
+                                      dash->wdmoe()->device_table(),
+                                      dash->wdmoe()->kappa_view(),
+                                      dash->wdmoe()->history()};
     for (QWidget* c : controls) {
       // Inside a scroll area: scroll to it as a user would, then it must be in view.
       for (QWidget* p = c->parentWidget(); p; p = p->parentWidget())
@@ -541,14 +554,14 @@ void DashboardUxTest::smallScreens() {
       QTest::qWait(20);
       QVERIFY2(c->isVisible(), qPrintable(c->objectName()));
       const QRect seen = visible_part(c);
-      QVERIFY2(seen.height() >= std::min(c->height(), 40) &&
-                   seen.width() >= std::min(c->width(), 40),
-               qPrintable(QString("%1 not reachable at %2×%3 (visible %4×%5)")
-                              .arg(c->objectName())
-                              .arg(screen.width())
-                              .arg(screen.height())
-                              .arg(seen.width())
-                              .arg(seen.height())));
+      QVERIFY2(
+          seen.height() >= std::min(c->height(), 40) && seen.width() >= std::min(c->width(), 40),
+          qPrintable(QString("%1 not reachable at %2×%3 (visible %4×%5)")
+                         .arg(c->objectName())
+                         .arg(screen.width())
+                         .arg(screen.height())
+                         .arg(seen.width())
+                         .arg(seen.height())));
       QVERIFY2(c->height() >= std::min(c->minimumSizeHint().height(), 60),
                qPrintable(c->objectName() + " squeezed"));
     }
@@ -556,7 +569,8 @@ void DashboardUxTest::smallScreens() {
     QCOMPARE(t->rowCount(), 8);
     const bool all_rows = t->rowViewportPosition(7) + t->rowHeight(7) <= t->viewport()->height();
     QVERIFY2(all_rows || t->verticalScrollBar()->maximum() > 0, "devices hidden without scroll");
-    test::save_screenshot(&w, QString("dashboard_%1x%2.png").arg(screen.width()).arg(screen.height()));
+    test::save_screenshot(&w,
+                          QString("dashboard_%1x%2.png").arg(screen.width()).arg(screen.height()));
   }
 }
 
@@ -595,8 +609,7 @@ void DashboardUxTest::uiStallWithHoverBenchmark() {
     last = now;
   });
   // The mouse sweeps the four charts and the heatmap, one move every 30 ms.
-  const QList<QWidget*> targets = {dash->throughput()->viewport(),
-                                   dash->layer_time()->viewport(),
+  const QList<QWidget*> targets = {dash->throughput()->viewport(), dash->layer_time()->viewport(),
                                    dash->wdmoe()->kappa_view()->viewport(),
                                    dash->wdmoe()->history()->viewport(), dash->heatmap()};
   int moves = 0, readouts = 0;
@@ -615,8 +628,8 @@ void DashboardUxTest::uiStallWithHoverBenchmark() {
     dash->refresh();
     refresh_ns.push_back(t.nsecsElapsed());
   });
-  QVERIFY(s.ask_and_wait_first_text("Summarise the management of community-acquired pneumonia.",
-                                    1800));
+  QVERIFY(
+      s.ask_and_wait_first_text("Summarise the management of community-acquired pneumonia.", 1800));
   open_dashboard(s);
   clock.start();
   probe.start();
@@ -628,16 +641,19 @@ void DashboardUxTest::uiStallWithHoverBenchmark() {
   mouse.stop();
   timing.stop();
   QVERIFY(gaps.size() > 10 && moves > 10);
-  QVERIFY2(readouts > moves / 2, qPrintable(QString("%1 read-outs in %2 moves").arg(readouts).arg(moves)));
+  QVERIFY2(readouts > moves / 2,
+           qPrintable(QString("%1 read-outs in %2 moves").arg(readouts).arg(moves)));
   auto pct = [](std::vector<qint64> v, int p) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[std::min(v.size() - 1, v.size() * p / 100)] / 1e6;
   };
-  const auto over16 = std::count_if(gaps.begin(), gaps.end(), [](qint64 g) { return g > 16000000; });
+  const auto over16 =
+      std::count_if(gaps.begin(), gaps.end(), [](qint64 g) { return g > 16000000; });
   const QString line =
-      QString("Dashboard UI-thread stall with hover and all charts live: gap median %1 ms, p99 %2 "
-              "ms, max %3 ms, %4 of %5 gaps > 16 ms; refresh median %6 ms, p99 %7 ms, max %8 ms; "
-              "%9 s, %10 tokens at %11 tokens/s, %12 mouse moves")
+      QString(
+          "Dashboard UI-thread stall with hover and all charts live: gap median %1 ms, p99 %2 "
+          "ms, max %3 ms, %4 of %5 gaps > 16 ms; refresh median %6 ms, p99 %7 ms, max %8 ms; "
+          "%9 s, %10 tokens at %11 tokens/s, %12 mouse moves")
           .arg(pct(gaps, 50), 0, 'f', 2)
           .arg(pct(gaps, 99), 0, 'f', 2)
           .arg(pct(gaps, 100), 0, 'f', 1)
