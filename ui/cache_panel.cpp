@@ -18,6 +18,7 @@
 #include "ui/dashboard_state.h"
 #include "ui/engine_controller.h"
 #include "ui/layer_hit_chart.h"
+#include "ui/nice_axis.h"
 #include "ui/residency_map.h"
 #include "ui/studio_types.h"
 
@@ -159,8 +160,8 @@ void CachePanel::update_from(const DashboardState& state) {
   predicted_->replace(pred);
   measured_->replace(meas);
   const double x1 = std::max<double>(static_cast<double>(s.decode_steps()), 10);
-  x_->setRange(std::max(0.0, x1 - CacheState::kLatencyPoints), x1);
-  y_->setRange(0, nice_ceiling(ymax * 1.15));
+  apply_axis(x_, nice_axis(std::max(0.0, x1 - CacheState::kLatencyPoints), x1));
+  apply_axis(y_, nice_axis(0, ymax * 1.15));  // tick labels that match their values
 
   const ModelInfo& m = controller_->model();
   const int in_ram = s.count(ExpertResidency::kRam) + s.count(ExpertResidency::kPinned);

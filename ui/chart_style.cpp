@@ -3,7 +3,6 @@
 #include <QChart>
 #include <QFont>
 #include <QLegend>
-#include <cmath>
 
 namespace moe::ui {
 
@@ -18,14 +17,6 @@ void style_chart(QChart* chart, const QString& title, bool legend) {
   chart->setAnimationOptions(QChart::NoAnimation);  // 10 Hz updates: animation would lag
   chart->legend()->setVisible(legend);
   chart->legend()->setAlignment(Qt::AlignBottom);
-}
-
-double nice_ceiling(double v) {
-  if (!(v > 0)) return 1;
-  const double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * p >= v) return m * p;
-  return 10 * p;
 }
 
 }  // namespace moe::ui

@@ -25,6 +25,24 @@ void DashboardState::reset(int n_layer, int n_expert,
   dropped_per_expert_.assign(static_cast<size_t>(n_expert_), 0);
   layer_ms_.assign(static_cast<size_t>(n_layer_), 0.0f);
   cache_.reset(n_layer_, n_expert_, residency);
+  last_route_key_.assign(static_cast<size_t>(n_layer_), UINT64_MAX);
+}
+
+void DashboardState::set_expert_devices(std::vector<int> device_of_expert, int n_devices) {
+  device_of_expert_ = std::move(device_of_expert);
+  n_devices_ = std::max(n_devices, 0);
+  segment_.kept_per_device.assign(static_cast<size_t>(n_devices_), 0);
+  segment_.dropped_per_device.assign(static_cast<size_t>(n_devices_), 0);
+}
+
+void DashboardState::mark_setting_change(double now_s, const QString& label) {
+  if (!markers_.empty() && segment_.selections == 0) markers_.pop_back();
+  markers_.push_back({now_s, label});
+  segment_ = SelectionSegment();
+  segment_.since_s = now_s;
+  segment_.label = label;
+  segment_.kept_per_device.assign(static_cast<size_t>(n_devices_), 0);
+  segment_.dropped_per_device.assign(static_cast<size_t>(n_devices_), 0);
 }
 
 void DashboardState::consume(const std::vector<Event>& events) {
@@ -60,9 +78,10 @@ void DashboardState::on_routing(const RoutingEvent& e) {
   ++routing_events_;
   if (e.layer < 0 || e.layer >= n_layer_) return;
   const uint64_t key = token_key(e.step, e.pos);
-  if (key != last_key_) {
-    std::fill(last_route_.begin(), last_route_.end(), 0.0f);
-    last_key_ = key;
+  if (key != last_route_key_[static_cast<size_t>(e.layer)]) {
+    const auto row = last_route_.begin() + e.layer * n_expert_;
+    std::fill(row, row + n_expert_, 0.0f);
+    last_route_key_[static_cast<size_t>(e.layer)] = key;
   }
   for (int j = 0; j < std::min<int>(e.n_chosen, kMaxEventK); ++j) {
     const int x = e.chosen[j];
@@ -94,6 +113,24 @@ void DashboardState::on_selection(const SelectionEvent& e) {
   }
   last_token_latency_ms_ = e.token_latency_s * 1e3;
   last_theta_ = e.theta;
+  const int kept = std::clamp<int>(e.n_kept, 0, kMaxEventK);
+  const int dropped = std::clamp<int>(e.n_dropped, 0, kMaxEventK);
+  ++tick_selections_;
+  tick_kept_ += static_cast<uint64_t>(kept);
+  tick_dropped_ += static_cast<uint64_t>(dropped);
+  tick_latency_ms_ += last_token_latency_ms_;
+  ++segment_.selections;
+  segment_.kept += static_cast<uint64_t>(kept);
+  segment_.dropped += static_cast<uint64_t>(dropped);
+  segment_.latency_sum_ms += last_token_latency_ms_;
+  // Per device: an expert counts on the device that holds it in the scenario's placement.
+  auto count = [this](int expert, std::vector<uint64_t>& per_device) {
+    if (expert < 0 || expert >= static_cast<int>(device_of_expert_.size())) return;
+    const int q = device_of_expert_[static_cast<size_t>(expert)];
+    if (q >= 0 && q < static_cast<int>(per_device.size())) ++per_device[static_cast<size_t>(q)];
+  };
+  for (int j = 0; j < kept; ++j) count(e.kept[j], segment_.kept_per_device);
+  for (int j = 0; j < dropped; ++j) count(e.dropped[j], segment_.dropped_per_device);
   kappa_series_.push_back(QPointF(static_cast<double>(selection_events_), e.kappa));
   trim_front(kappa_series_, kKappaPoints);
 }
@@ -115,7 +152,7 @@ void DashboardState::tick(double now_s) {
   for (const Timed& d : decode_) tokens += d.tokens, seconds += d.seconds;
   current_tps_ = seconds > 0 ? tokens / seconds : 0;
   tps_series_.push_back(QPointF(now_s, current_tps_));
-  const int max_points = static_cast<int>(kHistorySeconds * 10) + 1;
+  const int max_points = static_cast<int>(kMaxHistorySeconds * 10) + 1;  // 10 Hz ticks
   trim_front(tps_series_, max_points);
 
   // Per-layer time: mean over this tick's decode steps (prefill when there is no decode).
@@ -137,6 +174,29 @@ void DashboardState::tick(double now_s) {
 
   cache_.tick(now_s);
   lan_.tick(now_s);
+
+  TelemetrySample sample;
+  sample.t_s = now_s;
+  sample.tokens_per_s = current_tps_;
+  sample.selections = tick_selections_;
+  if (tick_selections_ > 0) {
+    sample.kept = static_cast<double>(tick_kept_) / tick_selections_;
+    sample.dropped = static_cast<double>(tick_dropped_) / tick_selections_;
+    sample.latency_ms = tick_latency_ms_ / tick_selections_;
+  }
+  // The cache's hit rate over this tick: its counters' growth since the last one.
+  const uint64_t hits = cache_.hits(), lookups = cache_.hits() + cache_.misses();
+  if (lookups > tick_lookups_) {
+    sample.cache_hit_rate = static_cast<double>(hits - tick_hits_) / (lookups - tick_lookups_);
+  }
+  tick_hits_ = hits;
+  tick_lookups_ = lookups;
+  telemetry_.push_back(sample);
+  while (!telemetry_.empty() && telemetry_.front().t_s < now_s - kMaxHistorySeconds)
+    telemetry_.pop_front();
+  tick_selections_ = 0;
+  tick_kept_ = tick_dropped_ = 0;
+  tick_latency_ms_ = 0;
 }
 
 }  // namespace moe::ui

@@ -16,11 +16,38 @@
 
 namespace moe::ui {
 
+/// One timer tick of the telemetry that the time charts and the CSV export show.
+struct TelemetrySample {
+  double t_s = 0;
+  double tokens_per_s = 0;
+  int selections = 0;            ///< θ-rule decisions (token × layer) in this tick
+  double kept = 0, dropped = 0;  ///< mean experts kept / dropped per decision (0 when none)
+  double latency_ms = 0;         ///< mean modelled layer latency (WDMoE eq. 7) over the tick
+  double cache_hit_rate = -1;    ///< -1: no cache lookups in this tick
+};
+
+/// A θ, k or channel-scenario change: the per-setting statistics restart here.
+struct SettingMarker {
+  double t_s = 0;
+  QString label;  ///< the new setting, e.g. "θ = 0.20 · k = 2 · paper_8_devices"
+};
+
+/// θ-rule statistics since the last setting change (what the WDMoE summary and the
+/// per-device table show, so a θ change is never averaged with what came before).
+struct SelectionSegment {
+  double since_s = 0;
+  QString label;
+  uint64_t selections = 0, kept = 0, dropped = 0;
+  double latency_sum_ms = 0;  ///< sum over selections of the modelled layer latency (eq. 7)
+  std::vector<uint64_t> kept_per_device, dropped_per_device;
+};
+
 class DashboardState {
  public:
-  static constexpr int kWindowTokens = 64;  ///< heatmap rolling window
-  static constexpr double kHistorySeconds = 60;
+  static constexpr int kWindowTokens = 64;       ///< heatmap rolling window
+  static constexpr double kHistorySeconds = 60;  ///< the time charts' default window
   static constexpr int kKappaPoints = 400;
+  static constexpr double kMaxHistorySeconds = 3600;  ///< telemetry kept (longest time window)
 
   /// A new model; `residency`: its tiered store's snapshot at load (empty: no expert cache).
   void reset(int n_layer, int n_expert, const std::vector<ExpertResidency>& residency = {});
@@ -55,6 +82,17 @@ class DashboardState {
   double last_token_latency_ms() const { return last_token_latency_ms_; }
   float last_theta() const { return last_theta_; }
 
+  // Telemetry over time and per-setting statistics.
+  const std::deque<TelemetrySample>& telemetry() const { return telemetry_; }
+  /// Starts a new statistics segment at `now_s` (the caller drains the events of the old
+  /// setting first). A change with no selection since the previous one replaces it, so that
+  /// dragging the θ slider leaves one marker.
+  void mark_setting_change(double now_s, const QString& label);
+  const std::vector<SettingMarker>& markers() const { return markers_; }
+  const SelectionSegment& segment() const { return segment_; }
+  /// Which device holds each expert ([n_expert], -1: none), for per-device kept/dropped.
+  void set_expert_devices(std::vector<int> device_of_expert, int n_devices);
+
   // Expert cache (tiered store) and LAN devices.
   const CacheState& cache() const { return cache_; }
   const LanState& lan() const { return lan_; }
@@ -73,7 +111,9 @@ class DashboardState {
   std::deque<RoutingEvent> window_;
   std::deque<uint64_t> window_keys_;
   std::map<uint64_t, int> key_events_;
-  uint64_t last_key_ = UINT64_MAX;
+  /// [n_layer]: the token whose route last_route_ shows at each layer. Per layer, because a
+  /// prefill batch arrives layer by layer for all its tokens and a tick can end mid-token.
+  std::vector<uint64_t> last_route_key_;
   uint64_t routing_events_ = 0;
 
   struct Timed {
@@ -95,6 +135,15 @@ class DashboardState {
 
   CacheState cache_;
   LanState lan_;
+  uint64_t tick_hits_ = 0, tick_lookups_ = 0;  // the cache's counters at the last tick
+  std::deque<TelemetrySample> telemetry_;
+  int tick_selections_ = 0;
+  uint64_t tick_kept_ = 0, tick_dropped_ = 0;
+  double tick_latency_ms_ = 0;
+  std::vector<SettingMarker> markers_;
+  SelectionSegment segment_;
+  std::vector<int> device_of_expert_;
+  int n_devices_ = 0;
 };
 
 }  // namespace moe::ui

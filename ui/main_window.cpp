@@ -31,7 +31,8 @@ constexpr int kRetentionCheckMs = 24 * 3600 * 1000;  // retention is applied dai
 
 MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
     : QMainWindow(parent), paths_(paths) {
-  setWindowTitle("MoE Studio");
+  // No title of our own until a model is loaded: main() sets the application display name,
+  // which the platform appends to every window title ("demo model — MoE Studio").
   setObjectName("mainWindow");
   store_ = std::make_unique<ChatStore>();
   if (!store_->open(paths_.database_path())) {
@@ -268,9 +269,9 @@ void MainWindow::on_model_loaded(const ModelInfo& info) {
                                  : info.demo         ? tr(" · tiny demo trained on WordNet")
                                                      : QString()));
   statusBar()->showMessage(tr("Model loaded: %1").arg(info.path), 8000);
-  setWindowTitle(info.random_weights ? tr("MoE Studio — demo model (random weights)")
-                 : info.demo ? tr("MoE Studio — demo model (tiny, trained on WordNet definitions)")
-                             : tr("MoE Studio — %1").arg(info.name));
+  setWindowTitle(info.random_weights ? tr("demo model (random weights)")
+                 : info.demo       ? tr("demo model (tiny, trained on WordNet definitions)")
+                                   : info.name);
 }
 
 void MainWindow::on_load_failed(const QString& message) {

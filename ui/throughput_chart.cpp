@@ -5,7 +5,10 @@
 #include <QValueAxis>
 #include <algorithm>
 
+#include "ui/chart_hover.h"
 #include "ui/chart_style.h"
+#include "ui/nice_axis.h"
+#include "ui/time_window.h"
 
 namespace moe::ui {
 
@@ -17,32 +20,37 @@ ThroughputChart::ThroughputChart(QWidget* parent) : QChartView(parent) {
   series_->setPen(QPen(QColor(46, 134, 193), 2));
   chart->addSeries(series_);
   x_ = new QValueAxis;
-  x_->setTitleText(tr("seconds"));
-  x_->setLabelFormat("%.0f");
   y_ = new QValueAxis;
   y_->setTitleText(tr("tokens/s"));
-  y_->setLabelFormat("%.0f");
   chart->addAxis(x_, Qt::AlignBottom);
   chart->addAxis(y_, Qt::AlignLeft);
   series_->attachAxis(x_);
   series_->attachAxis(y_);
-  x_->setRange(-60, 0);
-  y_->setRange(0, 10);
+  apply_axis(y_, nice_axis(0, 10));
   setChart(chart);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(170);
+  setMinimumHeight(150);
+  hover_ = new ChartHover(this, series_, [this](QPointF v) {
+    const QPointF* p = nearest_by_x(series_->points(), v.x());
+    return p ? tr("%1 s: %2 tokens/s").arg(p->x(), 0, 'f', 1).arg(p->y(), 0, 'f', 1) : QString();
+  });
 }
 
-void ThroughputChart::set_series(const QVector<QPointF>& points, double now_s) {
-  QList<QPointF> shifted;  // x relative to now: the right edge is always "now"
-  shifted.reserve(points.size());
+void ThroughputChart::set_window(const std::deque<TelemetrySample>& samples, const TimeWindow& w) {
+  const auto [first, last] = samples_in(samples, w);
+  const size_t stride = thinning_stride(last - first);
+  QList<QPointF> points;
+  points.reserve(static_cast<qsizetype>((last - first) / stride + 1));
   double ymax = 1;
-  for (const QPointF& p : points) {
-    shifted.append(QPointF(p.x() - now_s, p.y()));
-    ymax = std::max(ymax, p.y());
+  for (size_t i = first; i < last; i += stride) {
+    const TelemetrySample& s = samples[i];
+    points.append(QPointF(s.t_s - w.origin, s.tokens_per_s));
+    ymax = std::max(ymax, s.tokens_per_s);
   }
-  series_->replace(shifted);  // one replace per tick, never a point per signal
-  y_->setRange(0, nice_ceiling(ymax * 1.15));
+  series_->replace(points);  // one replace per tick, never a point per signal
+  x_->setTitleText(w.axis_title);
+  apply_axis(x_, nice_axis(w.x_min(), w.x_max(), 7));
+  apply_axis(y_, nice_axis(0, ymax * 1.1));
 }
 
 int ThroughputChart::point_count() const {

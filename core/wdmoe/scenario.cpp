@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -204,9 +205,30 @@ Status read_scenario(const json& j, Scenario& s) {
 
 }  // namespace
 
+namespace {
+// "origin:line:column: what went wrong", as compilers print it, from nlohmann's parse_error
+// ("[json.exception.parse_error.101] parse error at line 12, column 5: syntax error while
+// parsing object - unexpected string literal; expected '}'"), so an editor can jump there.
+Error syntax_error(std::string_view origin, const json::parse_error& e) {
+  const std::string what = e.what();
+  unsigned line = 0, column = 0;
+  const size_t at = what.find(" at line ");
+  const size_t colon = what.find(": ", at == std::string::npos ? 0 : at);
+  if (at != std::string::npos && colon != std::string::npos &&
+      std::sscanf(what.c_str() + at, " at line %u, column %u", &line, &column) == 2)
+    return make_error(std::string(origin), ":", std::to_string(line), ":", std::to_string(column),
+                      ": ", what.substr(colon + 2));
+  return make_error(std::string(origin), ": not valid JSON (byte ", std::to_string(e.byte), ")");
+}
+}  // namespace
+
 Result<Scenario> parse_scenario_json(std::string_view text, std::string_view origin) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(std::string(origin), ": not valid JSON");
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    return syntax_error(origin, e);
+  }
   Scenario s;
   s.devices.clear();
   Status st = read_scenario(j, s);

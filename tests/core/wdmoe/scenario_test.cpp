@@ -71,7 +71,13 @@ std::string err(const std::string& json) {
 }
 
 TEST(Scenario, ClearErrors) {
-  EXPECT_EQ(err("{"), "test.json: not valid JSON");
+  // Syntax errors name line and column (as a compiler does) with the JSON parser's words.
+  EXPECT_EQ(err("{"),
+            "test.json:1:2: syntax error while parsing object key - unexpected end of input; "
+            "expected string literal");
+  EXPECT_EQ(err("{\n  \"name\": \"a\"\n  \"devices\": []\n}"),
+            "test.json:3:11: syntax error while parsing object - unexpected string literal; "
+            "expected '}'");
   EXPECT_EQ(err("[]"), "test.json: expected a JSON object at the top level");
   EXPECT_EQ(err("{}"), "test.json: devices: missing");
   EXPECT_EQ(err(R"({"devices": []})"), "test.json: devices: at least one device is needed");
