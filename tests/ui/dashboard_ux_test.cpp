@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -75,7 +76,13 @@ class OnModal : public QObject {
 /// pressing Enter raced the dialog's completer and file system model (threads of their own)
 /// into another selection or none, so the dialog's own calls choose and confirm.
 void choose_in_file_dialog(QFileDialog* d, const QString& path) {
-  d->selectFile(path);
+  // As a user does: the folder, then the name in the dialog's file-name field (selectFile()
+  // does not replace a save dialog's suggested name here), then accept.
+  d->setDirectory(QFileInfo(path).absolutePath());
+  auto* name = d->findChild<QLineEdit*>("fileNameEdit");
+  QVERIFY(name != nullptr);
+  name->setText(QFileInfo(path).fileName());
+  QTRY_COMPARE_WITH_TIMEOUT(d->selectedFiles().value(0), path, 5000);
   QMetaObject::invokeMethod(d, "accept");  // QFileDialog::accept() is protected: a slot
 }
 
