@@ -26,7 +26,7 @@ CPU-second measured). Windows are 128 tokens: a paragraph is ~40, and the held-o
 is measured on 128-token chunks.
 
 Usage (from the repository root, on a shared 2-core machine):
-  nohup nice -n 19 python3 tools/demo_train.py --pretrain-minutes 56 --sft-minutes 16 \
+  nohup nice -n 19 python3 tools/demo_train.py --pretrain-minutes 40 --sft-minutes 27 \
       > /work/demo-train/train.out &
   python3 tools/demo_train.py --bench 30       # tokens/s of the training step, then exit
 """
