@@ -65,12 +65,17 @@ def main():
     for phase, colour, label in (("pretrain", "tab:blue", "pretraining text"),
                                  ("sft", "tab:orange", "instruction fine-tune (answer tokens)")):
         s = [k for k in steps if recs[k]["phase"] == phase]
-        if not s:
-            continue
-        x = [recs[k]["tokens"] / 1e6 for k in s]
-        y = [recs[k]["loss"] for k in s]
-        ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
-        ax.plot(x, ema(y), color=colour, linewidth=1.8, label=label)
+        # One curve per stretch of the phase (run 1's fine-tune and run 2's are apart).
+        stretches = [[]]
+        for k in s:
+            if stretches[-1] and k - stretches[-1][-1] > 10:
+                stretches.append([])
+            stretches[-1].append(k)
+        for n, part in enumerate(p for p in stretches if p):
+            x = [recs[k]["tokens"] / 1e6 for k in part]
+            y = [recs[k]["loss"] for k in part]
+            ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
+            ax.plot(x, ema(y), color=colour, linewidth=1.8, label=None if n else label)
     ax.set_xlabel("training tokens (millions)")
     ax.set_ylabel("cross-entropy (nats / token)")
     ax.set_ylim(bottom=0)
