@@ -3,9 +3,12 @@
 docs/demo-model-loss.png and prints the totals used in docs/demo-model.md.
 
 A resumed run appends to the log: for each step the last record wins, and the wall time is the
-sum over the runs (each run's clock starts at 0).
+sum over the runs (each run's clock starts at 0). A run started from another's weights
+(demo_train.py --init) has its own log and step count: give the logs in order, each earlier one
+as LOG:STEP (the step whose checkpoint the next run started from); the later curve continues
+after that many tokens.
 
-Usage: python3 tools/demo_plot.py [--log /work/demo-train/train_log.jsonl]
+Usage: python3 tools/demo_plot.py [--log [EARLIER.jsonl:STEP ...] /work/demo-train/train_log.jsonl]
 """
 import argparse
 import json
@@ -28,30 +31,51 @@ def ema(xs, a=0.9):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--log", default="/work/demo-train/train_log.jsonl")
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "demo-model-loss.png"))
-    args = ap.parse_args()
-    recs, runs, last_t = {}, [], None
-    for line in open(args.log):
+def read_log(path, upto, runs):
+    """{step: record} of one log, steps after `upto` dropped; appends each run's wall time."""
+    recs, last_t = {}, None
+    for line in open(path):
         r = json.loads(line)
+        if upto is not None and r["step"] > upto:
+            continue
         if last_t is not None and r["time"] < last_t:
             runs.append(last_t)
         last_t = r["time"]
         recs[r["step"]] = r
     runs.append(last_t)
+    return recs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log", nargs="+", default=["/work/demo-train/train_log.jsonl"])
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "demo-model-loss.png"))
+    args = ap.parse_args()
+    # One step numbering over all logs; a later log's tokens start where the earlier one stopped.
+    recs, runs, base_step, base_tokens = {}, [], 0, 0
+    for spec in args.log:
+        path, _, upto = spec.partition(":")
+        part = read_log(path, int(upto) if upto else None, runs)
+        for k in sorted(part):
+            r = dict(part[k], step=base_step + k, tokens=base_tokens + part[k]["tokens"])
+            recs[r["step"]] = r
+        base_step, base_tokens = recs[max(recs)]["step"], recs[max(recs)]["tokens"]
     steps = sorted(recs)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     for phase, colour, label in (("pretrain", "tab:blue", "pretraining text"),
                                  ("sft", "tab:orange", "instruction fine-tune (answer tokens)")):
         s = [k for k in steps if recs[k]["phase"] == phase]
-        if not s:
-            continue
-        x = [recs[k]["tokens"] / 1e6 for k in s]
-        y = [recs[k]["loss"] for k in s]
-        ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
-        ax.plot(x, ema(y), color=colour, linewidth=1.8, label=label)
+        # One curve per stretch of the phase (run 1's fine-tune and run 2's are apart).
+        stretches = [[]]
+        for k in s:
+            if stretches[-1] and k - stretches[-1][-1] > 10:
+                stretches.append([])
+            stretches[-1].append(k)
+        for n, part in enumerate(p for p in stretches if p):
+            x = [recs[k]["tokens"] / 1e6 for k in part]
+            y = [recs[k]["loss"] for k in part]
+            ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
+            ax.plot(x, ema(y), color=colour, linewidth=1.8, label=None if n else label)
     ax.set_xlabel("training tokens (millions)")
     ax.set_ylabel("cross-entropy (nats / token)")
     ax.set_ylim(bottom=0)

@@ -12,6 +12,9 @@ moe-studio-demo-q8_0.gguf stores it (router and norms stay F32), and records for
     encoded as our engine's Mistral template renders them, with the top-1/top-2 logit margin
     of every step, so that a test can tell a real mismatch from a near-tie flipped by our Q8_0
     activation rounding;
+  * the loss on the first N_PARAS held-out paragraphs encoded as training saw text (<s> para
+    </s> each, no newlines): heldout.txt joins paragraphs with blank lines, whose byte tokens
+    the model never saw in training, so its perplexity understates what the model learnt;
   * per layer: how often each expert is chosen (top-2 of softmax(router logits)) over the
     held-out text, and the entropy of that distribution in bits (uniform: log2(8) = 3).
 
@@ -35,6 +38,7 @@ OUT = os.path.join(ROOT, "tests", "fixtures", "demo")
 N_CTX = 128
 N_CHUNKS = 8
 N_GREEDY = 32
+N_PARAS = 400
 PROMPTS = ["What is a fever?", "What is an aspirin?", "What does it mean to breathe?"]
 
 
@@ -64,6 +68,19 @@ def perplexity(model, tokens):
         running.append({"ppl": ppl, "ppl_error": ppl * math.sqrt(a.var() / (len(a) - 1)),
                         "scored": len(a)})
     return running
+
+
+@torch.no_grad()
+def paragraph_loss(model, sp, work):
+    paras = open(os.path.join(work, "corpus", "heldout.txt"), encoding="utf-8").read().split("\n\n")
+    paras = [p.strip() for p in paras if p.strip()][:N_PARAS]
+    nll, n = 0.0, 0
+    for p in paras:
+        ids = ([1] + sp.encode(p) + [2])[:N_CTX]
+        lp = torch.log_softmax(model(torch.tensor([ids]), use_cache=False).logits[0].double(), -1)
+        nll -= float(lp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
+        n += len(ids) - 1
+    return {"paragraphs": len(paras), "scored": n, "nll": nll / n, "ppl": math.exp(nll / n)}
 
 
 @torch.no_grad()
@@ -112,7 +129,7 @@ def main():
     ap.add_argument("--ckpt", default=os.path.join(dc.WORK, "final.pt"))
     ap.add_argument("--work", default=dc.WORK)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # on a shared machine one thread is faster (tools/demo_train.py)
     sp = dc.load_sp(os.path.join(args.work, "tokenizer.model"))
     state = torch.load(args.ckpt, map_location="cpu", weights_only=False)
     state = state.get("model", state)
@@ -130,7 +147,8 @@ def main():
     for variant in ("f32", "q8_0_weights"):
         if variant == "q8_0_weights":
             q8_round_trip(model)
-        ref[variant] = {"perplexity": perplexity(model, tokens)}
+        ref[variant] = {"perplexity": perplexity(model, tokens),
+                        "heldout_paragraphs": paragraph_loss(model, sp, args.work)}
         counts, ent = routing(model, tokens, cfg)
         ref[variant]["expert_counts"] = counts
         ref[variant]["routing_entropy_bits"] = ent
@@ -142,6 +160,7 @@ def main():
                          "min_margin": min(margins), "text": sp.decode(out)})
         ref[variant]["greedy"] = gens
         print(variant, "PPL %.4f" % ref[variant]["perplexity"][-1]["ppl"],
+              "paragraphs PPL %.2f" % ref[variant]["heldout_paragraphs"]["ppl"],
               "entropy", ["%.3f" % e for e in ent])
         for g in gens:
             print("  %s -> %r (margin %.3f)" % (g["prompt"], g["text"], g["min_margin"]))
