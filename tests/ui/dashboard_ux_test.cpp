@@ -136,7 +136,7 @@ void hover_plot(QChartView* view, double fx = 0.5, double fy = 0.5) {
   const QPointF scene = view->chart()->mapToScene(
       QPointF(plot.left() + fx * plot.width(), plot.top() + fy * plot.height()));
   move_mouse(view->viewport(), view->mapFromScene(scene));
-  QTest::qWait(20);
+  QTest::qWait(100);  // the hover reaches the chart through the event loop
 }
 
 /// The part of `c` its ancestors (scroll area viewports, the window) do not clip, in window
@@ -256,9 +256,9 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
   const QPointF bar1 = lt->chart()->mapToPosition(QPointF(1, 0));
   move_mouse(lt->viewport(), lt->mapFromScene(lt->chart()->mapToScene(
                                  QPointF(bar1.x(), lt->chart()->plotArea().center().y()))));
-  QTest::qWait(20);
-  QVERIFY2(dash->layer_time()->hover()->text().startsWith("Layer 1: "),
-           qPrintable(dash->layer_time()->hover()->text()));
+  // Hover events arrive through the event loop: bounded waits, not a fixed 20 ms (loaded CI).
+  QTRY_VERIFY2_WITH_TIMEOUT(dash->layer_time()->hover()->text().startsWith("Layer 1: "),
+                            qPrintable(dash->layer_time()->hover()->text()), 3000);
   QVERIFY(dash->layer_time()->hover()->text().endsWith(" ms"));
 
   hover_plot(dash->wdmoe()->kappa_view());
@@ -272,8 +272,8 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
 
   RoutingHeatmap* heat = dash->heatmap();
   move_mouse(heat, heat->cell_rect(2, 3).center().toPoint());
-  QTest::qWait(20);
-  QVERIFY2(heat->hover_text().startsWith("Layer 2, expert 3: "), qPrintable(heat->hover_text()));
+  QTRY_VERIFY2_WITH_TIMEOUT(heat->hover_text().startsWith("Layer 2, expert 3: "),
+                            qPrintable(heat->hover_text()), 3000);
   QVERIFY(heat->hover_text().contains(
       QString("of the last %1 tokens").arg(DashboardState::kWindowTokens)));
   QCOMPARE(QToolTip::text(), heat->hover_text());
