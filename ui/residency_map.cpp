@@ -3,6 +3,8 @@
 #include <QPainter>
 #include <algorithm>
 
+#include "ui/chart_style.h"
+
 namespace moe::ui {
 
 ResidencyMap::ResidencyMap(QWidget* parent) : QWidget(parent) {
@@ -84,15 +86,7 @@ void ResidencyMap::paintEvent(QPaintEvent*) {
         p.drawRect(QRectF(plot.left() + e * cw + 2, plot.top() + l * ch + 2, cw - 4, ch - 4));
 
   p.setPen(palette().color(QPalette::WindowText));
-  const int lstep = std::max(1, static_cast<int>(fm.height() / std::max(1.0, ch)) + 1);
-  for (int l = 0; l < n_layer_; l += lstep)
-    p.drawText(QRectF(0, plot.top() + l * ch, left - 4, ch), Qt::AlignRight | Qt::AlignVCenter,
-               QString("L%1").arg(l));
-  const int estep =
-      std::max(1, static_cast<int>(fm.horizontalAdvance("E00") / std::max(1.0, cw)) + 1);
-  for (int e = 0; e < n_expert_; e += estep)
-    p.drawText(QRectF(plot.left() + e * cw, plot.bottom() + 2, cw, fm.height()), Qt::AlignCenter,
-               QString("E%1").arg(e));
+  draw_layer_expert_labels(p, plot, left - 4, n_layer_, n_expert_);
   // Legend under the axis.
   int x = plot.left();
   const int y = plot.bottom() + fm.height() + 6, box = fm.height() - 4;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/chart_style.h"
 #include "ui/color_scale.h"
 
 namespace moe::ui {
@@ -119,15 +120,7 @@ void RoutingHeatmap::paintEvent(QPaintEvent*) {
 
   // Axes: experts along x, layers along y (label every n-th so labels never collide).
   p.setPen(palette().color(QPalette::WindowText));
-  const int lstep = std::max(1, static_cast<int>(fm.height() / std::max(1.0, ch)) + 1);
-  for (int l = 0; l < n_layer_; l += lstep)
-    p.drawText(QRectF(0, plot.top() + l * ch, left - 6, ch), Qt::AlignRight | Qt::AlignVCenter,
-               QString("L%1").arg(l));
-  const int estep =
-      std::max(1, static_cast<int>(fm.horizontalAdvance("E00") / std::max(1.0, cw)) + 1);
-  for (int e = 0; e < n_expert_; e += estep)
-    p.drawText(QRectF(plot.left() + e * cw, plot.bottom() + 2, cw, fm.height()), Qt::AlignCenter,
-               QString("E%1").arg(e));
+  draw_layer_expert_labels(p, plot, left - 6, n_layer_, n_expert_);
 
   // Legend: the colour scale from 0 to 100 %.
   const QRect bar(plot.right() + 14, plot.top(), 14, plot.height());
