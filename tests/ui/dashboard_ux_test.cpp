@@ -249,7 +249,7 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
                .match(dash->throughput()->hover()->text())
                .hasMatch(),
            qPrintable(dash->throughput()->hover()->text()));
-  QCOMPARE(QToolTip::text(), dash->throughput()->hover()->text());
+  QTRY_COMPARE_WITH_TIMEOUT(QToolTip::text(), dash->throughput()->hover()->text(), 3000);
 
   // The bar of layer 1: the read-out names it and its time.
   QChartView* lt = dash->layer_time();
@@ -276,7 +276,7 @@ void DashboardUxTest::hoverReadoutsOnEveryChart() {
                             qPrintable(heat->hover_text()), 3000);
   QVERIFY(heat->hover_text().contains(
       QString("of the last %1 tokens").arg(DashboardState::kWindowTokens)));
-  QCOMPARE(QToolTip::text(), heat->hover_text());
+  QTRY_COMPARE_WITH_TIMEOUT(QToolTip::text(), heat->hover_text(), 3000);
   // Off the cells (the legend): no read-out.
   move_mouse(heat, QPoint(heat->width() - 3, heat->height() / 2));
   QTest::qWait(20);
