@@ -59,11 +59,11 @@ ExecutorFactory device_executor_factory(std::shared_ptr<const DeviceSettings> se
                                         std::function<std::string()> model_path) {
   return [s = std::move(settings), model_path = std::move(model_path)](
              const AssemblyContext& ctx) -> Result<std::unique_ptr<ExpertExecutor>> {
-    std::string dir = s->pki;
-    if (dir.empty() && !s->insecure) {
-      auto def = default_pki_dir();
-      if (!def.ok()) return def.error();
-      dir = *def;
+    std::string dir;
+    if (!s->insecure) {
+      auto resolved = pki_dir_or_default(s->pki);
+      if (!resolved.ok()) return resolved.error();
+      dir = *resolved;
     }
     auto fp = model_fingerprint(model_path());
     if (!fp.ok()) return fp.error();

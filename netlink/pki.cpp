@@ -198,6 +198,11 @@ Result<std::string> default_pki_dir() {
   return make_error("no folder for the PKI: set MOE_PKI_DIR, XDG_CONFIG_HOME or HOME");
 }
 
+Result<std::string> pki_dir_or_default(const std::string& dir) {
+  if (!dir.empty()) return dir;
+  return default_pki_dir();
+}
+
 bool valid_device_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
   for (char c : name) {

@@ -19,6 +19,8 @@ namespace moe::net {
 
 /// $MOE_PKI_DIR, else $XDG_CONFIG_HOME/moe-studio/pki, else $HOME/.config/moe-studio/pki.
 Result<std::string> default_pki_dir();
+/// `dir` when given (a --pki option), else default_pki_dir().
+Result<std::string> pki_dir_or_default(const std::string& dir);
 
 struct CaOptions {
   std::string name = "MoE Studio deployment CA";

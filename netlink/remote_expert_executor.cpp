@@ -110,7 +110,7 @@ Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
     d->id = static_cast<uint32_t>(ex->devices_.size() + 1);
     {
       std::lock_guard lock(d->mu);
-      ex->connect(*d);
+      ex->settle(*d, ex->open_connection(d->address));
     }
     ex->devices_.push_back(std::move(d));
   }
@@ -189,14 +189,12 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   publish(DeviceEvent::Kind::kJoined, d);
 }
 
-bool RemoteExpertExecutor::connect(Device& d) {
-  auto c = open_connection(d.address);
-  if (!c.ok()) {
+void RemoteExpertExecutor::settle(Device& d, Result<Connection> c) {
+  if (c.ok()) {
+    install(d, std::move(*c));
+  } else {
     fail(d, c.message());
-    return false;
   }
-  install(d, std::move(*c));
-  return true;
 }
 
 void RemoteExpertExecutor::keep_alive() {
@@ -229,11 +227,7 @@ void RemoteExpertExecutor::keep_alive() {
         lock.unlock();
         auto c = open_connection(address);
         lock.lock();
-        if (c.ok()) {
-          install(d, std::move(*c));
-        } else {
-          fail(d, c.message());
-        }
+        settle(d, std::move(c));
       }
     }
     stop.lock();

@@ -88,8 +88,9 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   RemoteExpertExecutor(const AssemblyContext& ctx, RemoteOptions options);
   // Connects and says hello; touches no device state (runs without the device's lock).
   Result<Connection> open_connection(const DeviceAddress& a);
-  // Under the device's lock: connect (the first time) or install a connection made outside it.
-  bool connect(Device& d);
+  // Under the device's lock: takes a connection made (outside it, after the first time) into
+  // use, or counts its failure and schedules the retry.
+  void settle(Device& d, Result<Connection> c);
   void install(Device& d, Connection c);
   void keep_alive();  // the background thread
   void place();       // under every device's lock

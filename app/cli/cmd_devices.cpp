@@ -64,13 +64,9 @@ int run_devices(const DevicesArgs& a) {
   }
   const bool connects = a.probe || !expected.empty();
   if (connects && !a.insecure) {
-    std::string dir = a.pki;
-    if (dir.empty()) {
-      auto def = net::default_pki_dir();
-      if (!def.ok()) return std::fprintf(stderr, "moe-cli devices: %s\n", def.message().c_str()), 1;
-      dir = *def;
-    }
-    auto tls = net::make_tls_context(net::TlsRole::kClient, net::TlsFiles::from_pki_dir(dir, a.name),
+    auto dir = net::pki_dir_or_default(a.pki);
+    if (!dir.ok()) return std::fprintf(stderr, "moe-cli devices: %s\n", dir.message().c_str()), 1;
+    auto tls = net::make_tls_context(net::TlsRole::kClient, net::TlsFiles::from_pki_dir(*dir, a.name),
                                      [](const std::string& l) { std::fprintf(stderr, "%s\n", l.c_str()); });
     if (!tls.ok()) return std::fprintf(stderr, "moe-cli devices: %s\n", tls.message().c_str()), 1;
     po.tls = *tls;

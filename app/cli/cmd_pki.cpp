@@ -47,12 +47,9 @@ const CommandRegistration kPki{
       auto* verify = app.add_subcommand("verify", "Check a certificate against the CA and CRL");
       verify->add_option("cert", a->cert, "PEM certificate file")->required();
       return [a, init, issue, revoke, list, verify]() -> int {
-        std::string dir = a->dir;
-        if (dir.empty()) {
-          auto d = net::default_pki_dir();
-          if (!d.ok()) return fail(d.message());
-          dir = *d;
-        }
+        auto resolved = net::pki_dir_or_default(a->dir);
+        if (!resolved.ok()) return fail(resolved.message());
+        const std::string dir = *resolved;
         if (init->parsed()) {
           net::CaOptions o;
           o.days = a->ca_days;

@@ -156,8 +156,8 @@ int main(int argc, char** argv) {
   log_insecure = insecure;
   if (insecure) {
     log_line("warn", "--insecure: no TLS; expert activations travel in plaintext");
-  } else if (pki_dir.empty()) {
-    auto d = moe::net::default_pki_dir();
+  } else {
+    auto d = moe::net::pki_dir_or_default(pki_dir);
     if (!d.ok()) return log_line("error", d.message()), 1;
     pki_dir = *d;
   }
