@@ -209,7 +209,25 @@ void Session::predict_next(int il, int n) {
         return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)] ||
                (score[static_cast<size_t>(a)] == score[static_cast<size_t>(b)] && a < b);
       });
-  executor_->prefetch(il + 1, {predicted_.data(), static_cast<size_t>(k)});
+  int n_prefetch = k;
+  if (n == 1 && routing_.selector != nullptr && routing_.theta > 0) {
+    // Read ahead only what the θ rule would keep of the prediction: with tier-aware
+    // selection a low-weight expert that needs a disk read is left out, so reading it ahead
+    // is a wasted read that holds the disk against the demand loads (docs/offloading.md).
+    SelectionInput in;
+    in.step = step_;
+    in.pos = pos_;
+    in.layer = il + 1;
+    in.logits = {router_.data(), static_cast<size_t>(n_expert)};
+    in.k = k;
+    in.theta = routing_.theta;
+    ExpertSelection sel;
+    routing_.selector->select(in, sel, nullptr);
+    n_prefetch = std::clamp(sel.n, 0, k);
+    for (int j = 0; j < n_prefetch; ++j)
+      predicted_[static_cast<size_t>(j)] = sel.experts[static_cast<size_t>(j)];
+  }
+  executor_->prefetch(il + 1, {predicted_.data(), static_cast<size_t>(n_prefetch)});
 }
 
 Status Session::moe_ffn(int il, int n) {

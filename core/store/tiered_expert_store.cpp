@@ -273,11 +273,14 @@ void TieredExpertStore::io_loop() {
     uint8_t* buf = en.buf;
     const auto t0 = Clock::now();
     en.started = t0;
+    const int sharing = ++reads_running_;
     lock.unlock();
     uint64_t bytes = 0;
     Status st = load(rq.layer, rq.expert, buf, bytes);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
+    --reads_running_;
+    if (st.ok()) note_read_time_locked(sharing, secs);
     if (!demand) {
       --prefetch_in_flight_;
       io_cv_.notify_one();  // a queued prefetch may start now

@@ -85,11 +85,13 @@ class TieredExpertStore final : public ExpertStore {
   /// (they share the disk), at the calibrated rate for that many reads at once. Made before
   /// the loads start, from residency.
   double predict_load_s(int layer, std::span<const int32_t> experts) const override;
-  /// The disk model predictions use (`moe-cli calibrate`'s, from the assembly place). Unset:
-  /// the store's measured reads (warm-up included), else a 1 GB/s prior.
+  /// The disk model predictions use (`moe-cli calibrate`'s, from the assembly place), scaled
+  /// by how much slower or faster the store's recent reads ran than it predicted them (the
+  /// disk of a shared machine drifts within minutes). Unset: the store's measured reads
+  /// (warm-up included), else a 1 GB/s prior.
   void set_load_latency(const LoadLatencyModel& m);
-  /// The model predict_load_s() uses now, and where it comes from ("calibration", "measured
-  /// reads", "prior 1 GB/s").
+  /// The model predict_load_s() uses now, and where it comes from ("calibration", "calibration
+  /// x 1.31 (recent reads)", "measured reads", "prior 1 GB/s").
   LoadLatencyModel load_latency(std::string* source = nullptr) const;
   /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
   /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
@@ -146,6 +148,9 @@ class TieredExpertStore final : public ExpertStore {
   void io_loop();
   Status load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read);
   LoadLatencyModel load_latency_locked(std::string* source) const;
+  /// Compares one finished read with what the calibration predicted for it (`sharing`: reads
+  /// running while it started, itself included) and updates drift_.
+  void note_read_time_locked(int sharing, double seconds);
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
 
   // Everything below with _locked runs under mu_.
@@ -194,6 +199,11 @@ class TieredExpertStore final : public ExpertStore {
   double warm_seconds_ = 0;  // warm-up loads: kept out of the statistics, not out of the rate
   uint64_t warm_bytes_ = 0, warm_loads_ = 0;
   LoadLatencyModel latency_;  // calibrated (valid) or unset
+  // Drift of the disk against the calibration: EWMA of (a read's time / the calibration's
+  // time for a read sharing the disk with as many others), over the last ~10 reads.
+  double drift_ = 1;
+  uint64_t drift_reads_ = 0;
+  int reads_running_ = 0;
   std::array<uint64_t, kLatencyBuckets> latency_hist_{};
   AtomicStoreCounters counters_;
   std::vector<std::thread> io_threads_;

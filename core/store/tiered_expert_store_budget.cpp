@@ -162,6 +162,8 @@ TieredStoreStats TieredExpertStore::stats() const {
 void TieredExpertStore::set_load_latency(const LoadLatencyModel& m) {
   std::lock_guard<std::mutex> lock(mu_);
   latency_ = m;
+  drift_ = 1;  // a new calibration starts without drift
+  drift_reads_ = 0;
 }
 
 LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
@@ -169,19 +171,58 @@ LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
   return load_latency_locked(source);
 }
 
-// Calibrated, else the mean latency of the loads so far (warm-up included: it is the first
+namespace {
+
+// Reads seen before the drift of the disk against its calibration is trusted.
+constexpr uint64_t kDriftMinReads = 8;
+// EWMA weight of one read in the drift: about the last ten reads count.
+constexpr double kDriftAlpha = 0.1;
+
+// The calibration at read size w (it was taken at this read size; keep w exact).
+LoadLatencyModel calibrated_at(const LoadLatencyModel& cal, uint64_t w) {
+  LoadLatencyModel m = cal;
+  m.read_bytes = w;
+  if (cal.read_bytes > 0 && cal.read_bytes != w) {
+    m.read_s = cal.read_s * static_cast<double>(w) / static_cast<double>(cal.read_bytes);
+  }
+  return m;
+}
+
+}  // namespace
+
+// The calibration is one moment of the disk; on a shared machine its speed drifts by 30 %
+// within minutes (docs/offloading.md), so each read is compared with what the calibration
+// predicts for a read sharing the disk with as many others, and predictions follow the
+// recent ratio. The prediction of a step still never reads that step's own loads: they
+// finish after it was made.
+void TieredExpertStore::note_read_time_locked(int sharing, double seconds) {
+  if (!latency_.valid() || layers_.empty() || seconds <= 0) return;
+  const LoadLatencyModel m = calibrated_at(latency_, layers_[0].slot_bytes);
+  const double expected = m.reads_s(sharing, n_io_);
+  if (expected <= 0) return;
+  const double ratio = std::clamp(seconds / expected, 0.05, 20.0);
+  drift_ = drift_reads_ == 0 ? ratio : drift_ + kDriftAlpha * (ratio - drift_);
+  ++drift_reads_;
+}
+
+// Calibrated (times the recent drift), else the mean latency of the loads so far (warm-up included: it is the first
 // measurement of this disk in this run), else a 1 GB/s prior. A mean per-load latency already
 // holds the sharing of the disk between concurrent loads, so no parallel rate is assumed then.
 LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) const {
   const uint64_t w = layers_.empty() ? 0 : layers_[0].slot_bytes;
   if (latency_.valid()) {
-    if (source) *source = "calibration";
-    LoadLatencyModel m = latency_;
-    m.read_bytes = w;  // the calibration was taken at this read size; keep w exact
-    if (latency_.read_bytes > 0 && latency_.read_bytes != w) {
-      m.read_s =
-          latency_.read_s * static_cast<double>(w) / static_cast<double>(latency_.read_bytes);
+    LoadLatencyModel m = calibrated_at(latency_, w);
+    if (drift_reads_ < kDriftMinReads) {
+      if (source) *source = "calibration";
+      return m;
     }
+    if (source) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "calibration x %.2f (recent reads)", drift_);
+      *source = buf;
+    }
+    m.read_s *= drift_;
+    if (m.parallel_bytes_per_s > 0) m.parallel_bytes_per_s /= drift_;
     return m;
   }
   const uint64_t loads = loads_ + warm_loads_;

@@ -13,6 +13,8 @@
 #include "core/store/expert_reads.h"
 #include "core/store/load_latency.h"
 #include "core/store/tiered_expert_store.h"
+#include "core/wdmoe/tier_latency_source.h"
+#include "core/wdmoe/wlr_selector.h"
 
 namespace moe {
 namespace {
@@ -76,6 +78,53 @@ TEST(TieredStoreLatency, PredictionIsZeroForResidentsAndTheReadTimeForMisses) {
   EXPECT_DOUBLE_EQ(s.predict_load_s(0, resident), cal.reads_s(2, 2));  // evicted by LRU
 }
 
+// A calibration is one moment of the disk: once the store has seen enough reads, predictions
+// follow how much slower (or faster) its reads run than the calibration says; a new
+// calibration starts over from its own figures.
+TEST(TieredStoreLatency, PredictionFollowsTheDiskWhenItDriftsFromTheCalibration) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  const uint64_t w = max_expert_read_bytes(**m);
+  TieredStoreOptions o;
+  o.ram_budget_bytes = 2 * w * static_cast<uint64_t>((*m)->n_layer());
+  o.prefetch = false;
+  o.io_threads = 1;
+  auto store = TieredExpertStore::create(**m, o);
+  ASSERT_TRUE(store.ok()) << store.message();
+  TieredExpertStore& s = **store;
+  LoadLatencyModel cal;
+  cal.read_bytes = w;
+  cal.read_s = 1e-7;  // far faster than any O_DIRECT read: the reads will drift from it
+  s.set_load_latency(cal);
+  std::string source;
+  int reads = 0;
+  std::vector<ExpertView> v(1);
+  for (int layer = 0; layer < (*m)->n_layer() && reads < 12; ++layer) {
+    for (int32_t e = 0; e < (*m)->hparams().n_expert && reads < 12; ++e) {
+      if (reads == 7) {  // not enough reads yet to trust the drift
+        EXPECT_EQ(s.load_latency(&source).read_s, cal.read_s);
+        EXPECT_EQ(source, "calibration");
+      }
+      const int32_t one[] = {e};
+      ASSERT_TRUE(s.acquire_many(layer, one, v).ok());
+      s.release(layer, e);
+      ++reads;
+    }
+  }
+  ASSERT_GE(reads, 8) << "the fixture has too few experts for this test";
+  const LoadLatencyModel drifted = s.load_latency(&source);
+  EXPECT_EQ(source.rfind("calibration x ", 0), 0u) << source;
+  EXPECT_GT(drifted.read_s, 10 * cal.read_s);
+  std::vector<int32_t> absent;
+  for (int32_t e = 0; e < (*m)->hparams().n_expert && absent.empty(); ++e)
+    if (s.tier_of(0, e) == Tier::kDisk) absent.push_back(e);
+  ASSERT_EQ(absent.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.predict_load_s(0, absent), drifted.read_s);
+  s.set_load_latency(cal);
+  EXPECT_EQ(s.load_latency(&source).read_s, cal.read_s);
+  EXPECT_EQ(source, "calibration");
+}
+
 // Every decode step of a real session over a one-slot store (no prefetch): TimingEvent holds
 // the prediction made before the loads and the measured wait; a step predicted to wait is
 // exactly one that missed.
@@ -127,6 +176,50 @@ TEST(TieredStoreLatency, SessionRecordsPredictedBesideMeasuredPerStep) {
   EXPECT_GT(w.predicted_s, 0);
   EXPECT_GT(w.measured_s, 0);
   (void)without;
+}
+
+// Prefetch reads ahead what the θ rule would keep of the next layer's predicted experts: at
+// θ = 1 tier-aware selection keeps one expert per token, so one hint per layer and step is
+// all a decode step may name (the top-k prediction names two); at θ = 0 it names the top-k.
+TEST(TieredStoreLatency, PrefetchFollowsTheThetaRule) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  const int n_layer = (*m)->n_layer();
+  for (const float theta : {0.0f, 1.0f}) {
+    SCOPED_TRACE(theta);
+    TieredStoreOptions o;
+    o.ram_budget_bytes = max_expert_read_bytes(**m) * static_cast<uint64_t>(n_layer) * 2;
+    o.prefetch = true;
+    auto store = TieredExpertStore::create(**m, o);
+    ASSERT_TRUE(store.ok()) << store.message();
+    TieredExpertStore& s = **store;
+    ThreadPool pool(2);
+    auto exec = CpuExpertExecutor::create(**m, s, pool, 16);
+    ASSERT_TRUE(exec.ok()) << exec.message();
+    auto session = Session::create(**m, pool, **exec, {64, 16});
+    ASSERT_TRUE(session.ok()) << session.message();
+    TierLatencyModel tm;
+    tm.expert_bytes = static_cast<double>(max_expert_read_bytes(**m));
+    tm.s_dc = 1e9;
+    tm.compute_s = 1e-4;
+    WlrSelector selector(std::make_shared<TierLatencySource>(
+        tm, [&s](int l, int e) { return s.tier_of(l, e); }));
+    (*session)->set_routing({&selector, 2, theta});
+    (*session)->set_prefetch(true);
+    const std::vector<int32_t> prompt = {1, 15, 27, 3};
+    ASSERT_TRUE((*session)->eval(prompt).ok());
+    const std::vector<int32_t> decode = {99, 42, 7, 250, 9, 33, 180, 77};
+    const uint64_t hints0 = s.counters().prefetch_hints;
+    for (const int32_t tok : decode) ASSERT_TRUE((*session)->eval({&tok, 1}).ok());
+    const uint64_t hints = s.counters().prefetch_hints - hints0;
+    const uint64_t per_expert = decode.size() * static_cast<uint64_t>(n_layer - 1);
+    if (theta == 0) {
+      EXPECT_EQ(hints, 2 * per_expert);
+    } else {
+      EXPECT_LE(hints, per_expert);
+      EXPECT_GT(hints, 0u);
+    }
+  }
 }
 
 }  // namespace
