@@ -32,6 +32,7 @@
 #include <functional>
 #include <random>
 
+#include "scroll_into_view.h"
 #include "studio_fixture.h"
 #include "ui/chart_hover.h"
 #include "ui/control_panel.h"
@@ -552,13 +553,7 @@ void DashboardUxTest::smallScreens() {
                                       dash->wdmoe()->kappa_view(),
                                       dash->wdmoe()->history()};
     for (QWidget* c : controls) {
-      // Inside a scroll area: scroll to it as a user would, then it must be in view.
-      for (QWidget* p = c->parentWidget(); p; p = p->parentWidget())
-        if (auto* area = qobject_cast<QScrollArea*>(p)) {
-          area->ensureWidgetVisible(c, 0, 0);
-          break;
-        }
-      QTest::qWait(20);
+      test::scroll_into_view(c);  // as a user would; then it must be in view
       QVERIFY2(c->isVisible(), qPrintable(c->objectName()));
       const QRect seen = visible_part(c);
       QVERIFY2(
@@ -576,8 +571,6 @@ void DashboardUxTest::smallScreens() {
     QCOMPARE(t->rowCount(), 8);
     const bool all_rows = t->rowViewportPosition(7) + t->rowHeight(7) <= t->viewport()->height();
     QVERIFY2(all_rows || t->verticalScrollBar()->maximum() > 0, "devices hidden without scroll");
-    test::save_screenshot(&w,
-                          QString("dashboard_%1x%2.png").arg(screen.width()).arg(screen.height()));
   }
 }
 
