@@ -1,6 +1,6 @@
 #pragma once
 // The desktop keyring as the home of the chat history's key: any freedesktop Secret Service on
-// the session bus (GNOME Keyring, KeePassXC, KWallet's Secret Service), through libsecret.
+// the session bus (GNOME Keyring; KeePassXC and KWallet offer one too), through libsecret.
 // When one answers, the history key is 32 random bytes kept there and nothing is typed; when
 // none does, the history falls back to a passphrase (history_crypto.h). A build without
 // libsecret never finds a keyring.
