@@ -771,9 +771,9 @@ void HistoryPrivacyTest::keyringKeepsTheKeyWithoutPassphrase() {
   QCOMPARE(dump(store), before);
 }
 
-// The key is deleted from the keyring behind the app's back: the next start says the history
-// is locked and why, asks for no passphrase, and "Start a new empty history" keeps the old file
-// whole beside the new one. No crash, nothing half-read.
+// The key in the keyring is replaced, then deleted, behind the app's back: each next start says
+// the history is locked and why, asks for no passphrase; Quit changes nothing, and "Start a new
+// empty history" keeps the old file whole beside the new one. No crash, nothing half-read.
 void HistoryPrivacyTest::keyMissingFromKeyringOffersANewHistory() {
   QTemporaryDir dir;
   const QString db = StudioPaths::resolve(dir.path()).database_path();
@@ -783,10 +783,26 @@ void HistoryPrivacyTest::keyMissingFromKeyringOffersANewHistory() {
     add_conversation(store, "Title " + kPhrase, "m", 3);
     QVERIFY2(store.enable_keyring_encryption(), qPrintable(store.last_error()));
   }
-  QString error;
-  QVERIFY2(keyring_remove(keyring_id(db), &error), qPrintable(error));
   const QByteArray bytes = main_file(db);
+  // First another key under the history's id (a keyring item overwritten): refused by the key
+  // check, nothing decrypted, Quit leaves the file as it was.
+  QString error;
+  auto foreign = random_history_key();
+  QVERIFY(keyring_store(keyring_id(db), "foreign", *foreign, &error));
   QString intro;
+  {
+    UnlockDriver quit([&](HistoryUnlockDialog* d) {
+      intro = d->findChild<QLabel*>("historyUnlockIntro")->text();
+      QTest::mouseClick(d->findChild<QPushButton*>("quitApp"), Qt::LeftButton);
+    });
+    moe::ui::test::Studio studio(dir.path());
+    QCOMPARE(quit.shown, 1);
+    QVERIFY(studio.window().quit_requested());
+  }
+  QVERIFY2(intro.contains("does not belong to this history"), qPrintable(intro));
+  QCOMPARE(main_file(db), bytes);
+  // Then no key at all.
+  QVERIFY2(keyring_remove(keyring_id(db), &error), qPrintable(error));
   bool asked_passphrase = true;
   UnlockDriver driver([&](HistoryUnlockDialog* d) {
     intro = d->findChild<QLabel*>("historyUnlockIntro")->text();
