@@ -86,7 +86,7 @@ CachePanel::CachePanel(EngineController* controller, QWidget* parent)
   }
   auto* view = new QChartView(chart);
   view->setRenderHint(QPainter::Antialiasing);
-  view->setMinimumWidth(220);
+  view->setMinimumSize(280, kLegendChartMinHeight);  // title, legend, tick labels whole
   charts->addWidget(map_, 1);
   charts->addWidget(layer_hits_, 1);
   charts->addWidget(view, 1);
@@ -160,8 +160,10 @@ void CachePanel::update_from(const DashboardState& state) {
   predicted_->replace(pred);
   measured_->replace(meas);
   const double x1 = std::max<double>(static_cast<double>(s.decode_steps()), 10);
-  apply_axis(x_, nice_axis(std::max(0.0, x1 - CacheState::kLatencyPoints), x1));
-  apply_axis(y_, nice_axis(0, ymax * 1.15));  // tick labels that match their values
+  apply_axis(
+      x_, fitted_axis(predicted_->chart(), x_, std::max(0.0, x1 - CacheState::kLatencyPoints), x1));
+  apply_axis(y_, fitted_axis(predicted_->chart(), y_, 0,
+                             ymax * 1.15));  // tick labels that match their values
 
   const ModelInfo& m = controller_->model();
   const int in_ram = s.count(ExpertResidency::kRam) + s.count(ExpertResidency::kPinned);

@@ -126,6 +126,14 @@ class ChatStore {
   bool disable_encryption();
   /// Re-seals everything under a new passphrase (new salt) after checking `current`.
   bool change_passphrase(const QString& current, const QString& next);
+  /// The key is kept in the desktop keyring (history_keyring.h), not behind a passphrase.
+  bool uses_keyring() const;
+  /// As enable_encryption(), under a random key stored first in the desktop keyring.
+  bool enable_keyring_encryption();
+  /// Fetches the key from the desktop keyring and checks it before anything is decrypted.
+  /// False (last_error() says why: no keyring, key missing, not this history's key) leaves the
+  /// history locked, as a wrong passphrase does.
+  bool unlock_from_keyring();
   /// Deletes conversations last updated before `cutoff` and scrubs the file; how many were
   /// deleted, -1 on failure.
   int delete_conversations_before(const QDateTime& cutoff);

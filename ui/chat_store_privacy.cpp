@@ -9,6 +9,7 @@
 
 #include "ui/chat_store.h"
 #include "ui/history_crypto.h"
+#include "ui/history_keyring.h"
 
 namespace moe::ui {
 
@@ -23,8 +24,12 @@ const char* kOpsKey = "privacy.opslimit";
 const char* kMemKey = "privacy.memlimit";
 const char* kCheckKey = "privacy.key_check";
 const char* kRetentionKey = "privacy.retention_days";
-// The one scheme this build writes and reads: secretbox values, Argon2id key (history_crypto.h).
+const char* kKeyringIdKey = "privacy.keyring_id";
+// The schemes this build writes and reads: secretbox values (history_crypto.h) under an
+// Argon2id key from a passphrase, or under a random key kept in the desktop keyring, found
+// there by the random id in privacy.keyring_id.
 const char* kScheme = "secretbox-argon2id-v1";
+const char* kKeyringScheme = "secretbox-keyring-v1";
 constexpr qint64 kDayMs = 24LL * 3600 * 1000;
 
 // Every column that holds patient text: (table, row key, column, which rows).
@@ -62,6 +67,10 @@ void ChatStore::load_privacy_state() {
 
 bool ChatStore::load_key_derivation(KeyDerivation* kd) const {
   const QString scheme = value(kSchemeKey);
+  if (scheme == kKeyringScheme) {
+    error_ = QObject::tr("the history's key is kept in the desktop keyring; it has no passphrase");
+    return false;
+  }
   if (scheme != kScheme) {
     error_ = QObject::tr("the history is encrypted with \"%1\", which this version cannot read")
                  .arg(scheme);
@@ -105,6 +114,70 @@ bool ChatStore::unlock(const QString& passphrase) {
   if (!key) return false;
   if (!key_matches(*key, QByteArray::fromBase64(value(kCheckKey).toLatin1()))) {
     error_ = QObject::tr("the passphrase is wrong");
+    return false;
+  }
+  key_ = std::move(key);
+  return true;
+}
+
+bool ChatStore::uses_keyring() const {
+  return encrypted_ && value(kSchemeKey) == kKeyringScheme;
+}
+
+bool ChatStore::enable_keyring_encryption() {
+  if (encrypted_) {
+    error_ = QObject::tr("the history is already encrypted");
+    return false;
+  }
+  auto key = random_history_key();
+  if (!key) {
+    error_ = QObject::tr("libsodium could not start (no random source)");
+    return false;
+  }
+  // The key reaches the keyring before any value is sealed under it: a refusal changes nothing.
+  const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+  if (!keyring_store(id, QObject::tr("MoE Studio chat history key (%1)").arg(path_), *key, &error_))
+    return false;
+  const bool ok = run_transaction([&] {
+    return recode(nullptr, key.get()) && put_value(kSchemeKey, kKeyringScheme) &&
+           put_value(kKeyringIdKey, id) && put_value(kCheckKey, key_check_value(*key).toBase64());
+  });
+  if (!ok) {
+    QString ignored;  // nothing was sealed under it: an orphan item would only be clutter
+    keyring_remove(id, &ignored);
+    return false;
+  }
+  key_ = std::move(key);
+  encrypted_ = true;
+  return scrub();
+}
+
+bool ChatStore::unlock_from_keyring() {
+  if (!encrypted_ || key_) return true;
+  if (!uses_keyring()) {
+    error_ = QObject::tr("the history is encrypted with a passphrase");
+    return false;
+  }
+  QString why;
+  if (!keyring_reachable(&why)) {
+    error_ =
+        QObject::tr("its key is kept in the desktop keyring, which cannot be reached: %1").arg(why);
+    return false;
+  }
+  auto key = std::make_unique<HistoryKey>();
+  switch (keyring_lookup(value(kKeyringIdKey), key.get(), &error_)) {
+    case KeyringLookup::kFound:
+      break;
+    case KeyringLookup::kMissing:
+      error_ = QObject::tr(
+          "its key is not in the desktop keyring (deleted there, or this is another user's or "
+          "another machine's keyring)");
+      return false;
+    case KeyringLookup::kFailed:
+      return false;
+  }
+  if (!key_matches(*key, QByteArray::fromBase64(value(kCheckKey).toLatin1()))) {
+    error_ = QObject::tr("the key in the desktop keyring does not belong to this history");
     return false;
   }
   key_ = std::move(key);
@@ -172,11 +245,13 @@ bool ChatStore::disable_encryption() {
     error_ = QObject::tr("the history is locked");
     return false;
   }
+  const QString keyring_id = uses_keyring() ? value(kKeyringIdKey) : QString();
   const bool ok = run_transaction([&] {
     QSqlQuery q(db(connection_));
     if (!recode(key_.get(), nullptr)) return false;
     if (!q.exec("DELETE FROM kv WHERE key IN ('privacy.scheme', 'privacy.salt', "
-                "'privacy.opslimit', 'privacy.memlimit', 'privacy.key_check')")) {
+                "'privacy.opslimit', 'privacy.memlimit', 'privacy.key_check', "
+                "'privacy.keyring_id')")) {
       error_ = q.lastError().text();
       return false;
     }
@@ -185,6 +260,10 @@ bool ChatStore::disable_encryption() {
   if (!ok) return false;
   key_.reset();
   encrypted_ = false;
+  // Nothing is sealed under the keyring's key any more. Should the keyring refuse to delete
+  // it, the item is harmless and the history is already plain; the scrub is what matters.
+  QString ignored;
+  if (!keyring_id.isEmpty()) keyring_remove(keyring_id, &ignored);
   return scrub();
 }
 

@@ -13,6 +13,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "ui/compact_form.h"
 #include "ui/engine_controller.h"
 #include "ui/load_settings_panel.h"
 
@@ -35,7 +36,7 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   layout->setContentsMargins(0, 0, 0, 0);
 
   auto* routing = new QGroupBox(tr("Expert selection (live)"));
-  auto* rf = new QFormLayout(routing);
+  auto* rf = compact_form(routing);
   theta_ = new QSlider(Qt::Horizontal);
   theta_->setObjectName("thetaSlider");
   theta_->setRange(0, 50);  // θ = value / 100, 0 … 0.5
@@ -56,7 +57,7 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   layout->addWidget(routing);
 
   auto* sampling = new QGroupBox(tr("Sampler (next answer)"));
-  auto* sf = new QFormLayout(sampling);
+  auto* sf = compact_form(sampling);
   temperature_ = dspin(0, 2, 0.05, 2);
   temperature_->setToolTip(tr("0 = greedy"));
   top_p_ = dspin(0.05, 1, 0.05, 2);
@@ -73,26 +74,25 @@ ControlPanel::ControlPanel(EngineController* controller, QWidget* parent)
   sf->addRow(tr("Top-p"), top_p_);
   sf->addRow(tr("Top-k (sampling)"), sampler_k_);
   sf->addRow(tr("Repeat penalty"), repeat_);
-  pin_seed_ = new QCheckBox(tr("Pin (Regenerate reuses it)"));
+  pin_seed_ = new QCheckBox(tr("Pin the seed (Regenerate reuses it)"));
   pin_seed_->setObjectName("pinSeed");
   pin_seed_->setToolTip(
       tr("Off: each Regenerate samples with a fresh seed, for a different "
          "answer. On: the same settings give the same answer."));
-  auto* seed_row = new QHBoxLayout;
-  seed_row->addWidget(seed_, 1);
-  seed_row->addWidget(pin_seed_);
-  sf->addRow(tr("Seed"), seed_row);
+  sf->addRow(tr("Seed"), seed_);
+  sf->addRow(pin_seed_);  // a row of its own: beside the seed it widened the whole column
   sf->addRow(tr("Max answer tokens"), max_tokens_);
   layout->addWidget(sampling);
 
   auto* memory = new QGroupBox(tr("Memory (next model load)"));
-  auto* mf = new QFormLayout(memory);
+  auto* mf = compact_form(memory);
   kv_type_ = new QComboBox;
   kv_type_->setObjectName("kvType");
   kv_type_->addItem(tr("F16 (half the memory)"), QStringLiteral("F16"));
   kv_type_->addItem(tr("F32 (exact)"), QStringLiteral("F32"));
-  kv_type_->setToolTip(tr("Precision of the KV cache. F16 halves its memory (llama.cpp's "
-                          "default); F32 keeps results exact. Applies when a model is loaded."));
+  kv_type_->setToolTip(
+      tr("Precision of the KV cache. F16 halves its memory (llama.cpp's "
+         "default); F32 keeps results exact. Applies when a model is loaded."));
   mf->addRow(tr("KV cache"), kv_type_);
   memory_label_ = new QLabel;
   memory_label_->setObjectName("memoryPlan");
@@ -156,10 +156,11 @@ void ControlPanel::sync_from_controller() {
       b6(repeat_), b7(seed_), b8(max_tokens_), b9(kv_type_), b10(pin_seed_);
   kv_type_->setCurrentIndex(kv_type_->findData(QString(kv_type_name(controller_->kv_type()))));
   const ModelInfo& m = controller_->model();
-  memory_label_->setText(
-      controller_->has_model()
-          ? tr("Loaded: %1 KV cache, %2 for %3 tokens").arg(m.kv_type, format_bytes(m.kv_cache_bytes)).arg(m.n_ctx)
-          : tr("No model loaded"));
+  memory_label_->setText(controller_->has_model()
+                             ? tr("Loaded: %1 KV cache, %2 for %3 tokens")
+                                   .arg(m.kv_type, format_bytes(m.kv_cache_bytes))
+                                   .arg(m.n_ctx)
+                             : tr("No model loaded"));
   theta_->setValue(static_cast<int>(controller_->theta() * 100 + 0.5f));
   theta_label_->setText(QString::number(controller_->theta(), 'f', 2));
   k_->setMaximum(std::max(1, std::min(controller_->model().n_expert, 8)));

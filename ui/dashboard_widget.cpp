@@ -11,6 +11,7 @@
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QStyle>
 #include <QVBoxLayout>
 
 #include "ui/cache_panel.h"
@@ -85,9 +86,14 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   bar->addWidget(pause_);
   bar->addWidget(export_);
 
+  // The controls column is as wide as its controls need, so it never scrolls sideways (a field
+  // cut at the right edge, or a second scroll bar, on a laptop screen), and at most 380 px.
   auto* controls_scroll = scroll_area(controls_);
-  controls_scroll->setMinimumWidth(280);
-  controls_scroll->setMaximumWidth(380);
+  controls_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  const int controls_width = controls_->minimumSizeHint().width() +
+                             controls_scroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent);
+  controls_scroll->setMinimumWidth(controls_width);
+  controls_scroll->setMaximumWidth(std::max(controls_width, 380));
 
   auto* charts = new QSplitter(Qt::Vertical);
   charts->addWidget(throughput_);
@@ -121,10 +127,9 @@ DashboardWidget::DashboardWidget(EngineController* controller, QWidget* parent)
   main->setSizes({340, 300, 300});
   top->setSizes({420, 600});
   bottom->setSizes({560, 440});
-  // Small screens (1280×720): the panels keep a readable size and scroll instead of squeezing
-  // the charts flat; on a large screen the scroll area is as big as its content. The bottom
-  // row (expert cache map, LAN table) needs its own height too.
-  main->setMinimumHeight(900);  // below this the charts' labels collapse to "…"
+  // Small screens (1280×720): the panels keep the least height of their charts and device
+  // table and scroll instead of squeezing them; on a large screen the scroll area is as big as
+  // its content.
   panels_scroll_ = scroll_area(main);
   panels_scroll_->setObjectName("dashboardPanels");
 

@@ -33,6 +33,13 @@ KeyDerivation KeyDerivation::fresh() {
   return kd;
 }
 
+std::unique_ptr<HistoryKey> random_history_key() {
+  if (!history_crypto_ready()) return nullptr;
+  auto key = std::make_unique<HistoryKey>();
+  randombytes_buf(key->data(), HistoryKey::kBytes);
+  return key;
+}
+
 std::unique_ptr<HistoryKey> derive_history_key(const QString& passphrase, const KeyDerivation& kd) {
   if (!history_crypto_ready() || kd.salt.size() != crypto_pwhash_SALTBYTES ||
       kd.opslimit < crypto_pwhash_OPSLIMIT_MIN || kd.opslimit > crypto_pwhash_OPSLIMIT_MAX ||

@@ -6,9 +6,11 @@
 // BLOB: [version 0x01][nonce 24][Poly1305 tag 16][ciphertext]. A damaged or foreign blob fails
 // the tag check and is reported as unreadable; nothing half-decrypted is ever returned.
 //
-// The 32-byte key is derived from the user's passphrase with Argon2id (crypto_pwhash); its salt
-// and cost parameters live in the database's kv table next to a key check value (a keyed
-// BLAKE2b of a fixed label), so a wrong passphrase is detected before anything is decrypted.
+// The 32-byte key is random and kept in the desktop keyring when one is reachable
+// (history_keyring.h), otherwise derived from the user's passphrase with Argon2id
+// (crypto_pwhash), whose salt and cost parameters live in the database's kv table. Either way a
+// key check value (a keyed BLAKE2b of a fixed label) sits next to them, so a wrong passphrase or
+// a foreign keyring item is detected before anything is decrypted.
 #include <QByteArray>
 #include <QString>
 #include <QVariant>
@@ -46,6 +48,10 @@ struct KeyDerivation {
 
 /// False when libsodium cannot start (no usable random source); nothing else works then.
 bool history_crypto_ready();
+
+/// 32 random bytes (a key kept in the desktop keyring, history_keyring.h); null when libsodium
+/// cannot start.
+std::unique_ptr<HistoryKey> random_history_key();
 
 /// The key for `passphrase`; null when Argon2id cannot run (out of memory, bad parameters).
 std::unique_ptr<HistoryKey> derive_history_key(const QString& passphrase, const KeyDerivation& kd);

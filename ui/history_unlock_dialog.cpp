@@ -19,15 +19,24 @@ HistoryUnlockDialog::HistoryUnlockDialog(ChatStore* store, QWidget* parent)
   setWindowTitle(tr("Unlock the chat history"));
   setMinimumWidth(520);
   auto* layout = new QVBoxLayout(this);
-  auto* intro = new QLabel(tr("The chat history is encrypted. Enter its passphrase to open it.\n"
-                              "%1")
-                               .arg(store->path()));
+  // A key kept in the desktop keyring that could not be had (MainWindow tried): nothing to type,
+  // the same way out as a lost passphrase.
+  const bool keyring = store->uses_keyring();
+  auto* intro = new QLabel(
+      keyring ? tr("The chat history is encrypted with a key kept in the desktop keyring, and "
+                   "that key cannot be used: %1.\nWithout it the history cannot be read. Start a "
+                   "new empty history (this one is kept, renamed, next to it) or quit.\n%2")
+                    .arg(store->last_error(), store->path())
+              : tr("The chat history is encrypted. Enter its passphrase to open it.\n%1")
+                    .arg(store->path()));
+  intro->setObjectName("historyUnlockIntro");
   intro->setWordWrap(true);
   layout->addWidget(intro);
   passphrase_ = new QLineEdit;
   passphrase_->setObjectName("historyPassphrase");
   passphrase_->setEchoMode(QLineEdit::Password);
   passphrase_->setPlaceholderText(tr("Passphrase"));
+  passphrase_->setVisible(!keyring);
   layout->addWidget(passphrase_);
   error_ = new QLabel;
   error_->setObjectName("historyUnlockError");
@@ -40,7 +49,8 @@ HistoryUnlockDialog::HistoryUnlockDialog(ChatStore* store, QWidget* parent)
   auto* buttons = new QDialogButtonBox;
   unlock_ = buttons->addButton(tr("Unlock"), QDialogButtonBox::AcceptRole);
   unlock_->setObjectName("unlockHistory");
-  unlock_->setDefault(true);
+  unlock_->setDefault(!keyring);
+  unlock_->setVisible(!keyring);
   QPushButton* fresh =
       buttons->addButton(tr("Start a new empty history…"), QDialogButtonBox::DestructiveRole);
   fresh->setObjectName("newEmptyHistory");

@@ -2,6 +2,8 @@
 // Asked at start when the chat history is encrypted: the passphrase, checked against the key
 // check value before anything is decrypted. A wrong one says so and can be retried; the user can
 // also start a new empty history (the unreadable file is moved aside, never deleted) or quit.
+// For a history whose key lives in the desktop keyring it is shown only when that key could not
+// be had (no keyring, key missing or foreign): it says why and offers the same two ways out.
 #include <QDialog>
 
 class QLabel;

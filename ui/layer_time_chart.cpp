@@ -34,7 +34,7 @@ LayerTimeChart::LayerTimeChart(QWidget* parent) : QChartView(parent) {
   apply_axis(y_, nice_axis(0, 1));
   setChart(chart);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(150);
+  setMinimumHeight(kChartMinHeight);
   // Categories sit at x = 0, 1, …: the bar under the cursor is the nearest integer.
   hover_ = new ChartHover(this, series_, [this](QPointF v) {
     const int l = static_cast<int>(std::lround(v.x()));
@@ -60,7 +60,7 @@ void LayerTimeChart::set_layers(const std::vector<float>& layer_ms) {
     set_->replace(l, layer_ms[static_cast<size_t>(l)]);
     ymax = std::max<double>(ymax, layer_ms[static_cast<size_t>(l)]);
   }
-  apply_axis(y_, nice_axis(0, std::max(ymax * 1.1, 1e-3)));
+  apply_axis(y_, fitted_axis(chart(), y_, 0, std::max(ymax * 1.1, 1e-3)));
 }
 
 double LayerTimeChart::total_ms() const {

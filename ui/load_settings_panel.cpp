@@ -7,6 +7,7 @@
 #include <QPushButton>
 #include <algorithm>
 
+#include "ui/compact_form.h"
 #include "ui/engine_controller.h"
 #include "ui/load_settings.h"
 
@@ -15,7 +16,7 @@ namespace moe::ui {
 LoadSettingsPanel::LoadSettingsPanel(EngineController* controller, QWidget* parent)
     : QWidget(parent), controller_(controller) {
   setObjectName("loadSettingsPanel");
-  auto* f = new QFormLayout(this);
+  auto* f = compact_form(this);
   f->setContentsMargins(0, 0, 0, 0);
   ram_budget_ = new QLineEdit;
   ram_budget_->setObjectName("loadRamBudget");

@@ -81,6 +81,7 @@ MainWindow::MainWindow(const StudioPaths& paths, QWidget* parent)
 }
 
 QString MainWindow::unlock_history() {
+  if (store_->uses_keyring() && store_->unlock_from_keyring()) return {};  // nothing to ask
   HistoryUnlockDialog dialog(store_.get(), this);
   dialog.exec();
   if (dialog.outcome() == HistoryUnlockDialog::Outcome::kUnlocked) return {};

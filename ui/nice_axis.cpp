@@ -1,5 +1,7 @@
 #include "ui/nice_axis.h"
 
+#include <QChart>
+#include <QFontMetricsF>
 #include <QValueAxis>
 #include <algorithm>
 #include <cmath>
@@ -54,6 +56,27 @@ NiceAxis nice_axis(double lo, double hi, int max_ticks) {
   }
   a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(a.step) + kEps)));
   return a;
+}
+
+NiceAxis fitted_axis(const QChart* chart, const QValueAxis* axis, double lo, double hi,
+                     int max_ticks) {
+  const QRectF plot = chart->plotArea();
+  const bool vertical = axis->orientation() == Qt::Vertical;
+  const double length = vertical ? plot.height() : plot.width();
+  if (length <= 0) return nice_axis(lo, hi, max_ticks);
+  // Qt Charts (HorizontalAxis / VerticalAxis::updateGeometry) gives each label the axis length
+  // divided by the tick count, less 4 px of padding on either side; 3 px more cover its text
+  // item's margins.
+  constexpr double kPadding = 2 * 4 + 3;
+  const QFontMetricsF fm(axis->labelsFont());
+  for (int n = max_ticks; n > 2; --n) {
+    const NiceAxis a = nice_axis(lo, hi, n);
+    double need = fm.height();
+    if (!vertical)
+      for (const QString& label : a.labels()) need = std::max(need, fm.horizontalAdvance(label));
+    if (length / a.tick_count() >= need + kPadding) return a;
+  }
+  return nice_axis(lo, hi, 2);
 }
 
 void apply_axis(QValueAxis* axis, const NiceAxis& a) {

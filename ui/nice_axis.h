@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+class QChart;
 class QValueAxis;
 
 namespace moe::ui {
@@ -22,6 +23,12 @@ struct NiceAxis {
 
 /// The tightest range on 1-2-5 steps that covers [lo, hi] with at most `max_ticks` ticks.
 NiceAxis nice_axis(double lo, double hi, int max_ticks = 6);
+/// As nice_axis(), with no more ticks than Qt Charts can label whole along `axis` in `chart`'s
+/// current plot area: it cuts a label to "..." when the label is longer than the axis length per
+/// tick less its padding, so a small chart gets fewer, whole labels. Before the first layout
+/// (empty plot area) it is nice_axis(lo, hi, max_ticks).
+NiceAxis fitted_axis(const QChart* chart, const QValueAxis* axis, double lo, double hi,
+                     int max_ticks = 6);
 /// Range, tick count (fixed, one per step) and label format of `axis` from `a`.
 void apply_axis(QValueAxis* axis, const NiceAxis& a);
 

@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "ui/chat_store.h"
+#include "ui/history_keyring.h"
 
 namespace moe::ui {
 
@@ -32,9 +33,10 @@ PrivacyDialog::PrivacyDialog(ChatStore* store, QWidget* parent) : QDialog(parent
   setMinimumWidth(560);
   auto* layout = new QVBoxLayout(this);
 
+  keyring_ = keyring_reachable(&no_keyring_);
   auto* crypt = new QGroupBox(tr("Encryption at rest"));
-  auto* crypt_form = new QFormLayout(crypt);
-  encrypt_ = new QCheckBox(tr("Encrypt the chat history with a passphrase"));
+  auto* crypt_form = crypt_form_ = new QFormLayout(crypt);
+  encrypt_ = new QCheckBox;
   encrypt_->setObjectName("encryptHistory");
   current_ = password_field("currentPassphrase", tr("needed to change the passphrase"));
   next_ = password_field("newPassphrase", tr("new passphrase"));
@@ -45,11 +47,10 @@ PrivacyDialog::PrivacyDialog(ChatStore* store, QWidget* parent) : QDialog(parent
   crypt_form->addRow(tr("Current passphrase:"), current_);
   crypt_form->addRow(tr("New passphrase:"), next_);
   crypt_form->addRow(tr("Repeat:"), repeat_);
-  auto* note = new QLabel(
-      tr("Messages, titles, system prompts and the draft are sealed with XSalsa20-Poly1305 under "
-         "a key derived from the passphrase (Argon2id). A lost passphrase cannot be recovered."));
-  note->setWordWrap(true);
-  crypt_form->addRow(note);
+  crypt_note_ = new QLabel;
+  crypt_note_->setObjectName("encryptionNote");
+  crypt_note_->setWordWrap(true);
+  crypt_form->addRow(crypt_note_);
   crypt_form->addRow(apply);
   layout->addWidget(crypt);
 
@@ -88,7 +89,26 @@ PrivacyDialog::PrivacyDialog(ChatStore* store, QWidget* parent) : QDialog(parent
   refresh();
 }
 
+bool PrivacyDialog::by_keyring() const {
+  return store_->encrypted() ? store_->uses_keyring() : keyring_;
+}
+
 void PrivacyDialog::refresh() {
+  const bool keyring = by_keyring();
+  encrypt_->setText(keyring ? tr("Encrypt the chat history (key kept in the desktop keyring)")
+                            : tr("Encrypt the chat history with a passphrase"));
+  for (QLineEdit* e : {current_, next_, repeat_}) crypt_form_->setRowVisible(e, !keyring);
+  const QString sealed =
+      tr("Messages, titles, system prompts and the draft are sealed with "
+         "XSalsa20-Poly1305 ");
+  crypt_note_->setText(
+      keyring ? sealed + tr("under a random key kept in the desktop keyring: nothing to type. "
+                            "Where that keyring is not (another user or machine, the key "
+                            "deleted from it), the history cannot be read.")
+              : sealed +
+                    tr("under a key derived from the passphrase (Argon2id). A lost "
+                       "passphrase cannot be recovered.") +
+                    (keyring_ ? QString() : tr("\nNo desktop keyring: %1.").arg(no_keyring_)));
   encrypt_->setChecked(store_->encrypted());
   current_->setEnabled(store_->encrypted());
   next_->setEnabled(encrypt_->isChecked());
@@ -114,7 +134,11 @@ bool PrivacyDialog::saved_history_open() {
 void PrivacyDialog::apply_encryption() {
   if (!saved_history_open()) return;
   const bool want = encrypt_->isChecked();
-  if (want && (next_->text() != repeat_->text())) {
+  if (want && store_->uses_keyring()) {
+    status_->setText(tr("Already encrypted; the key is in the desktop keyring."));
+    return;
+  }
+  if (want && !by_keyring() && (next_->text() != repeat_->text())) {
     status_->setStyleSheet("color:#8b1a1a;font-weight:600;");
     status_->setText(tr("The two new passphrases differ. Nothing was changed."));
     return;
@@ -126,7 +150,12 @@ void PrivacyDialog::apply_encryption() {
   QApplication::setOverrideCursor(Qt::WaitCursor);
   bool ok = true;
   QString done;
-  if (want && !store_->encrypted()) {
+  if (want && !store_->encrypted() && keyring_) {
+    ok = store_->enable_keyring_encryption();
+    done =
+        tr("The history is now encrypted; its key is in the desktop keyring, so there is no "
+           "passphrase to type at start.");
+  } else if (want && !store_->encrypted()) {
     ok = store_->enable_encryption(next_->text());
     done = tr("The history is now encrypted. You will be asked for the passphrase at start.");
   } else if (want) {

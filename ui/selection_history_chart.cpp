@@ -41,7 +41,7 @@ SelectionHistoryChart::SelectionHistoryChart(QWidget* parent) : QChartView(paren
   apply_axis(y_ms_, nice_axis(0, 1));
   setChart(chart);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(150);
+  setMinimumHeight(kLegendChartMinHeight);
   hover_ = new ChartHover(this, kept_, [this](QPointF v) {
     const QList<QPointF> kept = kept_->points(), ms = latency_->points();
     const QPointF* k = nearest_by_x(kept, v.x());
@@ -72,9 +72,9 @@ void SelectionHistoryChart::set_window(const std::deque<TelemetrySample>& sample
   kept_->replace(kept);
   latency_->replace(ms);
   x_->setTitleText(w.axis_title);
-  apply_axis(x_, nice_axis(w.x_min(), w.x_max(), 7));
-  apply_axis(y_kept_, nice_axis(0, kmax));
-  apply_axis(y_ms_, nice_axis(0, msmax * 1.1));
+  apply_axis(x_, fitted_axis(chart(), x_, w.x_min(), w.x_max(), 7));
+  apply_axis(y_kept_, fitted_axis(chart(), y_kept_, 0, kmax));
+  apply_axis(y_ms_, fitted_axis(chart(), y_ms_, 0, msmax * 1.1));
   markers_.clear();
   for (const SettingMarker& m : markers)
     if (m.t_s >= w.t0 && m.t_s <= w.t1) markers_.push_back({m.t_s - w.origin, m.label});

@@ -29,7 +29,7 @@ ThroughputChart::ThroughputChart(QWidget* parent) : QChartView(parent) {
   apply_axis(y_, nice_axis(0, 10));
   setChart(chart);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(150);
+  setMinimumHeight(kChartMinHeight);
   hover_ = new ChartHover(this, series_, [this](QPointF v) {
     const QPointF* p = nearest_by_x(series_->points(), v.x());
     return p ? tr("%1 s: %2 tokens/s").arg(p->x(), 0, 'f', 1).arg(p->y(), 0, 'f', 1) : QString();
@@ -49,8 +49,8 @@ void ThroughputChart::set_window(const std::deque<TelemetrySample>& samples, con
   }
   series_->replace(points);  // one replace per tick, never a point per signal
   x_->setTitleText(w.axis_title);
-  apply_axis(x_, nice_axis(w.x_min(), w.x_max(), 7));
-  apply_axis(y_, nice_axis(0, ymax * 1.1));
+  apply_axis(x_, fitted_axis(chart(), x_, w.x_min(), w.x_max(), 7));
+  apply_axis(y_, fitted_axis(chart(), y_, 0, ymax * 1.1));
 }
 
 int ThroughputChart::point_count() const {

@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QSplitter>
+#include <QStyle>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -20,6 +21,11 @@
 namespace moe::ui {
 
 namespace {
+// Device rows shown without scrolling (the paper's scenario has 8); a larger scenario scrolls.
+constexpr int kRowsShown = 12;
+// The κ chart's least width: its title, legend and x tick labels whole.
+constexpr int kKappaMinWidth = 300;
+
 QTableWidgetItem* cell(const QString& text, bool number = true) {
   auto* it = new QTableWidgetItem(text);
   it->setTextAlignment(number ? (Qt::AlignRight | Qt::AlignVCenter)
@@ -80,7 +86,8 @@ WdmoePanel::WdmoePanel(QWidget* parent) : QWidget(parent) {
   kappa_view_ = new QChartView(chart);
   kappa_view_->setObjectName("kappaChart");
   kappa_view_->setRenderHint(QPainter::Antialiasing);
-  kappa_view_->setMinimumHeight(150);
+  kappa_view_->setMinimumHeight(kLegendChartMinHeight);
+  kappa_view_->setMinimumWidth(kKappaMinWidth);
   kappa_hover_ = new ChartHover(kappa_view_, kappa_, [this](QPointF v) {
     const QPointF* p = nearest_by_x(kappa_->points(), v.x());
     return p ? tr("decision %1: κ = %2 (θ = %3)")
@@ -94,6 +101,7 @@ WdmoePanel::WdmoePanel(QWidget* parent) : QWidget(parent) {
   auto* charts = new QSplitter(Qt::Horizontal);
   charts->addWidget(kappa_view_);
   charts->addWidget(history_);
+  charts->setStretchFactor(1, 1);
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(charts);
@@ -110,6 +118,15 @@ void WdmoePanel::set_devices(const QString& scenario, const QVector<DeviceLinkRo
                          .arg(scenario.toHtmlEscaped())
                          .arg(rows.size()));
   table_->setRowCount(static_cast<int>(rows.size()));
+  // Every device on screen at once (up to kRowsShown; more scroll): the dashboard around the
+  // table scrolls instead, and a table scrolling inside it would fight for the mouse wheel.
+  const int shown = std::min(static_cast<int>(rows.size()), kRowsShown);
+  const int height = table_->horizontalHeader()->sizeHint().height() +
+                     shown * table_->verticalHeader()->defaultSectionSize() +
+                     2 * table_->frameWidth() +
+                     table_->style()->pixelMetric(QStyle::PM_ScrollBarExtent);  // if columns scroll
+  table_->setMinimumHeight(height);
+  table_->setMaximumHeight(height);
   for (int i = 0; i < rows.size(); ++i) {
     const DeviceLinkRow& r = rows[i];
     QStringList experts;
@@ -129,7 +146,8 @@ void WdmoePanel::update_from(const DashboardState& s, float theta, const TimeWin
   const QVector<QPointF>& k = s.kappa();
   kappa_->replace(QList<QPointF>(k.begin(), k.end()));
   const double x0 = k.isEmpty() ? 0 : k.front().x(), x1 = k.isEmpty() ? 1 : k.back().x();
-  apply_axis(kx_, nice_axis(x0, std::max(x1, x0 + 1)));
+  apply_axis(kx_, fitted_axis(kappa_view_->chart(), kx_, x0, std::max(x1, x0 + 1)));
+  apply_axis(ky_, fitted_axis(kappa_view_->chart(), ky_, 0, 0.5));  // κ <= 0.5 (eq. 10)
   theta_->replace(QList<QPointF>{QPointF(kx_->min(), theta), QPointF(kx_->max(), theta)});
   history_->set_window(s.telemetry(), s.markers(), window);
 

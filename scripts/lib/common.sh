@@ -8,6 +8,7 @@ MOE_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libasio-dev libssl-dev libsodium-dev
+  libsecret-1-dev gnome-keyring dbus-daemon
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
   iproute2 util-linux

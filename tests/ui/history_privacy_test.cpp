@@ -31,6 +31,7 @@
 #include "ui/chat_store.h"
 #include "ui/chat_window.h"
 #include "ui/history_crypto.h"
+#include "ui/history_keyring.h"
 #include "ui/history_unlock_dialog.h"
 #include "ui/privacy_dialog.h"
 #include "ui/transcript_view.h"
@@ -55,6 +56,11 @@ class HistoryPrivacyTest : public QObject {
   void privacySettingsEncryptAndDecrypt();
   void retentionSettingDeletesOldConversations();
   void dontSaveConversationNeverReachesDisk();
+  // Run by ctest inside tests/ui/with_secret_service.sh (a private GNOME Keyring):
+  void keyringKeepsTheKeyWithoutPassphrase();
+  void keyMissingFromKeyringOffersANewHistory();
+  // Run with an unreachable session bus:
+  void withoutKeyringThePassphraseIsAsked();
 };
 
 namespace {
@@ -664,7 +670,7 @@ void HistoryPrivacyTest::dontSaveConversationNeverReachesDisk() {
   QVERIFY(!chat->off_record_banner()->isVisible());
   QTest::mouseClick(dont_save, Qt::LeftButton, {}, QPoint(8, dont_save->height() / 2));
   QVERIFY(dont_save->isChecked());
-  QVERIFY(chat->off_record_banner()->isVisible());  // clearly indicated in the chat
+  QVERIFY(chat->off_record_banner()->isVisible());        // clearly indicated in the chat
   QVERIFY(studio.ask(question, 6).generated_tokens > 0);  // answered, not just shown
   QVERIFY(chat->transcript()->toPlainText().contains("Wilhelmina Oddbody"));
   QTest::keyClicks(chat->input(), "draft about Wilhelmina");
@@ -679,6 +685,181 @@ void HistoryPrivacyTest::dontSaveConversationNeverReachesDisk() {
   QVERIFY(!on_disk(db, "Wilhelmina"));
   studio.reopen_window();
   QVERIFY(!listed_titles(studio.window()).join("|").contains("Wilhelmina"));
+}
+
+namespace {
+// The Privacy dialog's encryption controls.
+struct EncryptionControls {
+  QCheckBox* encrypt;
+  QLineEdit* next;
+  QPushButton* apply;
+  QLabel *note, *status;
+};
+EncryptionControls encryption_controls(PrivacyDialog* d) {
+  return {d->findChild<QCheckBox*>("encryptHistory"), d->findChild<QLineEdit*>("newPassphrase"),
+          d->findChild<QPushButton*>("applyEncryption"), d->findChild<QLabel*>("encryptionNote"),
+          d->findChild<QLabel*>("privacyStatus")};
+}
+void click_checkbox(QCheckBox* box) {
+  QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
+}
+QString keyring_id(const QString& db) {
+  ChatStore store;
+  return store.open(db) ? store.value("privacy.keyring_id") : QString();
+}
+}  // namespace
+
+// A Secret Service answers: the Privacy dialog encrypts without asking for a passphrase, the key
+// sits in the keyring (not in the file), the next start opens the history without a dialog, and
+// turning encryption off deletes the key from the keyring.
+void HistoryPrivacyTest::keyringKeepsTheKeyWithoutPassphrase() {
+  QString why;
+  QVERIFY2(keyring_reachable(&why), qPrintable(why));
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  QString before;
+  {
+    ChatStore store;
+    QVERIFY(store.open(db));
+    add_conversation(store, "Title " + kPhrase, "m", 3);
+    before = dump(store);
+  }
+  {
+    moe::ui::test::Studio studio(dir.path());
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    const EncryptionControls c = encryption_controls(d);
+    QVERIFY2(c.encrypt->text().contains("keyring"), qPrintable(c.encrypt->text()));
+    QVERIFY(!c.next->isVisible());  // nothing to type
+    click_checkbox(c.encrypt);
+    QTest::mouseClick(c.apply, Qt::LeftButton);
+    QVERIFY2(c.status->text().contains("now encrypted"), qPrintable(c.status->text()));
+    moe::ui::test::save_screenshot(d, "privacy-settings-keyring.png");
+    QVERIFY(!on_disk(db, kPhrase));
+    QTest::keyClick(d, Qt::Key_Escape);
+  }
+  const QString id = keyring_id(db);
+  QVERIFY(!id.isEmpty());
+  HistoryKey key;
+  QString error;
+  QCOMPARE(keyring_lookup(id, &key, &error), KeyringLookup::kFound);
+  {
+    ChatStore store;  // the file alone (no keyring) holds no passphrase path to the text
+    QVERIFY(store.open(db));
+    QVERIFY(store.locked() && store.uses_keyring());
+    QVERIFY(!store.unlock(kPass));
+    QVERIFY2(store.last_error().contains("keyring"), qPrintable(store.last_error()));
+  }
+  {
+    UnlockDriver driver([](HistoryUnlockDialog*) {});
+    moe::ui::test::Studio studio(dir.path());
+    QCOMPARE(driver.shown, 0);
+    QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    const EncryptionControls c = encryption_controls(d);
+    QVERIFY(c.encrypt->isChecked());
+    click_checkbox(c.encrypt);
+    QTest::mouseClick(c.apply, Qt::LeftButton);
+    QVERIFY2(c.status->text().contains("no longer encrypted"), qPrintable(c.status->text()));
+    QTest::keyClick(d, Qt::Key_Escape);
+  }
+  QCOMPARE(keyring_lookup(id, &key, &error), KeyringLookup::kMissing);  // deleted with it
+  ChatStore store;
+  QVERIFY(store.open(db));
+  QVERIFY(!store.encrypted());
+  QCOMPARE(dump(store), before);
+}
+
+// The key in the keyring is replaced, then deleted, behind the app's back: each next start says
+// the history is locked and why, asks for no passphrase; Quit changes nothing, and "Start a new
+// empty history" keeps the old file whole beside the new one. No crash, nothing half-read.
+void HistoryPrivacyTest::keyMissingFromKeyringOffersANewHistory() {
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  {
+    ChatStore store;
+    QVERIFY(store.open(db));
+    add_conversation(store, "Title " + kPhrase, "m", 3);
+    QVERIFY2(store.enable_keyring_encryption(), qPrintable(store.last_error()));
+  }
+  const QByteArray bytes = main_file(db);
+  // First another key under the history's id (a keyring item overwritten): refused by the key
+  // check, nothing decrypted, Quit leaves the file as it was.
+  QString error;
+  auto foreign = random_history_key();
+  QVERIFY(keyring_store(keyring_id(db), "foreign", *foreign, &error));
+  QString intro;
+  {
+    UnlockDriver quit([&](HistoryUnlockDialog* d) {
+      intro = d->findChild<QLabel*>("historyUnlockIntro")->text();
+      QTest::mouseClick(d->findChild<QPushButton*>("quitApp"), Qt::LeftButton);
+    });
+    moe::ui::test::Studio studio(dir.path());
+    QCOMPARE(quit.shown, 1);
+    QVERIFY(studio.window().quit_requested());
+  }
+  QVERIFY2(intro.contains("does not belong to this history"), qPrintable(intro));
+  QCOMPARE(main_file(db), bytes);
+  // Then no key at all.
+  QVERIFY2(keyring_remove(keyring_id(db), &error), qPrintable(error));
+  bool asked_passphrase = true;
+  UnlockDriver driver([&](HistoryUnlockDialog* d) {
+    intro = d->findChild<QLabel*>("historyUnlockIntro")->text();
+    asked_passphrase = d->findChild<QLineEdit*>("historyPassphrase")->isVisible();
+    moe::ui::test::save_screenshot(d, "history-key-missing.png");
+    QTest::mouseClick(d->findChild<QPushButton*>("newEmptyHistory"), Qt::LeftButton);
+  });
+  moe::ui::test::Studio studio(dir.path());
+  QCOMPARE(driver.shown, 1);
+  QVERIFY2(intro.contains("not in the desktop keyring"), qPrintable(intro));
+  QVERIFY(!asked_passphrase);
+  QVERIFY(!listed_titles(studio.window()).contains("Title " + kPhrase));
+  QVERIFY(studio.window().statusBar()->currentMessage().contains("kept as"));
+  const QStringList aside =
+      QDir(dir.path()).entryList({"history.sqlite.unreadable-*"}, QDir::Files);
+  QCOMPARE(aside.size(), 1);
+  QCOMPARE(main_file(dir.filePath(aside.front())), bytes);
+}
+
+// No Secret Service (ctest points the session bus at a socket that does not exist): the
+// Privacy dialog offers the passphrase and says why; a history whose key lives in a keyring
+// (as one copied from another machine) gets the locked dialog, and Quit changes nothing.
+void HistoryPrivacyTest::withoutKeyringThePassphraseIsAsked() {
+  QString why;
+  QVERIFY(!keyring_reachable(&why));
+  QTemporaryDir dir;
+  const QString db = StudioPaths::resolve(dir.path()).database_path();
+  {
+    moe::ui::test::Studio studio(dir.path());
+    PrivacyDialog* d = open_privacy_dialog(studio.window());
+    QVERIFY(d != nullptr);
+    const EncryptionControls c = encryption_controls(d);
+    QVERIFY2(c.encrypt->text().contains("passphrase"), qPrintable(c.encrypt->text()));
+    QVERIFY(c.next->isVisible());
+    QVERIFY2(c.note->text().contains("No desktop keyring: " + why), qPrintable(c.note->text()));
+    QTest::keyClick(d, Qt::Key_Escape);
+  }
+  {
+    ChatStore store;  // what a keyring-encrypted history holds in plain text
+    QVERIFY(store.open(db));
+    QVERIFY(store.put_value("privacy.scheme", "secretbox-keyring-v1"));
+    QVERIFY(store.put_value("privacy.keyring_id", QUuid::createUuid().toString()));
+    QVERIFY(store.put_value("privacy.key_check", QByteArray(32, 'x').toBase64()));
+  }
+  const QByteArray bytes = main_file(db);
+  QString intro;
+  UnlockDriver driver([&](HistoryUnlockDialog* d) {
+    intro = d->findChild<QLabel*>("historyUnlockIntro")->text();
+    QTest::mouseClick(d->findChild<QPushButton*>("quitApp"), Qt::LeftButton);
+  });
+  {
+    moe::ui::test::Studio studio(dir.path());
+    QCOMPARE(driver.shown, 1);
+    QVERIFY(studio.window().quit_requested());
+  }
+  QVERIFY2(intro.contains("cannot be reached") && intro.contains(why), qPrintable(intro));
+  QCOMPARE(main_file(db), bytes);
 }
 
 QTEST_MAIN(HistoryPrivacyTest)
