@@ -9,6 +9,8 @@
 #
 #   OUT=/path tools/gpu-check.sh            # all steps
 #   MOE_GPU_CHECK_SKIP_BENCH=1 tools/gpu-check.sh   # build + tests only
+#   MOE_GPU_CHECK_BUDGET_S=480 (default): a benchmark step that could end past this many seconds
+#   from the start is skipped (and listed in summary.txt), so the run ends in time.
 #
 # Defensive about the machine: nvcc from PATH or /usr/local/cuda/bin; missing Debian packages
 # are installed through scripts/lib/common.sh only when some are missing (the machine may have
@@ -18,18 +20,28 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/gpu-check-out}"
 BUILD="${MOE_GPU_BUILD_DIR:-$ROOT/build-gpu}"
 JOBS="$(nproc)"
+BUDGET="${MOE_GPU_CHECK_BUDGET_S:-480}"
 mkdir -p "$OUT"
 LOG="$OUT/gpu-check.log"
 START=$(date +%s)
 failures=()
+skipped=()
 
 say() { echo "[$(($(date +%s) - START))s] $*" | tee -a "$LOG"; }
+# fits LIMIT_S NAME: true when a step of that limit would still end within the budget.
+fits() {
+  if (($(date +%s) - START + $1 <= BUDGET)); then return 0; fi
+  say "-- $2 skipped: it could end past the ${BUDGET}s budget"
+  skipped+=("$2")
+  return 1
+}
 # step NAME LIMIT_S CMD...: runs CMD with a time limit, output to $OUT/NAME.log and the log.
 step() {
   local name=$1 limit=$2
   shift 2
   say "== $name (limit ${limit}s): $*"
-  local t0=$(date +%s)
+  local t0
+  t0=$(date +%s)
   timeout --kill-after=10 "$limit" "$@" >"$OUT/$name.log" 2>&1
   local rc=$?
   tail -n 40 "$OUT/$name.log" >>"$LOG"
@@ -49,11 +61,14 @@ if [[ -z "$NVCC" ]]; then
   say "FATAL: nvcc not found (PATH, /usr/local/cuda/bin): install the CUDA toolkit first"
   exit 2
 fi
-export PATH="$(dirname "$NVCC"):$PATH"
+PATH="$(dirname "$NVCC"):$PATH"
+export PATH
 say "nvcc: $NVCC ($("$NVCC" --version | tail -n 2 | head -n 1))"
 # The check needs the engine, the CLI and the tests, not the Qt app: a subset of the project's
 # package list (scripts/lib/common.sh), installed only when something is missing.
+# shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck disable=SC2034  # read by moe_install_deps
 MOE_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libbenchmark-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libasio-dev
   libssl-dev libsodium-dev)
@@ -90,7 +105,7 @@ if [[ -n "${MOE_GPU_CHECK_SKIP_BENCH:-}" ]]; then
   say "benchmarks skipped (MOE_GPU_CHECK_SKIP_BENCH)"
 else
   # --- kernel bandwidth vs the HBM roofline ----------------------------------------------------
-  step bench_kernels 90 "$BUILD/bench/bench_cuda_kernels" --benchmark_format=console \
+  fits 90 bench_kernels && step bench_kernels 90 "$BUILD/bench/bench_cuda_kernels" --benchmark_format=console \
     "--benchmark_out=$OUT/cuda_kernels.json" --benchmark_out_format=json
 
   # --- decode tok/s on a generated mixtral-mini (Q4_0 and Q4_K_M) --------------------------------
@@ -99,16 +114,19 @@ else
   mkdir -p "$MODELS"
   for type in q4_0 q4_k_m; do
     m="$MODELS/mixtral-mini-$type.gguf"
-    [[ -f "$m" ]] || step "make_model_$type" 120 "$CLI" make-model --preset mixtral-mini \
-      --type "$type" --threads "$JOBS" -o "$m"
+    [[ -f "$m" ]] || { fits 120 "make_model_$type" && step "make_model_$type" 120 "$CLI" \
+      make-model --preset mixtral-mini --type "$type" --threads "$JOBS" -o "$m"; }
     [[ -f "$m" ]] || continue
-    # All experts in VRAM, then half and a quarter (uploads on demand), then the CPU beside it.
-    for cfg in "cuda:" "cuda:50%" "cuda:25%" "cpu:"; do
+    # All experts in VRAM, then half and a quarter (uploads on demand); the CPU beside it once.
+    cfgs=("cuda:" "cuda:50%" "cuda:25%")
+    [[ $type == q4_0 ]] && cfgs+=("cpu:")
+    for cfg in "${cfgs[@]}"; do
       backend=${cfg%%:*} budget=${cfg#*:}
       name="bench_${type}_${backend}${budget:+_${budget%\%}pct}"
       args=(bench -m "$m" --backend "$backend" -p 64 -n 64 -r 2 --json --no-membw -t "$JOBS")
       [[ -n "$budget" ]] && args+=(--vram-budget "$budget")
-      step "$name" 90 "$CLI" "${args[@]}"
+      fits 60 "$name" || continue
+      step "$name" 60 "$CLI" "${args[@]}"
       # Leave the JSON alone in its own file as well (the log has stderr mixed in).
       sed -n '/^{/,/^}/p' "$OUT/$name.log" >"$OUT/$name.json"
     done
@@ -125,7 +143,8 @@ fi
     [[ -s "$j" ]] || continue
     echo "$(basename "$j" .json): $(grep -E '"(decode_tok_per_s|prompt_tok_per_s|backend)"' "$j" | tr -d '\n ' )"
   done
+  if ((${#skipped[@]})); then echo "SKIPPED (time budget): ${skipped[*]}"; fi
   if ((${#failures[@]})); then echo "FAILED STEPS: ${failures[*]}"; else echo "all steps passed"; fi
 } >"$OUT/summary.txt"
-cat "$OUT/summary.txt" | tee -a "$LOG"
+tee -a "$LOG" <"$OUT/summary.txt"
 ((${#failures[@]} == 0))

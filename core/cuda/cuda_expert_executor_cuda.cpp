@@ -16,11 +16,13 @@
 // experts of the next layer on the copy stream while this layer's host work goes on.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "core/cuda/cuda_backend.h"
@@ -30,7 +32,8 @@
 #include "core/cuda/kernels.h"
 #include "core/cuda/vram_expert_cache.h"
 #include "core/cuda/vram_plan.h"
-#include "core/model/memory_plan.h"  // max_act_row_bytes
+#include "core/engine_api/expert_selection.h"  // kMaxExpertsUsed
+#include "core/model/memory_plan.h"            // max_act_row_bytes
 #include "core/quant/quant.h"
 
 namespace moe {
@@ -69,6 +72,53 @@ SlotLayout layout_of(const ExpertWeights& e) {
   return s;
 }
 
+// cuBLAS, opened at run time (dlopen) rather than linked: linking it maps libcublasLt (~0.5 GB
+// of code, ~200 MiB of relocated pages) into every process that links the engine, CPU-only
+// runs included. Types come from the header; only the five entry points used are resolved.
+struct CublasApi {
+  decltype(&cublasCreate) create = nullptr;
+  decltype(&cublasDestroy) destroy = nullptr;
+  decltype(&cublasSetStream) set_stream = nullptr;
+  // cublasGemmEx is overloaded in C++ (an inline wrapper): the C entry point's type by hand.
+  cublasStatus_t (*gemm_ex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                            const void*, const void*, cudaDataType, int, const void*, cudaDataType,
+                            int, const void*, void*, cudaDataType, int, cublasComputeType_t,
+                            cublasGemmAlgo_t) = nullptr;
+  decltype(&cublasGetStatusString) status_string = nullptr;
+  std::string error;  ///< why it is unavailable (empty: all resolved)
+};
+
+const CublasApi& cublas_api() {
+  static const CublasApi api = [] {
+    CublasApi a;
+    const std::string name = "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR);
+    void* lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr)
+      lib = dlopen((std::string(MOE_CUDA_LIB_DIR) + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      a.error = name + ": " + dlerror();
+      return a;
+    }
+    const auto sym = [&](auto& fn, const char* symbol) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
+      if (fn == nullptr && a.error.empty()) a.error = name + ": no symbol " + symbol;
+    };
+    sym(a.create, "cublasCreate_v2");
+    sym(a.destroy, "cublasDestroy_v2");
+    sym(a.set_stream, "cublasSetStream_v2");
+    sym(a.gemm_ex, "cublasGemmEx");
+    sym(a.status_string, "cublasGetStatusString");
+    return a;  // the library stays open for the process
+  }();
+  return api;
+}
+
+// Assignments one call may carry: every token with up to kMaxExpertsUsed experts (the live
+// experts-per-token setting may exceed the model's own), as the CPU executor sizes it.
+size_t max_assignments(const Model& model, size_t max_tokens) {
+  return max_tokens * static_cast<size_t>(std::min(model.hparams().n_expert, kMaxExpertsUsed));
+}
+
 class CudaExpertExecutor final : public ExpertExecutor {
  public:
   CudaExpertExecutor(const Model& model, ExpertStore& store, const CudaExecutorOptions& o,
@@ -92,7 +142,7 @@ class CudaExpertExecutor final : public ExpertExecutor {
     u_ = dev_.alloc(VramUse::kScratch, n_ff * sizeof(float));
     y_ = dev_.alloc(VramUse::kScratch, n_embd * sizeof(float));
     host_io_ = std::make_unique<PinnedBuffer>(max_tokens_ * n_embd * sizeof(float));
-    const size_t max_assign = max_tokens_ * static_cast<size_t>(model.hparams().n_expert_used);
+    const size_t max_assign = max_assignments(model, max_tokens_);
     if (max_tokens_ >= static_cast<size_t>(gemm_min_tokens_)) {
       wh_ = dev_.alloc(VramUse::kScratch, n_ff * n_embd * sizeof(uint16_t));
       xh_ = dev_.alloc(VramUse::kScratch, max_tokens_ * std::max(n_ff, n_embd) * sizeof(uint16_t));
@@ -102,10 +152,13 @@ class CudaExpertExecutor final : public ExpertExecutor {
       ids_ = dev_.alloc(VramUse::kScratch, max_assign * sizeof(int32_t));
       wts_ = dev_.alloc(VramUse::kScratch, max_assign * sizeof(float));
       host_meta_ = std::make_unique<PinnedBuffer>(max_assign * (sizeof(int32_t) + sizeof(float)));
-      cublasHandle_t h = nullptr;
-      check_cublas(cublasCreate(&h), "cublasCreate");
-      cublas_ = h;
-      check_cublas(cublasSetStream(cublas_, dev_.compute()), "cublasSetStream");
+      const CublasApi& api = cublas_api();
+      if (api.error.empty()) {
+        check_cublas(api.create(&cublas_.h), "cublasCreate");
+        check_cublas(api.set_stream(cublas_.h, dev_.compute()), "cublasSetStream");
+      } else {
+        gemm_note_ = "no cuBLAS (" + api.error + "): prefill by mat-vecs";
+      }
     }
     for (int i = 0; i < kStagingBuffers; ++i) {
       staging_.push_back(std::make_unique<PinnedBuffer>(kStagingChunk));
@@ -116,12 +169,6 @@ class CudaExpertExecutor final : public ExpertExecutor {
     slot_owner_.assign(static_cast<size_t>(plan.expert_slots), -1);
     name_ = "CUDA " + dev_.name();
   }
-
-  ~CudaExpertExecutor() override {
-    if (cublas_) cublasDestroy(cublas_);
-  }
-  CudaExpertExecutor(const CudaExpertExecutor&) = delete;
-  CudaExpertExecutor& operator=(const CudaExpertExecutor&) = delete;
 
   Status run(const ExpertBatch& b) override {
     try {
@@ -157,7 +204,8 @@ class CudaExpertExecutor final : public ExpertExecutor {
            std::to_string(counters_.misses) + " uploads (" +
            std::to_string(counters_.bytes_uploaded) + " bytes), " +
            std::to_string(counters_.prefetch_uploads) + " prefetched, " +
-           std::to_string(counters_.gemm_groups) + " GEMM groups; " +
+           std::to_string(counters_.gemm_groups) + " GEMM groups" +
+           (gemm_note_.empty() ? "" : ", " + gemm_note_) + "; " +
            plan_.describe(model_.n_layer(), model_.hparams().n_expert) + ")";
   }
   LoadWait load_wait() const override { return load_wait_; }
@@ -205,7 +253,7 @@ class CudaExpertExecutor final : public ExpertExecutor {
 
   static void check_cublas(cublasStatus_t st, const char* what) {
     if (st != CUBLAS_STATUS_SUCCESS) {
-      throw cuda::CudaError(std::string("cuBLAS ") + what + ": " + cublasGetStatusString(st));
+      throw cuda::CudaError(std::string("cuBLAS ") + what + ": " + cublas_api().status_string(st));
     }
   }
 
@@ -213,11 +261,12 @@ class CudaExpertExecutor final : public ExpertExecutor {
   // column-major: w is a k x m matrix (ld k) taken transposed, a a k x n_tok one, c m x n_tok.
   void gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* a, int n_tok, float* c) {
     const float alpha = 1.0f, beta = 0.0f;
-    check_cublas(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), n_tok,
-                              static_cast<int>(k), &alpha, w, CUDA_R_16F, static_cast<int>(k), a,
-                              CUDA_R_16F, static_cast<int>(k), &beta, c, CUDA_R_32F,
-                              static_cast<int>(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-                 "cublasGemmEx");
+    check_cublas(
+        cublas_api().gemm_ex(cublas_.h, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), n_tok,
+                             static_cast<int>(k), &alpha, w, CUDA_R_16F, static_cast<int>(k), a,
+                             CUDA_R_16F, static_cast<int>(k), &beta, c, CUDA_R_32F,
+                             static_cast<int>(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+        "cublasGemmEx");
   }
 
   // Assignments [begin, end) of one expert (slot bytes at w) as GEMMs over f16 tiles.
@@ -308,6 +357,10 @@ class CudaExpertExecutor final : public ExpertExecutor {
                         ") does not match the model or the executor's buffers");
     }
     if (n_assign == 0) return {};
+    if (static_cast<size_t>(n_assign) > max_assignments(model_, max_tokens_)) {
+      return make_error(name_, ": ", std::to_string(n_assign),
+                        " assignments exceed the executor's buffers");
+    }
     const int n_expert = model_.hparams().n_expert;
     for (const ExpertAssignment& a : b.assignments) {
       if (a.expert < 0 || a.expert >= n_expert || a.token < 0 || a.token >= b.n_tokens) {
@@ -354,7 +407,7 @@ class CudaExpertExecutor final : public ExpertExecutor {
       }
       if (const auto& ready = slot_ready_[static_cast<size_t>(p.slot)]) ready->wait_on(cs);
       const uint8_t* w = slot_ptr(p.slot);
-      if (end - i >= gemm_min_tokens_ && cublas_ != nullptr) {
+      if (end - i >= gemm_min_tokens_ && cublas_.h != nullptr) {
         run_group_gemm(b, i, end, w);
         ++counters_.gemm_groups;
         i = end;
@@ -401,7 +454,17 @@ class CudaExpertExecutor final : public ExpertExecutor {
   // group's f16 tokens / h, f32 gate, up and down outputs, the group's tokens and weights.
   DeviceBuffer wh_, xh_, gemm_g_, gemm_u_, gemm_y_, ids_, wts_;
   std::unique_ptr<PinnedBuffer> host_io_, host_meta_;
-  cublasHandle_t cublas_ = nullptr;
+  // Destroyed with the executor, also when its constructor throws after creating it.
+  struct Cublas {
+    cublasHandle_t h = nullptr;
+    Cublas() = default;
+    Cublas(const Cublas&) = delete;
+    Cublas& operator=(const Cublas&) = delete;
+    ~Cublas() {
+      if (h) cublas_api().destroy(h);
+    }
+  } cublas_;
+  std::string gemm_note_;  // why the GEMM path is off, when it is
   std::vector<std::unique_ptr<PinnedBuffer>> staging_;
   std::vector<std::unique_ptr<Event>> staging_done_;
   int next_staging_ = 0;
@@ -443,7 +506,7 @@ Result<std::unique_ptr<ExpertExecutor>> make_cuda_expert_executor(const Model& m
                         (2 * static_cast<size_t>(lay.n_ff) + lay.n_embd) * sizeof(float);
   if (tokens >= static_cast<size_t>(std::max(2, o.gemm_min_tokens))) {
     const size_t n_embd = static_cast<size_t>(lay.n_embd), n_ff = static_cast<size_t>(lay.n_ff);
-    const size_t max_assign = tokens * static_cast<size_t>(hp.n_expert_used);
+    const size_t max_assign = max_assignments(model, tokens);
     needs.scratch_bytes += n_ff * n_embd * 2 + tokens * std::max(n_ff, n_embd) * 2 +
                            tokens * (2 * n_ff + n_embd) * sizeof(float) + max_assign * 8;
   }
