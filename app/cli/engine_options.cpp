@@ -91,7 +91,33 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
          "Tier-aware WDMoE selection (needs --ram-budget): at THETA > 0 a low-weight expert "
          "that needs a disk read may be left out; 0 = exact top-k")
       ->check(CLI::Range(0.0, 1.0));
+  add_backend_options(app, d);
   add_device_options(app, d);
+}
+
+void add_backend_options(CLI::App& app, Deployment& d) {
+  const std::map<std::string, ComputeBackend> backends{{"cpu", ComputeBackend::kCpu},
+                                                       {"cuda", ComputeBackend::kCuda},
+                                                       {"auto", ComputeBackend::kAuto}};
+  app.add_option("--backend", d.backend,
+                 "Who computes the experts: cpu, cuda (a CUDA GPU; an error without one) or "
+                 "auto (cuda when a device is present, else cpu; the backend line says which)")
+      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->default_str("cpu");
+  app.add_option("--cuda-device", d.cuda_device, "CUDA device index (--backend cuda/auto)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--vram-budget",
+         [&d](const std::string& text) {
+           auto b = parse_ram_budget(text);
+           if (!b.ok()) throw CLI::ValidationError("--vram-budget", b.message());
+           d.vram_budget = *b;
+         },
+         "VRAM for the experts on the GPU (--backend cuda/auto): a size (20GiB) or a share of "
+         "the expert bytes (25%); the rest are uploaded on demand. Default: all experts, "
+         "capped at 90 % of the free VRAM")
+      ->type_name("SIZE|PCT");
 }
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {

@@ -22,6 +22,8 @@ struct EngineOptions {
 /// -c/--ctx-size too (commands with their own meaning of the context leave it out). Every range
 /// is also checked by validate(const Deployment&), which the assembly place applies.
 void add_deployment_options(CLI::App& app, Deployment& d, bool ctx = true);
+/// --backend cpu|cuda|auto, --cuda-device, --vram-budget (part of add_deployment_options).
+void add_backend_options(CLI::App& app, Deployment& d);
 /// The deployment options plus --trace.
 void add_engine_options(CLI::App& app, EngineOptions& o);
 /// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed, --greedy;

@@ -120,6 +120,11 @@ int main(int argc, char** argv) {
                  "RAM this device offers for experts (e.g. 8GiB); the host gives it no more "
                  "experts than fit. Default: the system's available memory");
   app.add_option("-t,--threads", threads, "Compute threads (0: all)")->check(CLI::Range(0, 1024));
+  std::string backend_name = "cpu";
+  app.add_option("--backend", backend_name,
+                 "Who computes this device's experts: cpu, cuda (a CUDA GPU, its VRAM holding "
+                 "as many experts as fit) or auto (cuda when a device is present)")
+      ->capture_default_str();
   app.add_option("--max-payload", max_payload, "Largest frame payload accepted, bytes")
       ->check(CLI::Range(1u << 16, 1u << 30));
   app.add_option("--reply-delay-ms", delay_ms,
@@ -174,6 +179,9 @@ int main(int argc, char** argv) {
   d.model_path = model;
   d.n_threads = threads;
   d.n_ctx = 16;  // no attention runs here; the smallest KV cache
+  auto compute = moe::parse_compute_backend(backend_name);
+  if (!compute.ok()) return log_line("error", "--backend: " + compute.message()), 2;
+  d.backend = *compute;
   auto backend = moe::assemble(d);
   if (!backend.ok()) return log_line("error", backend.message()), 1;
   const moe::HParams& hp = (*backend)->model->hparams();
@@ -190,7 +198,8 @@ int main(int argc, char** argv) {
       info.served[static_cast<size_t>(l * hp.n_expert + e)] = mask[static_cast<size_t>(e)];
     }
   }
-  moe::net::ExpertService service(*(*backend)->model, *(*backend)->local_executor,
+  log_line("info", "experts computed", "on=" + logfmt_quote(std::string((*backend)->executor().name())));
+  moe::net::ExpertService service(*(*backend)->model, (*backend)->executor(),
                                   (*backend)->deployment.max_batch, info);
   // What the host weighs this device by when it spreads experts (docs/protocol.md).
   uint64_t memory_bytes = available_memory_bytes();

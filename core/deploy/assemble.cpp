@@ -123,13 +123,19 @@ Result<std::unique_ptr<Backend>> assemble_parts(const Deployment& d, const LoadP
     if (!wrapped.ok()) return make_error(d.model_path, ": expert executor: ", wrapped.message());
     b->wrapped_executor = std::move(wrapped).value();
     b->wrapped_executor->set_event_bus(&b->bus);
+  } else if (resolve_backend(d.backend, &b->backend_note) == ComputeBackend::kCuda) {
+    auto cuda = make_cuda_expert_executor(*b->model, *b->store,
+                                          {d.cuda_device, d.max_batch, d.vram_budget});
+    if (!cuda.ok()) return make_error(d.model_path, ": backend cuda: ", cuda.message());
+    b->wrapped_executor = std::move(cuda).value();
+    b->wrapped_executor->set_event_bus(&b->bus);
   }
   auto session =
       Session::create(*b->model, *b->pool, b->executor(), {d.n_ctx, d.max_batch, d.kv_type});
   if (!session.ok()) return session.error();
   b->session = std::move(session).value();
   b->session->set_event_bus(&b->bus);
-  b->session->set_prefetch(b->store->wants_prefetch());
+  b->session->set_prefetch(b->store->wants_prefetch() || b->executor().wants_prefetch());
   b->session->set_routing(b->routing(LiveSettings{d.selection.experts_per_token,
                                                   d.selection.theta, nullptr}));
   b->plan = plan_memory(*b->model, d.n_ctx, d.kv_type, d.max_batch, b->pool->size());
@@ -204,6 +210,7 @@ std::string Backend::describe() const {
   out += store->describe();
   out += ", executor ";
   out += executor().name();
+  if (!backend_note.empty()) out += " (backend " + backend_note + ")";
   out += ", selector ";
   out += rc.selector ? rc.selector->name() : "top-k";
   if (rc.selector && selection.latency) out += std::string(" (") + selection.latency->name() + ")";

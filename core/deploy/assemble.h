@@ -69,6 +69,8 @@ struct Backend {
   std::optional<OffloadCalibration> calibration;
   /// "calibrated (cache …)", or why the latency model runs on the store's measured reads.
   std::string latency_note;
+  /// How --backend auto resolved ("auto: CUDA (NVIDIA H200)"); empty for cpu / cuda.
+  std::string backend_note;
   std::unique_ptr<Session> session;
   MemoryPlan plan;
 

@@ -39,6 +39,13 @@ Status validate(const Deployment& d) {
   if (d.max_batch < 1 || d.max_batch > 4096) {
     return make_error("batch size: ", std::to_string(d.max_batch), " is outside [1, 4096]");
   }
+  if (d.backend == ComputeBackend::kCuda && d.executor) {
+    return make_error("backend cuda: the experts already run on LAN devices (--devices); "
+                      "choose one");
+  }
+  if (d.vram_budget && d.backend == ComputeBackend::kCpu) {
+    return make_error("a VRAM budget needs --backend cuda or auto");
+  }
   if (d.ram_budget && d.store != StoreKind::kTiered) {
     return make_error("a RAM budget needs the tiered expert store (not '", store_kind_name(d.store),
                       "')");

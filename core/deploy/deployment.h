@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "core/cuda/cuda_backend.h"
 #include "core/engine_api/placement.h"
 #include "core/store/cache_policy_kind.h"
 #include "core/model/memory_plan.h"
@@ -75,7 +76,13 @@ struct Deployment {
   int io_threads = 2;      ///< tiered: pread threads for disk reads, [1, 64]
   SelectionSpec selection;
   std::string trace_path;    ///< front ends with a trace: every event as JSONL to this file
-  ExecutorFactory executor;  ///< empty: experts run on the local CPU executor
+  ExecutorFactory executor;  ///< empty: experts run on the local CPU executor (or CUDA)
+  /// Who computes the experts when no executor factory is given: the CPU, a CUDA GPU, or
+  /// auto (CUDA when a device is present). CUDA with an executor factory (LAN devices) is an
+  /// error in validate().
+  ComputeBackend backend = ComputeBackend::kCpu;
+  int cuda_device = 0;
+  std::optional<RamBudget> vram_budget;  ///< CUDA: VRAM for experts; none: all, capped by free
 };
 
 /// Checks ranges (threads, context, batch, k, θ) before anything is allocated; the error names

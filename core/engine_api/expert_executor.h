@@ -56,6 +56,9 @@ class ExpertExecutor {
     (void)layer;
     (void)experts;
   }
+  /// Whether the forward pass should predict the next layer's experts and call prefetch()
+  /// for this executor's own sake (a VRAM tier smaller than the experts), besides the store's.
+  virtual bool wants_prefetch() const { return false; }
   virtual std::string_view name() const = 0;
   /// Where the experts of the last generation ran, for the "computed on" line (engine thread).
   /// Default: name(). A remote executor names its devices.

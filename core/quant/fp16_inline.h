@@ -2,9 +2,12 @@
 // Inline half / bfloat16 conversions for the scalar kernels (the public, out-of-line versions
 // are in core/quant/quant.h). Results are bit-identical to ggml's GGML_FP16_TO_FP32,
 // GGML_FP32_TO_FP16 and GGML_FP32_TO_BF16; tests/core/quant/dequant_test.cpp checks them
-// exhaustively and against numpy.
+// exhaustively and against numpy. MOE_HD: the CUDA kernels (core/cuda/) decode block scales
+// with the same functions.
 #include <bit>
 #include <cstdint>
+
+#include "core/quant/hd.h"
 
 namespace moe::fp16 {
 // Internal linkage on purpose: files built with AVX2/AVX-512 flags may include this header, and a
@@ -15,21 +18,21 @@ namespace {
 /// subnormals are built as (0.5 + m*2^-24) - 0.5 in the float domain. No float subnormal is ever
 /// produced or consumed, so it is exact under FTZ/DAZ too. NaN keeps its payload and is quieted
 /// (as the hardware F16C instruction and ggml's table do).
-inline float to_fp32(uint16_t h) {
+MOE_HD float to_fp32(uint16_t h) {
   const uint32_t w = static_cast<uint32_t>(h) << 16;
   const uint32_t sign = w & 0x80000000u;
   const uint32_t two_w = w + w;  // exponent and mantissa, sign shifted out
-  const float normalized = std::bit_cast<float>((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
-  const float denormalized = std::bit_cast<float>((two_w >> 17) | (126u << 23)) - 0.5f;
-  const uint32_t mag = two_w < (1u << 27) ? std::bit_cast<uint32_t>(denormalized)
-                                          : std::bit_cast<uint32_t>(normalized);
-  return std::bit_cast<float>(sign | mag);
+  const float normalized = hd::bits_to_float((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
+  const float denormalized = hd::bits_to_float((two_w >> 17) | (126u << 23)) - 0.5f;
+  const uint32_t mag = two_w < (1u << 27) ? hd::float_to_bits(denormalized)
+                                          : hd::float_to_bits(normalized);
+  return hd::bits_to_float(sign | mag);
 }
 
 /// float -> IEEE half, round to nearest even; overflow -> inf; NaN -> sign | 0x7E00 (ggml).
 /// Integer-only, so independent of the FP environment.
-inline uint16_t from_fp32(float f) {
-  const uint32_t u = std::bit_cast<uint32_t>(f);
+MOE_HD uint16_t from_fp32(float f) {
+  const uint32_t u = hd::float_to_bits(f);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   const uint32_t a = u & 0x7fffffffu;
   if (a > 0x7f800000u) return sign | 0x7E00u;   // NaN

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/quant/block_dot.h"
 #include "core/quant/blocks.h"
 #include "core/quant/cpu_features.h"
 #include "core/quant/fp16_inline.h"
@@ -88,16 +89,9 @@ inline float bf16_bits_to_float(uint16_t h) {
   return std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
 }
 
-/// K-quant 6-bit scale/min unpacking (Q4_K, Q5_K): sub-block j of 8.
-inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
-  }
-}
+/// K-quant 6-bit scale/min unpacking (Q4_K, Q5_K): sub-block j of 8 (block_dot.h, shared
+/// with the CUDA kernels).
+using blockdot::get_scale_min_k4;
 
 /// Q3_K: the 12 packed bytes -> 16 signed 6-bit scales (value - 32).
 inline void unpack_q3k_scales(const uint8_t* packed, int8_t* out16) {

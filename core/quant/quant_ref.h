@@ -4,6 +4,7 @@
 // operation, so that results are bit-identical. k is the element count (multiple of the block).
 #include <cstdint>
 
+#include "core/quant/block_dot.h"
 #include "core/quant/blocks.h"
 
 namespace moe::ref {
@@ -33,19 +34,8 @@ void quantize_row_q4_K(const float* x, BlockQ4_K* y, int64_t k);
 void quantize_row_q5_K(const float* x, BlockQ5_K* y, int64_t k);
 void quantize_row_q6_K(const float* x, BlockQ6_K* y, int64_t k);
 
-namespace {  // internal linkage: see fp16_inline.h
-
-/// K-quant 6-bit scale/min pair j (0..7) of a Q4_K / Q5_K block (ggml get_scale_min_k4).
-inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
-  }
-}
-
-}  // namespace
+/// K-quant 6-bit scale/min pair j (0..7) of a Q4_K / Q5_K block (ggml get_scale_min_k4; one
+/// definition for the CPU and CUDA kernels in block_dot.h).
+using blockdot::get_scale_min_k4;
 
 }  // namespace moe::ref

@@ -5,6 +5,7 @@
 //   dot = d_a * (d * sum_sb sc[sb] * sum_{e in sb} q[e] * a[e] - dmin * sum_sb m[sb] * asum[sb])
 #include <type_traits>
 
+#include "core/quant/block_dot.h"
 #include "core/quant/kernels.h"
 
 namespace moe::kern {
@@ -54,8 +55,7 @@ float dot_q3_k(int64_t n, const void* w, const void* act) {
   return sum;
 }
 
-// Q4_K / Q5_K: 64-element groups j; the low nibbles of qs[32j..32j+31] are sub-block 2j, the
-// high nibbles sub-block 2j+1 (32 elements each); Q5_K's fifth bit is bit sb of qh[e % 32].
+// Q4_K / Q5_K: 8 sub-blocks of 32 (element layout: core/quant/block_dot.h, shared with CUDA).
 template <bool kFive>
 float dot_q45_k(int64_t n, const void* w, const void* act) {
   using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
@@ -65,16 +65,15 @@ float dot_q45_k(int64_t n, const void* w, const void* act) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], mn[8];
     unpack_q4k_scales(x[i].scales, sc, mn);
-    int isum[8] = {};
-    for (int e = 0; e < kQK_K; ++e) {
-      const int sb = e / 32, byte = 32 * (e / 64) + e % 32;
-      int q = (sb % 2 == 0) ? (x[i].qs[byte] & 0xF) : (x[i].qs[byte] >> 4);
-      if constexpr (kFive) q |= ((x[i].qh[e % 32] >> sb) & 1) << 4;
-      isum[sb] += q * y[i].qs[e];
-    }
     int scaled = 0, mins = 0;
     for (int sb = 0; sb < 8; ++sb) {
-      scaled += sc[sb] * isum[sb];
+      int isum = 0;
+      if constexpr (kFive) {
+        isum = blockdot::isum_q5_K_sub(x[i], y[i], sb);
+      } else {
+        isum = blockdot::isum_q4_K_sub(x[i], y[i], sb);
+      }
+      scaled += sc[sb] * isum;
       mins += mn[sb] * (y[i].bsums[2 * sb] + y[i].bsums[2 * sb + 1]);
     }
     sum += y[i].d * (half_to_float(x[i].d) * static_cast<float>(scaled) -
@@ -83,23 +82,14 @@ float dot_q45_k(int64_t n, const void* w, const void* act) {
   return sum;
 }
 
-// Q6_K: per 128-element half, ql[0..63] and qh[0..31]; quarter t of 32 elements takes the
-// low (t < 2) or high nibble of ql[l + 32 * (t % 2)] and bits 2t..2t+1 of qh[l]; q - 32.
+// Q6_K: 16 sub-blocks of 16 with int8 scales (element layout: core/quant/block_dot.h).
 float dot_q6_k(int64_t n, const void* w, const void* act) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(act);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    int isum[16] = {};
-    for (int e = 0; e < kQK_K; ++e) {
-      const int half = e / 128, t = (e % 128) / 32, l = e % 32;
-      const uint8_t qlb = x[i].ql[64 * half + l + 32 * (t % 2)];
-      const int low = t < 2 ? (qlb & 0xF) : (qlb >> 4);
-      const int high = (x[i].qh[32 * half + l] >> (2 * t)) & 3;
-      isum[e / 16] += ((low | (high << 4)) - 32) * y[i].qs[e];
-    }
     int scaled = 0;
-    for (int sb = 0; sb < 16; ++sb) scaled += x[i].scales[sb] * isum[sb];
+    for (int sb = 0; sb < 16; ++sb) scaled += x[i].scales[sb] * blockdot::isum_q6_K_sub(x[i], y[i], sb);
     sum += y[i].d * half_to_float(x[i].d) * static_cast<float>(scaled);
   }
   return sum;

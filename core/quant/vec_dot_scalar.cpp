@@ -2,6 +2,7 @@
 // legacy formats (activation: Q8_0). Written for clarity: the SIMD files are checked against
 // these. Each block contributes d_w * d_a * sum_i(q_w[i] * q_a[i]) (+ m_w * d_a * sum_i q_a[i]
 // for the formats with a minimum), summed in int32 within a block and in float across blocks.
+#include "core/quant/block_dot.h"
 #include "core/quant/kernels.h"
 
 namespace moe::kern {
@@ -31,17 +32,13 @@ float dot_bf16(int64_t n, const void* w, const void* act) {
   return sum;
 }
 
-// Low nibble of qs[j] is element j, high nibble element j + 16.
+// Element layout: core/quant/block_dot.h (shared with the CUDA kernels).
 float dot_q4_0(int64_t n, const void* w, const void* act) {
   const auto* x = static_cast<const BlockQ4_0*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(act);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK4_0; ++i) {
-    int isum = 0;
-    for (int j = 0; j < kQK4_0 / 2; ++j) {
-      isum += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
-      isum += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
-    }
+    const int isum = blockdot::isum_q4_0(x[i], y[i]);
     sum += half_to_float(x[i].d) * half_to_float(y[i].d) * static_cast<float>(isum);
   }
   return sum;
@@ -112,8 +109,7 @@ float dot_q8_0(int64_t n, const void* w, const void* act) {
   const auto* y = static_cast<const BlockQ8_0*>(act);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK8_0; ++i) {
-    int isum = 0;
-    for (int j = 0; j < kQK8_0; ++j) isum += x[i].qs[j] * y[i].qs[j];
+    const int isum = blockdot::isum_q8_0(x[i], y[i]);
     sum += half_to_float(x[i].d) * half_to_float(y[i].d) * static_cast<float>(isum);
   }
   return sum;
