@@ -10,7 +10,7 @@ MOE_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libasio-dev libssl-dev libsodium-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
-  iproute2 util-linux
+  iproute2 util-linux nftables
 )
 
 moe_install_deps() {
