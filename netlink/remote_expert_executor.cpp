@@ -129,8 +129,9 @@ Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
 void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   const bool was_up = d.status.up;
   // A deadline that passed on an open connection: the device stalled (stopped, overloaded, a
-  // link that went silent) rather than going away; shown apart from a lost connection.
-  d.status.stalled = d.client != nullptr && d.client->timed_out();
+  // link that went silent) rather than going away; shown apart from a lost connection. A failed
+  // reconnection (no client) keeps the cause of the loss.
+  if (d.client != nullptr) d.status.stalled = d.client->timed_out();
   d.client.reset();
   d.status.up = false;
   ++d.status.failures;

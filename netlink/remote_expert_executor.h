@@ -55,7 +55,7 @@ struct DeviceStatus {
   std::string address, device_id;
   std::string identity;  ///< the CN of its certificate
   bool up = false;
-  bool stalled = false;  ///< down since an RPC or ping timed out (not a closed connection)
+  bool stalled = false;  ///< went down because an RPC or ping timed out (not a closed connection)
   bool secure = true;  ///< false: plaintext (--insecure)
   float gflops = 0;           ///< the device's measured expert speed (its hello-ack)
   uint64_t memory_bytes = 0;  ///< RAM it offers for experts (0: not said)
