@@ -6,9 +6,9 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "ui/channel_scenario.h"
 #include "ui/dashboard_state.h"
 #include "ui/engine_controller.h"
-#include "ui/channel_scenario.h"
 #include "ui/lan_state.h"
 #include "ui/studio_types.h"
 

@@ -99,6 +99,10 @@ void LanLatencyTest::modelledBesideMeasuredTq() {
   QTRY_COMPARE(t->rowCount(), 2);
   QTRY_VERIFY(row_of(t, "device7") >= 0 && row_of(t, "node-1") >= 0);
   const int r7 = row_of(t, "device7"), r1 = row_of(t, "node-1");
+  // The answer's last events reach the table at a later dashboard tick.
+  QTRY_VERIFY_WITH_TIMEOUT(cell(t, r7, LanDevicesPanel::kMeasuredTq) != "–" &&
+                               cell(t, r1, LanDevicesPanel::kMeasuredTq) != "–",
+                           10000);
   const QString modelled = cell(t, r7, LanDevicesPanel::kModelledTq);
   const QString in_wdmoe =
       wdmoe_cell(s.window().dashboard()->wdmoe()->device_table(), "device7", "t_q (ms)");
