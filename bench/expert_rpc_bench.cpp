@@ -28,12 +28,15 @@ namespace {
 using namespace moe::net;
 using Clock = std::chrono::steady_clock;
 
-// A throwaway deployment CA with a device and a host certificate.
+// A throwaway deployment CA with a device and a host certificate, removed at exit.
 const std::string& pki_dir() {
+  static std::string root;
   static const std::string dir = [] {
     char tmpl[] = "/tmp/moe_rpc_bench_XXXXXX";
     const char* made = mkdtemp(tmpl);
-    const std::string d = std::string(made != nullptr ? made : "/tmp/moe_rpc_bench") + "/pki";
+    root = made != nullptr ? made : "/tmp/moe_rpc_bench";
+    std::atexit([] { std::filesystem::remove_all(root); });
+    const std::string d = root + "/pki";
     if (!pki_init(d).ok() || !pki_issue(d, "node").ok() || !pki_issue(d, "host").ok()) {
       std::fprintf(stderr, "cannot create the benchmark's PKI in %s\n", d.c_str());
       std::exit(1);
