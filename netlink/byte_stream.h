@@ -6,6 +6,8 @@
 #include <asio/ssl.hpp>
 #include <variant>
 
+#include "netlink/tls_context.h"
+
 namespace moe::net {
 
 class ByteStream {
@@ -30,7 +32,10 @@ class ByteStream {
   /// TLS handshake; in plaintext the handler runs at once (posted) with no error.
   template <class Handler>
   void async_handshake(asio::ssl::stream_base::handshake_type role, Handler&& h) {
-    if (secure()) return std::get<Tls>(s_).async_handshake(role, std::forward<Handler>(h));
+    if (secure()) {
+      use_current_revocations(ssl());  // a revocation since the last handshake counts now
+      return std::get<Tls>(s_).async_handshake(role, std::forward<Handler>(h));
+    }
     asio::post(socket().get_executor(), [h = std::forward<Handler>(h)]() mutable {
       h(std::error_code());
     });

@@ -17,14 +17,16 @@ struct FrameClient::Impl {
   std::string peer;
   std::string identity;  ///< the device certificate's CN
   bool is_open = false;
+  bool timed_out = false;  ///< closed at a deadline
   std::string broken;  ///< why the connection was closed, for every later call
 
   Impl(std::shared_ptr<asio::ssl::context> t, const ClientOptions& o)
       : tls(std::move(t)), stream(io, tls.get()), options(o) {}
 
-  void close(const std::string& why) {
+  void close(const std::string& why, bool at_deadline = false) {
     if (!is_open && !broken.empty()) return;
     is_open = false;
+    timed_out = at_deadline;
     broken = why;
     stream.close();
   }
@@ -38,7 +40,8 @@ struct FrameClient::Impl {
     io.restart();
     io.run_for(timeout);
     if (!result) {
-      close(peer + ": " + what + " timed out after " + std::to_string(timeout.count()) + " ms");
+      close(peer + ": " + what + " timed out after " + std::to_string(timeout.count()) + " ms",
+            true);
       io.restart();
       io.run();
       return asio::error::timed_out;
@@ -111,6 +114,7 @@ FrameClient::FrameClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FrameClient::~FrameClient() { impl_->close("closed"); }
 
 bool FrameClient::open() const { return impl_->is_open; }
+bool FrameClient::timed_out() const { return impl_->timed_out; }
 bool FrameClient::secure() const { return impl_->stream.secure(); }
 const std::string& FrameClient::peer_identity() const {
   return impl_->identity;

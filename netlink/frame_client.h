@@ -39,6 +39,9 @@ class FrameClient {
   Result<Frame> call(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                      std::chrono::milliseconds timeout);
   bool open() const;
+  /// The connection was closed because a deadline passed (the peer stalled), not by the peer,
+  /// a network error or a bad frame.
+  bool timed_out() const;
   bool secure() const;
   /// The common name (CN) of the device's certificate, read after the handshake (empty in
   /// plaintext).

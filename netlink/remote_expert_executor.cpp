@@ -32,6 +32,7 @@ struct RemoteExpertExecutor::Device {
   uint64_t request_id = 0;
   Clock::time_point sent_at{};
   uint64_t sent_bytes = 0;  // the request frame
+  uint32_t sent_tokens = 0;
   bool in_flight = false;
 };
 
@@ -127,6 +128,10 @@ Result<std::unique_ptr<RemoteExpertExecutor>> RemoteExpertExecutor::create(
 
 void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   const bool was_up = d.status.up;
+  // A deadline that passed on an open connection: the device stalled (stopped, overloaded, a
+  // link that went silent) rather than going away; shown apart from a lost connection. A failed
+  // reconnection (no client) keeps the cause of the loss.
+  if (d.client != nullptr) d.status.stalled = d.client->timed_out();
   d.client.reset();
   d.status.up = false;
   ++d.status.failures;
@@ -138,7 +143,7 @@ void RemoteExpertExecutor::fail(Device& d, const std::string& why) {
   }
   if (was_up) {
     replace_ = true;
-    publish(DeviceEvent::Kind::kLeft, d);
+    publish(d.status.stalled ? DeviceEvent::Kind::kTimeout : DeviceEvent::Kind::kLeft, d);
     if (sink_ != nullptr) sink_->mark_unavailable(static_cast<int>(d.id));
   }
 }
@@ -182,6 +187,7 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   d.status.gflops = c.ack.gflops;
   d.status.memory_bytes = c.ack.memory_bytes;
   d.status.up = true;
+  d.status.stalled = false;
   replace_ = true;
   d.backoff = std::chrono::milliseconds(1000);
   d.last_used = Clock::now();
@@ -347,6 +353,7 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     d.last_used = d.sent_at;
     const std::vector<uint8_t> payload = encode(req);
     d.sent_bytes = kFrameHeaderBytes + payload.size();
+    d.sent_tokens = req.n_tokens;
     if (auto st =
             d.client->send(FrameType::kExpertRequest, d.request_id, payload, options_.rpc_timeout);
         !st.ok()) {
@@ -392,8 +399,13 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
       d.status.assignments += d.idx.size();
       d.status.last_rtt_s = rtt;
       d.status.last_compute_s = compute;
-      publish(DeviceEvent::Kind::kRpc, d, rtt, compute,
-              d.sent_bytes + kFrameHeaderBytes + reply->payload.size());
+      DeviceEvent rpc;
+      rpc.rtt_s = rtt;
+      rpc.compute_s = compute;
+      rpc.bytes = d.sent_bytes + kFrameHeaderBytes + reply->payload.size();
+      rpc.tokens = d.sent_tokens;
+      rpc.assignments = static_cast<uint32_t>(d.idx.size());
+      publish(DeviceEvent::Kind::kRpc, d, &rpc);
       // The sink takes the network part and the compute part separately.
       if (sink_ != nullptr) sink_->record(static_cast<int>(d.id), std::max(0.0, rtt - compute), compute);
       continue;
@@ -411,15 +423,12 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
   return {};
 }
 
-void RemoteExpertExecutor::publish(DeviceEvent::Kind kind, const Device& d, double rtt_s,
-                                   double compute_s, uint64_t bytes) const {
+void RemoteExpertExecutor::publish(DeviceEvent::Kind kind, const Device& d,
+                                   const DeviceEvent* rpc) const {
   if (bus_ == nullptr || !bus_->has_subscribers()) return;
-  DeviceEvent ev;
+  DeviceEvent ev = rpc != nullptr ? *rpc : DeviceEvent{};
   ev.kind = kind;
   ev.device = d.id;
-  ev.rtt_s = rtt_s;
-  ev.compute_s = compute_s;
-  ev.bytes = bytes;
   ev.experts_held = static_cast<uint32_t>(d.status.experts_held);
   ev.insecure = d.status.secure ? 0 : 1;
   set_event_text(ev.address, d.status.address);
@@ -434,7 +443,7 @@ std::string RemoteExpertExecutor::computed_on() const {
     if (d->status.rpcs == 0) continue;
     if (!names.empty()) names += ", ";
     names += d->status.identity.empty() ? d->status.address : d->status.identity;
-    if (!d->status.up) names += " (lost)";
+    if (!d->status.up) names += d->status.stalled ? " (timed out)" : " (lost)";
   }
   return names.empty() ? std::string("local CPU (no device answered)")
                        : "LAN devices " + names + " + local CPU";

@@ -7,7 +7,9 @@
 // bit-identical to an all-local run. A device that fails (connection lost, timeout, error
 // frame) is marked down and its assignments are computed locally in the same call: the
 // generation continues; reconnection is tried again after a backoff (1 s doubling to 30 s).
-// Each RPC is published as a DeviceEvent and recorded in the latency sink (WLR selection).
+// Each RPC is published as a DeviceEvent and recorded in the latency sink (WLR selection); a
+// device that stalls past the RPC or heartbeat timeout is published as kTimeout, one whose
+// connection closed or failed as kLeft.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -53,6 +55,7 @@ struct DeviceStatus {
   std::string address, device_id;
   std::string identity;  ///< the CN of its certificate
   bool up = false;
+  bool stalled = false;  ///< went down because an RPC or ping timed out (not a closed connection)
   bool secure = true;  ///< false: plaintext (--insecure)
   float gflops = 0;           ///< the device's measured expert speed (its hello-ack)
   uint64_t memory_bytes = 0;  ///< RAM it offers for experts (0: not said)
@@ -75,8 +78,8 @@ class RemoteExpertExecutor final : public ExpertExecutor {
     local_.prefetch(layer, experts);
   }
   std::string_view name() const override { return "LAN devices"; }
-  /// "LAN devices a, b (lost) + local CPU": the devices that ran experts since the load (by
-  /// certificate name), and those lost since.
+  /// "LAN devices a, b (lost), c (timed out) + local CPU": the devices that ran experts since
+  /// the load (by certificate name), and those lost or stalled since.
   std::string computed_on() const override;
   /// A snapshot; callable from any thread.
   std::vector<DeviceStatus> status() const;
@@ -96,8 +99,8 @@ class RemoteExpertExecutor final : public ExpertExecutor {
   void place();       // under every device's lock
   Status run_local(const ExpertBatch& b, std::span<const int32_t> idx);
   void fail(Device& d, const std::string& why);
-  void publish(DeviceEvent::Kind kind, const Device& d, double rtt_s = 0, double compute_s = 0,
-               uint64_t bytes = 0) const;
+  // kRpc: the RPC's figures; the other kinds: the device's identity and state only.
+  void publish(DeviceEvent::Kind kind, const Device& d, const DeviceEvent* rpc = nullptr) const;
 
   const Model& model_;
   ExpertExecutor& local_;

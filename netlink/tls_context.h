@@ -8,6 +8,7 @@
 #include <string>
 
 #include <asio/ssl/context.hpp>
+#include <openssl/ssl.h>
 
 #include "core/util/status.h"
 
@@ -24,8 +25,17 @@ enum class TlsRole { kServer, kClient };
 using LogFn = std::function<void(const std::string&)>;
 
 /// A context for one role. `log` gets one line per refused peer certificate ("peer
-/// certificate refused: certificate revoked (CN=node-1)"). Errors name the file.
+/// certificate refused: certificate revoked (CN=node-1)") and one per reload of the CRL.
+/// Errors name the file.
 Result<std::shared_ptr<asio::ssl::context>> make_tls_context(TlsRole role, const TlsFiles& files,
                                                              LogFn log = {});
+
+/// Before a handshake on a connection of such a context: verify the peer against the CRL as it
+/// is on disk now. crl.pem is read again when it changed since the last handshake (another
+/// inode, size or modification time: `moe-cli pki revoke`, or a new copy from the operator), so
+/// a newly revoked peer is refused at its next connection without restarting either end; a
+/// CRL that cannot be read is logged and the previous one stays in force. Connections already
+/// open are not cut.
+void use_current_revocations(SSL* ssl);
 
 }  // namespace moe::net

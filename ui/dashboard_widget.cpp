@@ -209,6 +209,7 @@ void DashboardWidget::on_model_loaded() {
 void DashboardWidget::refresh_scenario() {
   const QVector<DeviceLinkRow> rows = controller_->scenario().devices(controller_->model());
   wdmoe_->set_devices(controller_->scenario().name(), rows);
+  devices_->set_scenario(controller_->scenario().name(), rows);
   // Kept / dropped per device: each expert on the first device the placement gives it.
   std::vector<int> device_of(static_cast<size_t>(std::max(controller_->model().n_expert, 0)), -1);
   for (int q = 0; q < rows.size(); ++q)

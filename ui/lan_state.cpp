@@ -1,6 +1,12 @@
 #include "ui/lan_state.h"
 
+#include <algorithm>
+
 namespace moe::ui {
+
+namespace {
+constexpr double kTqAlpha = 0.2;  // MeasuredLatencySource::Config::alpha
+}  // namespace
 
 void LanState::on_device(const DeviceEvent& e) {
   LanDevice& d = devices_[e.device];
@@ -27,6 +33,13 @@ void LanState::on_device(const DeviceEvent& e) {
       d.rtt_ms = e.rtt_s * 1e3;
       d.compute_ms = e.compute_s * 1e3;
       d.bytes += e.bytes;
+      if (e.tokens == 1 && e.assignments > 0) {
+        const double tq_ms =
+            1e3 * (std::max(0.0, e.rtt_s - e.compute_s) + e.compute_s / e.assignments);
+        d.measured_tq_ms = d.tq_samples++ == 0
+                               ? tq_ms
+                               : d.measured_tq_ms + kTqAlpha * (tq_ms - d.measured_tq_ms);
+      }
       tick_bytes_[e.device] += e.bytes;
       break;
   }

@@ -18,6 +18,11 @@ struct LanDevice {
   QString state;              ///< "connected", "active", "lost", "timeout"
   uint32_t experts_held = 0;
   double rtt_ms = 0, compute_ms = 0;
+  /// Measured t_q (WDMoE eq. 6: one token through one expert): over one-token requests, the
+  /// network part of the round trip plus the device's compute per expert, EWMA (α = 0.2, as the
+  /// measured latency source); 0 until a one-token request was answered.
+  double measured_tq_ms = 0;
+  uint64_t tq_samples = 0;
   uint64_t rpcs = 0, failures = 0, bytes = 0;
   double bytes_per_s = 0;  ///< request + reply bytes over the last second
   bool insecure = false;

@@ -26,7 +26,10 @@ struct DevicesArgs {
 // The discovery error or silence, in terms of what to check.
 std::string multicast_advice(const DevicesArgs& a, const std::string& error) {
   std::string s = error.empty() ? "no announcement was heard" : error;
-  if (error.find("unreachable") != std::string::npos) {
+  // ENETUNREACH sending the probe, ENODEV joining the group: the routing table has no way to
+  // the group (no default route, no 224.0.0.0/4 route) and no interface was named.
+  if (error.find("unreachable") != std::string::npos ||
+      error.find("No such device") != std::string::npos) {
     s += ": no multicast route on this interface (ip route add 224.0.0.0/4 dev IFACE, or give "
          "--discovery-interface ADDRESS)";
   } else {

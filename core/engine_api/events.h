@@ -85,6 +85,8 @@ struct DeviceEvent {
   uint32_t device = 0;
   double rtt_s = 0, compute_s = 0;
   uint64_t bytes = 0;          ///< kRpc: request + reply frame bytes
+  uint32_t tokens = 0;         ///< kRpc: token rows sent (1 in a decode step)
+  uint32_t assignments = 0;    ///< kRpc: (token, expert) pairs computed
   uint32_t experts_held = 0;   ///< kJoined: (layer, expert) pairs the device serves
   uint8_t insecure = 0;        ///< 1: the connection is plaintext (`--insecure`)
   std::array<char, kDeviceTextBytes> address{};  ///< "host:port"

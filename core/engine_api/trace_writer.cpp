@@ -68,6 +68,7 @@ struct ToJson {
   nlohmann::json operator()(const DeviceEvent& e) const {
     return {{"type", "device"}, {"kind", device_kind(e.kind)}, {"device", e.device},
             {"rtt_s", e.rtt_s}, {"compute_s", e.compute_s}, {"bytes", e.bytes},
+            {"tokens", e.tokens}, {"assignments", e.assignments},
             {"experts_held", e.experts_held}, {"insecure", e.insecure != 0},
             {"address", e.address.data()}, {"identity", e.identity.data()}};
   }

@@ -11,7 +11,7 @@ MOE_PACKAGES=(
   libsecret-1-dev gnome-keyring dbus-daemon
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   xvfb xauth fonts-dejavu-core
-  iproute2 util-linux
+  iproute2 util-linux nftables
 )
 
 moe_install_deps() {

@@ -233,7 +233,10 @@ TEST(Discovery, DevicesAutoFindsTheNodeOfThisModel) {
         "grep -q \"connected to device 'node-a'\" remote.err\n";
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/script.sh") << script;
-    const int rc = std::system(("bash " + dir + "/script.sh >" + dir + "/out.txt 2>&1").c_str());
+    // Bounded: on the deadline bash gets SIGTERM and its EXIT trap ends the node and the
+    // device's namespace.
+    const int rc =
+        std::system(("timeout 240 bash " + dir + "/script.sh >" + dir + "/out.txt 2>&1").c_str());
     if (rc != 0) {
       std::ifstream e(dir + "/remote.err");
       std::fprintf(stderr, "script failed; remote.err:\n%s\n",
@@ -248,13 +251,15 @@ TEST(Discovery, DevicesAutoFindsTheNodeOfThisModel) {
 
 // Two "hosts": the test's private network namespace and a second one made inside it, joined by
 // a veth pair (10.77.0.1 <-> 10.77.0.2), a moe-node on the far side. Discovery and generation
-// cross the link; then multicast is dropped on both ends of the link (tc u32 filters on
-// 224.0.0.0/4, TCP untouched, as a firewall or a switch would): `moe-cli devices`
-// explains that nothing was heard while the expected device is reachable, and a static
-// --devices list still gives the local answer. Needs ip (iproute2), unshare and nsenter;
-// skipped where namespaces or veth links are not permitted; the multicast-blocked part needs
-// tc's prio qdisc and u32 filter and is left out (said in the output) where the kernel lacks
-// them — the private-namespace tests above cover "no multicast" on one host.
+// cross the link; then multicast is blocked two real ways, and `moe-cli devices --expect` must
+// explain each while the expected device serves: a firewall on the device's side (nftables
+// drops 224.0.0.0/4 both ways, TCP untouched: "none heard ... a firewall", "not heard by
+// multicast"), and no multicast route on the host (discovery without --discovery-interface,
+// the only route being the veth subnet); with the firewall still up, a static --devices list
+// gives the local answer. Needs ip (iproute2), unshare and nsenter; skipped where namespaces
+// or veth links are not permitted; the firewall part needs nft (Debian nftables) and is left
+// out, said in the output, without it. Both namespaces live only as long as the processes the
+// script started, which its EXIT trap ends (also at the 240 s deadline).
 TEST(Discovery, AcrossAVethLinkBetweenTwoNamespaces) {
   std::string why;
   const int code = in_private_network(true, [] {
@@ -265,6 +270,7 @@ TEST(Discovery, AcrossAVethLinkBetweenTwoNamespaces) {
     const std::string run = cli + " run -m " + model +
                             " -p 'the patient reports' --raw -n 12 --greedy --ignore-eos -t 1";
     const std::string host_disc = " --discovery-interface 10.77.0.1 --discovery-port 17072";
+    const std::string expect = " --pki pki --expect 10.77.0.2:7070/node-a";
     const std::string script =
         "set -ex\ncd " + dir + "\n" +
         cli + " pki --dir pki init >/dev/null\n" + cli + " pki --dir pki issue host >/dev/null\n" +
@@ -275,7 +281,8 @@ TEST(Discovery, AcrossAVethLinkBetweenTwoNamespaces) {
         "ip link set vd netns $D\n"
         "ip addr add 10.77.0.1/24 dev vh && ip link set vh up\n"
         "in_d ip addr add 10.77.0.2/24 dev vd\nin_d ip link set vd up\nin_d ip link set lo up\n"
-        "in_d " + node + " -m " + model + " --name node-a --pki pki --listen 10.77.0.2:7070 -t 1"
+        // Not through in_d: $! must be moe-node itself (nsenter execs it) for the trap to end it.
+        "nsenter --net=/proc/$D/ns/net " + node + " -m " + model + " --name node-a --pki pki --listen 10.77.0.2:7070 -t 1"
         " --discovery-interface 10.77.0.2 --discovery-port 17072 --port-file port 2>node.log &\n"
         "N=$!\nfor i in $(seq 100); do [ -s port ] && break; sleep 0.1; done\n" +
         run + " > local.txt 2>/dev/null\n" +
@@ -283,32 +290,46 @@ TEST(Discovery, AcrossAVethLinkBetweenTwoNamespaces) {
         "grep -q 'node-a  *10.77.0.2:7070' seen.txt\n" +
         run + " --pki pki --devices auto" + host_disc + " > auto.txt 2> auto.err\n"
         "cmp local.txt auto.txt\ngrep -q \"connected to device 'node-a'\" auto.err\n"
-        // Multicast blocked on the device's side: discovery hears nothing, TCP still works.
-        "drop_mc() { tc qdisc add dev $1 root handle 1: prio && tc filter add dev $1 parent 1: "
-        "protocol ip u32 match ip dst 224.0.0.0/4 action drop; }\n"
-        "if drop_mc vh && in_d bash -c \"$(declare -f drop_mc); drop_mc vd\"; then\n"
-        "sleep 0.2\nset +e\n" + cli + " devices --wait 500" + host_disc +
-        " --pki pki --expect 10.77.0.2:7070/node-a > blocked.txt 2> blocked.err\nrc=$?\nset -e\n"
+        // Multicast blocked by a firewall on the device's side (nftables drops 224.0.0.0/4 in
+        // and out; TCP untouched): discovery hears nothing, the expected device still serves.
+        "if command -v nft >/dev/null && in_d nft -f - <<'EOF'\n"
+        "table ip moe_block_mc {\n"
+        "  chain in { type filter hook input priority 0; ip daddr 224.0.0.0/4 drop; }\n"
+        "  chain out { type filter hook output priority 0; ip daddr 224.0.0.0/4 drop; }\n"
+        "}\nEOF\nthen\n"
+        "set +e\n" + cli + " devices --wait 500" + host_disc + expect +
+        " > blocked.txt 2> blocked.err\nrc=$?\nset -e\n"
         "[ $rc -eq 0 ]\n"
-        "grep -q 'none heard' blocked.err\ngrep -q 'not heard by multicast' blocked.txt\n"
-        "grep -q 'serves node-a' blocked.txt\n"
-        "else echo NO-TC-FILTER; fi\n" +
+        "grep -q 'none heard' blocked.err\ngrep -q 'a firewall' blocked.err\n"
+        "grep -q 'not heard by multicast' blocked.txt\ngrep -q 'serves node-a' blocked.txt\n"
+        "else echo NO-NFT; fi\n"
+        // No multicast route on the host: without --discovery-interface the group is reached
+        // through the routing table, which here has only the veth subnet.
+        "set +e\n" + cli + " devices --wait 500 --discovery-port 17072" + expect +
+        " > noroute.txt 2> noroute.err\nrc=$?\nset -e\n"
+        "[ $rc -eq 0 ]\n"
+        "grep -q 'none heard' noroute.err\n"
+        "grep -q 'no multicast route on this interface' noroute.err\n"
+        "if grep -q 'a firewall' noroute.err; then exit 1; fi\n"
+        "grep -q 'serves node-a' noroute.txt\n" +
         run + " --pki pki --devices 10.77.0.2:7070/node-a > static.txt 2>/dev/null\n"
         "cmp local.txt static.txt\n";
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/script.sh") << script;
-    const int rc = std::system(("bash " + dir + "/script.sh >" + dir + "/out.txt 2>&1").c_str());
+    // Bounded: on the deadline bash gets SIGTERM and its EXIT trap ends the node and the
+    // device's namespace.
+    const int rc =
+        std::system(("timeout 240 bash " + dir + "/script.sh >" + dir + "/out.txt 2>&1").c_str());
     const int status = WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
     if (status != 0 && status != 77) {
       std::ifstream e(dir + "/out.txt");
       std::fprintf(stderr, "script failed (%d):\n%s\n", status,
                    std::string(std::istreambuf_iterator<char>(e), {}).c_str());
     }
-    (void)!std::system("pkill -f 'moe-node.*10.77.0.2'");  // after a failure midway
     std::ifstream o(dir + "/out.txt");
-    if (std::string(std::istreambuf_iterator<char>(o), {}).find("NO-TC-FILTER\n") !=
+    if (std::string(std::istreambuf_iterator<char>(o), {}).find("NO-NFT\n") !=
         std::string::npos) {
-      std::fprintf(stderr, "multicast-blocked part not run: no tc prio qdisc / u32 filter here\n");
+      std::fprintf(stderr, "firewall part not run: no nft (nftables) or no nf_tables here\n");
     }
     std::filesystem::remove_all(dir);
     return status == 0 ? 0 : status == 77 ? 77 : 60;

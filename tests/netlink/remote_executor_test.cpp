@@ -5,6 +5,7 @@
 // (its experts computed on the host), and refuse a device of another model.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -36,6 +37,8 @@ Deployment local_deployment(int threads) {
 }
 
 struct Node {
+  /// > 0: every expert request is answered this many ms late (a stalled device).
+  std::shared_ptr<std::atomic<int>> stall_ms = std::make_shared<std::atomic<int>>(0);
   std::unique_ptr<Backend> backend;
   std::unique_ptr<ExpertService> service;
   std::unique_ptr<FrameServer> server;
@@ -77,7 +80,12 @@ class RemoteExperts : public test::TempDirTest {
     auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(pki_, name));
     EXPECT_TRUE(ctx.ok()) << ctx.message();
     ExpertService* svc = n.service.get();
-    auto s = FrameServer::start(so, *ctx, [svc](const Frame& f) { return svc->handle(f); });
+    auto s = FrameServer::start(so, *ctx, [svc, stall = n.stall_ms](const Frame& f) {
+      if (f.type == FrameType::kExpertRequest) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(stall->load()));
+      }
+      return svc->handle(f);
+    });
     EXPECT_TRUE(s.ok()) << s.message();
     n.server = std::move(*s);
     return n;
@@ -95,7 +103,7 @@ class RemoteExperts : public test::TempDirTest {
       o.devices = devices;
       o.tls = TlsFiles::from_pki_dir(pki_, "host");
       o.fingerprint = fingerprint_;
-      o.rpc_timeout = std::chrono::milliseconds(3000);
+      o.rpc_timeout = rpc_timeout_;
       o.heartbeat = heartbeat_;
       o.wire = wire_;
       o.log = [this](const std::string& l) {
@@ -138,7 +146,7 @@ class RemoteExperts : public test::TempDirTest {
   }
 
   std::string pki_, fingerprint_;
-  std::chrono::milliseconds heartbeat_{5000};
+  std::chrono::milliseconds heartbeat_{5000}, rpc_timeout_{3000};
   bool measured_ = false;
   WireType wire_ = WireType::kF32;
 
@@ -219,12 +227,60 @@ TEST_F(RemoteExperts, ALostDeviceIsReplacedByTheHostMidGeneration) {
         ++rpcs;
         EXPECT_GT(de->bytes, 2 * kFrameHeaderBytes);
         EXPECT_GT(de->rtt_s, 0.0);
+        EXPECT_GE(de->tokens, 1u);   // the 12-token prefill or a decode step
+        EXPECT_LE(de->tokens, 12u);
+        EXPECT_GE(de->assignments, de->tokens);  // each token sent has an expert here
       }
     }
   }
   EXPECT_TRUE(left) << "no DeviceEvent for the lost device";
   EXPECT_GT(rpcs, 0);
   EXPECT_EQ(ex->computed_on(), "LAN devices node-a, node-b (lost) + local CPU");
+}
+
+// A device that stalls (its replies later than the RPC timeout, the connection still open) is
+// published as a timeout, not as a lost connection: its row says "timeout", the computed-on
+// line "(timed out)"; its experts run on the host in the same call, logits unchanged.
+TEST_F(RemoteExperts, AStalledDeviceIsATimeoutNotALoss) {
+  using namespace std::chrono_literals;
+  auto local = assemble(local_deployment(2));
+  ASSERT_TRUE(local.ok());
+  const std::vector<float> want = run(**local);
+
+  rpc_timeout_ = 300ms;
+  Node a = node("node-a", 0, 2), b = node("node-b", 2, 4);
+  RemoteExpertExecutor* ex = nullptr;
+  auto h = host({addr(a, "node-a"), addr(b, "node-b")}, &ex);
+  ASSERT_TRUE(h && ex) << logged();
+  auto events = h->bus.subscribe();
+  std::vector<int32_t> prompt(12);
+  std::iota(prompt.begin(), prompt.end(), 5);
+  ASSERT_TRUE(h->session->eval(prompt, true).ok());
+  std::vector<float> got(h->session->logits().begin(), h->session->logits().end());
+  b.stall_ms->store(800);  // node-b stalls between two decode steps
+  for (int32_t t : {40, 7, 99, 3, 250, 18}) {
+    auto st = h->session->eval(std::span<const int32_t>(&t, 1), false);
+    ASSERT_TRUE(st.ok()) << st.message();
+    got.insert(got.end(), h->session->logits().begin(), h->session->logits().end());
+  }
+  EXPECT_EQ(got, want);
+  const auto st = ex->status();
+  EXPECT_TRUE(st[0].up);
+  EXPECT_FALSE(st[1].up);
+  EXPECT_TRUE(st[1].stalled);
+  EXPECT_NE(logged().find("waiting for a reply timed out after"), std::string::npos) << logged();
+  std::vector<Event> evs;
+  events->drain(evs);
+  std::vector<DeviceEvent::Kind> b_kinds;
+  for (const Event& e : evs) {
+    const auto* de = std::get_if<DeviceEvent>(&e);
+    if (de != nullptr && de->device == 2 && de->kind != DeviceEvent::Kind::kRpc) {
+      b_kinds.push_back(de->kind);
+    }
+  }
+  EXPECT_EQ(b_kinds, std::vector{DeviceEvent::Kind::kTimeout});
+  EXPECT_EQ(ex->computed_on(), "LAN devices node-a, node-b (timed out) + local CPU");
+  b.stall_ms->store(0);
 }
 
 TEST_F(RemoteExperts, ADeviceOfAnotherModelIsNotUsed) {

@@ -7,6 +7,7 @@
 #include <asio.hpp>
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -182,6 +183,65 @@ TEST_F(TlsTransport, RefusedCertificatesGetNoService) {
   c = client(server->port());
   ASSERT_TRUE(c.ok()) << c.message();
   EXPECT_TRUE((*c)->call(FrameType::kPing, 1, {}, 2000ms).ok());
+}
+
+// `moe-cli pki revoke` while both ends run: the CRL file is read again at the next handshake,
+// so the running device refuses the newly revoked host, and the running host the newly revoked
+// device, each logging the reload and the refusal; no context is rebuilt, no process restarted.
+TEST_F(TlsTransport, ARevocationTakesEffectWithoutARestart) {
+  ASSERT_TRUE(pki_issue(pki_, "node-2").ok());
+  ASSERT_TRUE(pki_issue(pki_, "host-2").ok());
+  auto server1 = serve();
+  auto server2 = serve({}, "node-2");
+  ASSERT_TRUE(server1 && server2);
+  const auto connect_with = [&](const std::shared_ptr<asio::ssl::context>& ctx, uint16_t port,
+                                const std::string& expect) {
+    ClientOptions o;
+    o.expected_name = expect;
+    o.connect_timeout = 3000ms;
+    return FrameClient::connect("127.0.0.1", port, ctx, o);
+  };
+  auto host = make_tls_context(TlsRole::kClient, TlsFiles::from_pki_dir(pki_, "host"),
+                               client_log_.fn());
+  auto host2 = make_tls_context(TlsRole::kClient, TlsFiles::from_pki_dir(pki_, "host-2"),
+                                client_log_.fn());
+  ASSERT_TRUE(host.ok() && host2.ok());
+  auto before = connect_with(*host, server1->port(), "node-1");
+  ASSERT_TRUE(before.ok()) << before.message();
+  ASSERT_TRUE((*before)->call(FrameType::kPing, 1, {}, 2000ms).ok());
+
+  // The device refuses the host it served a moment ago.
+  ASSERT_TRUE(pki_revoke(pki_, "host").ok());
+  expect_no_service(connect_with(*host, server1->port(), "node-1"));
+  EXPECT_TRUE(server_log_.saw("revocation list reloaded from " + pki_ + "/crl.pem: 2 revoked"))
+      << server_log_.all();
+  EXPECT_TRUE(server_log_.saw("peer certificate refused: certificate revoked (CN=host)"))
+      << server_log_.all();
+  // Another host is still served by the same device.
+  auto other = connect_with(*host2, server1->port(), "node-1");
+  ASSERT_TRUE(other.ok()) << other.message();
+  EXPECT_TRUE((*other)->call(FrameType::kPing, 2, {}, 2000ms).ok());
+
+  // The host refuses a device it connected to before; the device logs the failed handshake.
+  auto first = connect_with(*host2, server2->port(), "node-2");
+  ASSERT_TRUE(first.ok()) << first.message();
+  ASSERT_TRUE(pki_revoke(pki_, "node-2").ok());
+  auto refused = connect_with(*host2, server2->port(), "node-2");
+  ASSERT_FALSE(refused.ok()) << "a revoked device was accepted";
+  EXPECT_TRUE(client_log_.saw("revocation list reloaded from " + pki_ + "/crl.pem: 3 revoked"))
+      << client_log_.all();
+  EXPECT_TRUE(client_log_.saw("peer certificate refused: certificate revoked (CN=node-2)"))
+      << client_log_.all();
+  for (int i = 0; i < 300 && server2->stats().handshakes_failed < 1; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server2->stats().handshakes_failed, 1u) << server_log_.all();
+
+  // A CRL that cannot be read leaves the last good one in force, and says so.
+  { std::ofstream(pki_ + "/crl.pem") << "not a CRL\n"; }
+  expect_no_service(connect_with(*host, server1->port(), "node-1"));
+  EXPECT_TRUE(server_log_.saw("revocation list not reloaded (the previous one stays in force)"))
+      << server_log_.all();
 }
 
 // Malformed frames close their connection with a logged reason; a well-behaved client on

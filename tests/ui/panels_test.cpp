@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <QApplication>
-#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -12,12 +11,10 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTabWidget>
 #include <QTableWidget>
-#include <QTemporaryDir>
 #include <QTest>
-#include <memory>
 
+#include "lan_fixture.h"
 #include "studio_fixture.h"
 #include "ui/cache_panel.h"
 #include "ui/control_panel.h"
@@ -30,29 +27,9 @@
 #include "ui/residency_map.h"
 
 using namespace moe::ui;
-using moe::ui::test::Studio;
+using namespace moe::ui::test;
 
 namespace {
-
-/// Replaces the text of a line edit as a user does: click, select all, type, Return.
-void type_into(QLineEdit* edit, const QString& text) {
-  QTest::mouseClick(edit, Qt::LeftButton);
-  QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
-  if (text.isEmpty())
-    QTest::keyClick(edit, Qt::Key_Delete);
-  else
-    QTest::keyClicks(edit, text);
-  QTest::keyClick(edit, Qt::Key_Return);
-}
-
-void show_dashboard(Studio& s) {
-  s.window().tabs()->setCurrentWidget(s.window().dashboard());
-  s.activate();
-}
-
-LoadSettingsPanel* load_panel(Studio& s) {
-  return s.window().dashboard()->controls()->load_settings();
-}
 
 /// Pixels of colour `c` in a grab of `w` (what is on screen).
 int pixels_of(QWidget* w, QRgb c) {
@@ -70,65 +47,6 @@ bool load_with_budget(Studio& s, const QString& budget) {
   show_dashboard(s);
   type_into(load_panel(s)->ram_budget(), budget);
   return s.load_demo();
-}
-
-/// A moe-node process on loopback serving every expert of `model`.
-struct Node {
-  QString name;
-  std::unique_ptr<QProcess> process;
-  quint16 port = 0;
-};
-
-class NodeDeployment {
- public:
-  NodeDeployment() {
-    pki_ = dir_.path() + "/pki";
-    ok_ = cli({"pki", "--dir", pki_, "init"});
-    for (const char* n : {"host", "node-0", "node-1"})
-      ok_ = ok_ && cli({"pki", "--dir", pki_, "issue", n});
-  }
-  bool ok() const { return ok_; }
-  const QString& pki() const { return pki_; }
-
-  /// Starts node-<i> and waits for its port file.
-  bool start(Node& n, int i, const QString& model) {
-    n.name = QString("node-%1").arg(i);
-    const QString port_file = dir_.path() + "/" + n.name + ".port";
-    n.process = std::make_unique<QProcess>();
-    n.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    n.process->start(MOE_NODE, {"-m", model, "--name", n.name, "--listen", "127.0.0.1:0", "--pki",
-                                pki_, "--port-file", port_file, "-t", "1", "--no-announce"});
-    if (!n.process->waitForStarted(10000)) return false;
-    for (int attempt = 0; attempt < 200 && n.port == 0; ++attempt) {
-      QFile f(port_file);
-      if (f.open(QIODevice::ReadOnly))
-        n.port = static_cast<quint16>(f.readAll().trimmed().toUInt());
-      if (n.port == 0) QTest::qWait(50);
-    }
-    return n.port != 0;
-  }
-
- private:
-  static bool cli(const QStringList& args) {
-    QProcess p;
-    p.start(MOE_CLI, args);
-    return p.waitForFinished(30000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-  }
-  QTemporaryDir dir_;
-  QString pki_;
-  bool ok_ = false;
-};
-
-QString cell(QTableWidget* t, int row, int col) {
-  const QTableWidgetItem* item = t->item(row, col);
-  return item ? item->text() : QString();
-}
-
-/// The table row of the device whose TLS identity is `name` (-1: none).
-int row_of(QTableWidget* t, const QString& name) {
-  for (int r = 0; r < t->rowCount(); ++r)
-    if (cell(t, r, LanDevicesPanel::kIdentity) == name) return r;
-  return -1;
 }
 
 }  // namespace
@@ -262,7 +180,7 @@ void PanelsTest::lanDevicesComputeAndSurviveALoss() {
   // The nodes need the file before the app loads it (the fixture's copy, or written here).
   if (!QFile::exists(model)) QVERIFY(write_demo_model(model.toStdString()).ok());
   Node nodes[2];
-  for (int i = 0; i < 2; ++i) QVERIFY(d.start(nodes[i], i, model));
+  for (int i = 0; i < 2; ++i) QVERIFY(d.start(nodes[i], QString("node-%1").arg(i), model));
   show_dashboard(s);
   LoadSettingsPanel* p = load_panel(s);
   type_into(p->pki_dir(), d.pki());
