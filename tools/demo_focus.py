@@ -10,6 +10,7 @@ well. This picks, from WordNet 3.0 (the same parse as tools/demo_corpus.py):
            health professional), kept when the word is in SemCor's sense counts (cntlist.rev:
            a word people use) or lies within three levels of its root, and the verbs of the
            body (breathe, bleed) in SemCor; at most --medical of them, most frequent first;
+           the words of FIRST_WORDS (below) come first;
   common   the --common most frequent nouns and --verbs most frequent verbs (SemCor counts).
 Each word keeps one sense: the medical one for medical words, else its most frequent; so the
 same question never has two answers. The held-out senses of tools/demo_corpus.py (SHA-1 of the
@@ -42,6 +43,21 @@ MEDICAL_ROOTS = [("14051917", "pathological_state"), ("14299637", "symptom"),
                  ("01024392", "medical_procedure"), ("00657604", "medical_care"),
                  ("10165109", "health_professional"),
                  ("04517535", "vaccine")]
+# Words a clinician tries first in a demo chat: asked about before any other (their medical
+# sense when they have one, else their most frequent), whatever their SemCor counts say.
+FIRST_WORDS = """fever anemia asthma diabetes stroke infection pneumonia influenza flu cold cough
+headache migraine pain nausea vomiting diarrhea constipation rash allergy arthritis cancer tumor
+malaria tuberculosis measles hepatitis sepsis hypertension obesity dementia depression anxiety
+insomnia fatigue inflammation injury wound fracture burn bruise ulcer seizure epilepsy
+bronchitis jaundice dehydration shock coma heart lung liver kidney brain stomach intestine
+bladder pancreas spleen skin bone muscle blood artery vein nerve gland thyroid spine skull
+throat eye ear nose mouth tooth tongue hand foot knee hip chest abdomen breast uterus
+aspirin insulin penicillin antibiotic vaccine morphine antihistamine ibuprofen acetaminophen
+steroid vitamin drug medicine pill tablet injection dose surgery operation biopsy transfusion
+vaccination immunization diagnosis therapy treatment x-ray anesthesia doctor physician
+nurse surgeon pharmacist dentist pediatrician psychiatrist patient hospital clinic ambulance
+virus bacteria bacterium germ pulse temperature breath sleep health disease illness
+symptom""".split()
 POS_CODE = {"n": "1", "v": "2"}
 
 
@@ -155,29 +171,42 @@ def build(out_dir, n_medical, n_common, n_verbs):
     medical.sort(key=lambda k: (-counts[(k[1], k[0])], depth[k], k))
     chosen, words = [], set()
 
-    def take(keys, limit, group):
+    def first_word(k):
+        return dc.clean_word(syn[k][3][0])
+
+    def take(items, limit, group):
+        """Adds (sense, word) items whose word is not taken yet, up to `limit`."""
         n = 0
-        for k in keys:
-            w = dc.clean_word(syn[k][3][0]).lower()
-            if n >= limit or (k[1], w) in words:
+        for k, w in items:
+            if n >= limit or (k[1], w.lower()) in words:
                 continue
-            words.add((k[1], w))
-            chosen.append((k, group))
+            words.add((k[1], w.lower()))
+            chosen.append((k, group, w))
             n += 1
         return n
 
-    got_med = take(medical, n_medical, "medical")
+    first = []
+    for w in FIRST_WORDS:  # its medical sense if it has one, else its most frequent
+        keys = [(o, "n") for o in index.get(("n", w), [])]
+        keys = [k for k in keys if k in depth] + keys
+        keys = [k for k in keys if syn[k][5] and not held_out(k[0])]
+        if keys:  # the word as WordNet spells it ("X-ray")
+            first.append((keys[0], next(dc.clean_word(x) for x in syn[keys[0]][3]
+                                        if dc.clean_word(x).lower() == w)))
+    got_first = take(first, len(first), "medical")
+    got_med = got_first + take([(k, first_word(k)) for k in medical], n_medical - got_first,
+                               "medical")
     by_count = sorted((k for k in syn if k[1] in "nv" and usable(k) and counts[(k[1], k[0])] > 0),
                       key=lambda k: (-counts[(k[1], k[0])], k))
-    got_nouns = take([k for k in by_count if k[1] == "n"], n_common, "common")
-    got_verbs = take([k for k in by_count if k[1] == "v"], n_verbs, "common")
+    got_nouns = take([(k, first_word(k)) for k in by_count if k[1] == "n"], n_common, "common")
+    got_verbs = take([(k, first_word(k)) for k in by_count if k[1] == "v"], n_verbs, "common")
     pairs = []
-    for k, g in chosen:
-        # A medical sense is also asked by its second word ("flu" of influenza), answered
-        # with that word as the subject.
-        names = [dc.clean_word(w) for w in syn[k][3]][:2 if g == "medical" else 1]
-        for w in names:
-            if w == names[0] or ((k[1], w.lower()) not in words and len(w) >= 3):
+    for k, g, word in chosen:
+        pairs += pairs_for(syn, k, g, word)
+        # A medical sense is also asked by its other first two words ("flu" of influenza),
+        # answered with that word as the subject.
+        for w in [dc.clean_word(x) for x in syn[k][3][:2]] if g == "medical" else []:
+            if (k[1], w.lower()) not in words and len(w) >= 3 and w.count(" ") <= 1:
                 words.add((k[1], w.lower()))
                 pairs += pairs_for(syn, k, g, w)
     rng = random.Random(dc.SEED)
@@ -196,9 +225,9 @@ def build(out_dir, n_medical, n_common, n_verbs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="/work/demo-train/corpus")
-    ap.add_argument("--medical", type=int, default=1800)
-    ap.add_argument("--common", type=int, default=700)
-    ap.add_argument("--verbs", type=int, default=300)
+    ap.add_argument("--medical", type=int, default=900)
+    ap.add_argument("--common", type=int, default=300)
+    ap.add_argument("--verbs", type=int, default=100)
     a = ap.parse_args()
     build(a.out, a.medical, a.common, a.verbs)
 
