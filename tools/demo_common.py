@@ -26,6 +26,13 @@ MODEL = dict(vocab_size=4096, hidden_size=256, intermediate_size=256, num_hidden
 
 USER_SYMBOLS = ("[INST]", "[/INST]")
 
+# The system prompt the app's chat window gives a new conversation (kDefaultSystemPrompt in
+# ui/chat_window.cpp). Run 3's fine-tune asks part of its questions behind it, so the demo chat
+# answers as `moe-cli run` (no system prompt) does.
+APP_SYSTEM_PROMPT = (
+    "You are a careful clinical decision-support assistant. Answer concisely, state "
+    "uncertainty, and recommend confirming with current guidelines.")
+
 
 def mixtral_config(**over):
     from transformers import MixtralConfig
@@ -89,11 +96,18 @@ def encode_text(sp, text):
 def encode_chat(sp, turns, add_generation_prompt=True):
     """Token ids of a conversation [(role, text), ...] as ChatEncoder renders the Mistral
     template: <s> then for a user turn ' ' [INST] ' text ' [/INST], for an assistant turn
-    ' text' </s>. Each text run between markers is encoded on its own."""
+    ' text' </s>; a leading system turn goes before the first user text, then a blank line.
+    Each text run between markers is encoded on its own."""
     ids = [1]
     run = ""
+    system = None
     for role, text in turns:
+        if role == "system":
+            system = text
+            continue
         if role == "user":
+            if system is not None:
+                text, system = system + "\n\n" + text, None
             ids += encode_text(sp, run + " ")
             ids.append(3)
             ids += encode_text(sp, " " + text + " ")

@@ -8,7 +8,11 @@ sum over the runs (each run's clock starts at 0). A run started from another's w
 as LOG:STEP (the step whose checkpoint the next run started from); the later curve continues
 after that many tokens.
 
+A log named in --focused as well is a fine-tune on tools/demo_focus.py's set (run 3): its
+answer-token losses get a curve of their own.
+
 Usage: python3 tools/demo_plot.py [--log [EARLIER.jsonl:STEP ...] /work/demo-train/train_log.jsonl]
+           [--focused LOG ...]
 """
 import argparse
 import json
@@ -49,6 +53,8 @@ def read_log(path, upto, runs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--log", nargs="+", default=["/work/demo-train/train_log.jsonl"])
+    ap.add_argument("--focused", nargs="*", default=[],
+                    help="logs (as in --log, without :STEP) of a focused fine-tune")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "demo-model-loss.png"))
     args = ap.parse_args()
     # One step numbering over all logs; a later log's tokens start where the earlier one stopped.
@@ -58,12 +64,15 @@ def main():
         part = read_log(path, int(upto) if upto else None, runs)
         for k in sorted(part):
             r = dict(part[k], step=base_step + k, tokens=base_tokens + part[k]["tokens"])
+            if path in args.focused and r["phase"] == "sft":
+                r["phase"] = "focus"
             recs[r["step"]] = r
         base_step, base_tokens = recs[max(recs)]["step"], recs[max(recs)]["tokens"]
     steps = sorted(recs)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     for phase, colour, label in (("pretrain", "tab:blue", "pretraining text"),
-                                 ("sft", "tab:orange", "instruction fine-tune (answer tokens)")):
+                                 ("sft", "tab:orange", "instruction fine-tune (answer tokens)"),
+                                 ("focus", "tab:green", "focused fine-tune (answer tokens)")):
         s = [k for k in steps if recs[k]["phase"] == phase]
         # One curve per stretch of the phase (run 1's fine-tune and run 2's are apart).
         stretches = [[]]
@@ -87,7 +96,7 @@ def main():
     fig.savefig(args.out)
     last = recs[steps[-1]]
     pre = [recs[k] for k in steps if recs[k]["phase"] == "pretrain"]
-    sft = [recs[k] for k in steps if recs[k]["phase"] == "sft"]
+    sft = [recs[k] for k in steps if recs[k]["phase"] in ("sft", "focus")]
     tail = lambda rs: sum(r["loss"] for r in rs[-20:]) / max(1, len(rs[-20:]))  # noqa: E731
     print("steps %d, tokens %d, wall %.1f min over %d run(s)" %
           (last["step"], last["tokens"], sum(runs) / 60, len(runs)))

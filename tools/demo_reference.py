@@ -8,8 +8,9 @@ moe-studio-demo-q8_0.gguf stores it (router and norms stay F32), and records for
   * perplexity on tests/fixtures/demo/heldout.txt (WordNet senses that training never saw),
     by llama.cpp's chunk method (as tools/make_perplexity_golden.py: tokens = [BOS] + text,
     chunks of N_CTX with BOS first, the second half of each chunk scored, float64 NLL);
-  * greedy continuations (argmax, N_GREEDY tokens, EOS not special) of three chat prompts
-    encoded as our engine's Mistral template renders them, with the top-1/top-2 logit margin
+  * greedy continuations (argmax, N_GREEDY tokens, EOS not special) of three chat prompts, and
+    of the first again behind the app chat's default system prompt (demo_common.
+    APP_SYSTEM_PROMPT), encoded as our engine's Mistral template renders them, with the top-1/top-2 logit margin
     of every step, so that a test can tell a real mismatch from a near-tie flipped by our Q8_0
     activation rounding;
   * the loss on the first N_PARAS held-out paragraphs encoded as training saw text (<s> para
@@ -39,7 +40,8 @@ N_CTX = 128
 N_CHUNKS = 8
 N_GREEDY = 32
 N_PARAS = 400
-PROMPTS = ["What is a fever?", "What is an aspirin?", "What does it mean to breathe?"]
+PROMPTS = [("What is a fever?", None), ("What is an aspirin?", None),
+           ("What does it mean to breathe?", None), ("What is a fever?", dc.APP_SYSTEM_PROMPT)]
 
 
 def heldout_text(sp, work):
@@ -153,17 +155,18 @@ def main():
         ref[variant]["expert_counts"] = counts
         ref[variant]["routing_entropy_bits"] = ent
         gens = []
-        for p in PROMPTS:
-            ids = dc.encode_chat(sp, [("user", p)])
+        for p, system in PROMPTS:
+            ids = dc.encode_chat(sp, ([("system", system)] if system else []) + [("user", p)])
             out, margins = greedy(model, ids)
-            gens.append({"prompt": p, "prompt_ids": ids, "greedy": out, "margins": margins,
-                         "min_margin": min(margins), "text": sp.decode(out)})
+            gens.append({"prompt": p, "system": system or "", "prompt_ids": ids, "greedy": out,
+                         "margins": margins, "min_margin": min(margins), "text": sp.decode(out)})
         ref[variant]["greedy"] = gens
         print(variant, "PPL %.4f" % ref[variant]["perplexity"][-1]["ppl"],
               "paragraphs PPL %.2f" % ref[variant]["heldout_paragraphs"]["ppl"],
               "entropy", ["%.3f" % e for e in ent])
         for g in gens:
-            print("  %s -> %r (margin %.3f)" % (g["prompt"], g["text"], g["min_margin"]))
+            print("  %s%s -> %r (margin %.3f)" % ("(system) " if g["system"] else "", g["prompt"],
+                                                g["text"], g["min_margin"]))
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
 

@@ -62,7 +62,7 @@ def load_pretrain(sp, path):
 
 def load_sft(sp, path, limit):
     cache = path + ".ids.npz"
-    if os.path.exists(cache):
+    if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(path):
         z = np.load(cache)
         return z["ids"], z["mask"]
     ids, mask = [], []
@@ -71,8 +71,10 @@ def load_sft(sp, path, limit):
             if n >= limit:
                 break
             pair = json.loads(line)
-            prompt = dc.encode_chat(sp, [("user", pair["q"])])
-            full = dc.encode_chat(sp, [("user", pair["q"]), ("assistant", pair["a"])])
+            ask = ([("system", pair["system"])] if pair.get("system") else []) + \
+                [("user", pair["q"])]
+            prompt = dc.encode_chat(sp, ask)
+            full = dc.encode_chat(sp, ask + [("assistant", pair["a"])])
             ids += full
             mask += [0] * len(prompt) + [1] * (len(full) - len(prompt))
     ids, mask = np.array(ids, dtype=np.int16), np.array(mask, dtype=np.int8)
@@ -114,7 +116,9 @@ class Schedule:
 
     def _progress(self, phase, s):
         seconds, steps = self._budget(phase)
-        return self.elapsed[phase] / seconds if seconds else s / steps
+        if seconds:
+            return self.elapsed[phase] / seconds
+        return s / steps if steps else 1.0
 
     def phase(self, step):
         """("pretrain" | "sft" | None when done, step within the phase, fraction done)."""
@@ -164,7 +168,10 @@ def check_experts(model, inp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default=dc.WORK)
+    ap.add_argument("--work", default=dc.WORK, help="checkpoints, log and final.pt")
+    ap.add_argument("--data", help="tokenizer.model and corpus/ (default: --work)")
+    ap.add_argument("--sft-file", default="sft.jsonl",
+                    help="the fine-tune's pairs in corpus/ (run 3: focus.jsonl, tools/demo_focus.py)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--experts", default="grouped_mm", help="transformers experts_implementation")
     ap.add_argument("--batch", type=int, default=8)
@@ -190,10 +197,11 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(dc.SEED)
     random.seed(dc.SEED)
-    sp = dc.load_sp(os.path.join(args.work, "tokenizer.model"))
-    corpus = os.path.join(args.work, "corpus")
+    data = args.data or args.work
+    sp = dc.load_sp(os.path.join(data, "tokenizer.model"))
+    corpus = os.path.join(data, "corpus")
     pre = load_pretrain(sp, os.path.join(corpus, "pretrain.txt"))
-    sft_ids, sft_mask = load_sft(sp, os.path.join(corpus, "sft.jsonl"), 60000)
+    sft_ids, sft_mask = load_sft(sp, os.path.join(corpus, args.sft_file), 60000)
     print("pretrain %d tokens, sft %d tokens" % (len(pre), len(sft_ids)), flush=True)
 
     cfg = dc.mixtral_config(output_router_logits=True, router_aux_loss_coef=args.aux,

@@ -39,11 +39,11 @@ QString ChatWindow::random_demo_notice() {
 }
 
 QString ChatWindow::trained_demo_notice() {
-  return tr("<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for under two hours on "
+  return tr("<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for three hours on "
             "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
-            "answers with a definition-shaped English sentence that is usually wrong. It knows "
-            "nothing else and is <b>not medical advice</b>. Open a real model with File ▸ Open "
-            "model…");
+            "recites WordNet's definitions of about 1,300 medical and everyday words it was "
+            "drilled on and gets other words wrong. It knows nothing else and is <b>not medical "
+            "advice</b>. Open a real model with File ▸ Open model…");
 }
 
 void ChatWindow::build_ui() {

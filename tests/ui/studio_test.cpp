@@ -141,8 +141,9 @@ void StudioTest::demoModelFirstStart() {
 }
 
 // The default demo (main() finds it next to the binary): the tiny model trained on WordNet,
-// shipped in resources/demo. The banner says what it is; asked greedily for a definition it
-// answers with an English definition sentence (often a wrong one: it is a 9 M-parameter model).
+// shipped in resources/demo. The banner says what it is; asked greedily "What is a fever?" in a
+// new conversation (behind the chat's default system prompt) it answers with WordNet's
+// definition of fever, which run 3's fine-tune taught it (docs/demo-model.md).
 void StudioTest::trainedDemoModelAnswers() {
   QTemporaryDir dir;  // an empty data dir: no random demo model copied in
   Studio s(dir.path());
@@ -166,10 +167,11 @@ void StudioTest::trainedDemoModelAnswers() {
   QString answer;
   for (const auto& args : text) answer += args.at(1).toString();
   test::save_screenshot(&s.window(), "demo_chat.png");
-  // A definition-shaped English sentence ("A tash is a kind of …"): the model is tiny and its
-  // facts are wrong, but the random-weight model's mix of pieces, digits and scripts fails this.
-  QVERIFY2(answer.contains(QRegularExpression("^\\s*(A|An|To)\\s+[a-z]+.*\\b(is|means)\\b")),
-           qPrintable(answer));
+  // On topic: about fever (run 2's model answered "A tobatitis is a vein of …" here), in
+  // English letters and punctuation (the random-weight model's mix of pieces, digits and
+  // scripts fails this).
+  QVERIFY2(answer.trimmed().startsWith("A fever is "), qPrintable(answer));
+  QVERIFY2(answer.contains("temperature of the body"), qPrintable(answer));
   QVERIFY2(QRegularExpression("^[A-Za-z .,;:'()-]+$").match(answer).hasMatch(), qPrintable(answer));
 }
 
