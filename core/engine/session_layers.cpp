@@ -8,6 +8,23 @@
 #include "core/engine/session_ops.h"
 
 namespace moe {
+namespace {
+
+// What a selector sees for one token at `layer`: routing now (route()) and the prediction of
+// the next layer's choice for prefetch (predict_next()) ask the same question.
+SelectionInput selection_input(uint64_t step, int32_t pos, int layer, std::span<const float> logits,
+                               int k, float theta) {
+  SelectionInput in;
+  in.step = step;
+  in.pos = pos;
+  in.layer = layer;
+  in.logits = logits;
+  in.k = k;
+  in.theta = theta;
+  return in;
+}
+
+}  // namespace
 
 // x_ [n, n_embd] -> layer_out [n, n_embd] = attention output projected by Wo (not yet added).
 void Session::attention(int il, int n, float* layer_out) {
@@ -123,13 +140,10 @@ void Session::route(int il, int n, bool publish) {
   const int k = std::clamp(routing_.k > 0 ? routing_.k : hp.n_expert_used, 1, k_max);
   std::fill(expert_count_.begin(), expert_count_.end(), 0);
   for (int t = 0; t < n; ++t) {
-    SelectionInput in;
-    in.step = step_;
-    in.pos = pos_ + t;
-    in.layer = il;
-    in.logits = {router_.data() + static_cast<size_t>(t) * n_expert, static_cast<size_t>(n_expert)};
-    in.k = k;
-    in.theta = routing_.theta;
+    const SelectionInput in = selection_input(
+        step_, pos_ + t, il,
+        {router_.data() + static_cast<size_t>(t) * n_expert, static_cast<size_t>(n_expert)}, k,
+        routing_.theta);
     ExpertSelection sel;
     SelectionEvent sev;
     const bool described = selector->select(in, sel, publish ? &sev : nullptr);
@@ -214,15 +228,11 @@ void Session::predict_next(int il, int n) {
     // Read ahead only what the θ rule would keep of the prediction: with tier-aware
     // selection a low-weight expert that needs a disk read is left out, so reading it ahead
     // is a wasted read that holds the disk against the demand loads (docs/offloading.md).
-    SelectionInput in;
-    in.step = step_;
-    in.pos = pos_;
-    in.layer = il + 1;
-    in.logits = {router_.data(), static_cast<size_t>(n_expert)};
-    in.k = k;
-    in.theta = routing_.theta;
     ExpertSelection sel;
-    routing_.selector->select(in, sel, nullptr);
+    routing_.selector->select(selection_input(step_, pos_, il + 1,
+                                              {router_.data(), static_cast<size_t>(n_expert)}, k,
+                                              routing_.theta),
+                              sel, nullptr);
     n_prefetch = std::clamp(sel.n, 0, k);
     for (int j = 0; j < n_prefetch; ++j)
       predicted_[static_cast<size_t>(j)] = sel.experts[static_cast<size_t>(j)];

@@ -205,8 +205,8 @@ void TieredExpertStore::note_read_time_locked(int sharing, double seconds) {
   ++drift_reads_;
 }
 
-// Calibrated (times the recent drift), else the mean latency of the loads so far (warm-up included: it is the first
-// measurement of this disk in this run), else a 1 GB/s prior. A mean per-load latency already
+// Calibrated (times the recent drift), else the mean latency of the loads so far (warm-up
+// included: it is the first measurement of this disk in this run), else a 1 GB/s prior. A mean per-load latency already
 // holds the sharing of the disk between concurrent loads, so no parallel rate is assumed then.
 LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) const {
   const uint64_t w = layers_.empty() ? 0 : layers_[0].slot_bytes;
