@@ -5,7 +5,9 @@
 // of pread threads. Non-expert weights stay in the file mapping as with the mapped store.
 //
 // Slots. Each layer gets an equal share of the budget, budget / n_layer, and as many slots as
-// whole expert buffers fit in it (LayerCache::set_slots, so an adaptive split can come later).
+// whole expert buffers fit in it; or (adaptive_slots) the budget's whole slots are split by
+// the routing profile's hit curves (slot_allocation.h). Every slot has the same size, so either
+// split holds at most budget / slot bytes buffers.
 // A slot buffer holds the aligned superset read of the expert's gate, up and down ranges (both
 // tensor layouts: three slices of merged ffn_*_exps tensors, or three per-expert tensors); the
 // ExpertWeights views point into it at the right offsets, so the kernels read the same bytes as
@@ -43,6 +45,8 @@
 #include "core/store/expert_reads.h"
 #include "core/store/expert_store.h"
 #include "core/store/load_latency.h"
+#include "core/store/routing_profile.h"
+#include "core/store/slot_allocation.h"
 #include "core/store/tiered_store_stats.h"
 
 namespace moe {
@@ -55,6 +59,16 @@ struct TieredStoreOptions {
   int prefetch_depth = 2;  ///< non-resident experts queued per prefetch() call
   int io_threads = 2;      ///< pread threads
   bool direct_io = true;   ///< false: buffered pread + fadvise (tests of the fallback)
+  /// A recorded routing profile of this model (routing_profile.h; may be empty): pinned and
+  /// hybrid pin its hottest experts of each layer, LFU starts from its counts, and warm-up
+  /// loads every layer's experts hottest first. Without one, pinned/hybrid pin ids 0, 1, ...
+  /// The caller checks that it belongs to the model; create() checks its dimensions.
+  RoutingProfile profile;
+  std::string profile_source;  ///< where it came from, for the backend line (a path)
+  /// Slots per layer: false, an equal share of the budget each; true, the same total split
+  /// toward the layers the profile's hit curves say gain most (allocate_slots_adaptive, at
+  /// least k slots each while the budget allows). Needs a profile.
+  bool adaptive_slots = false;
 };
 
 class TieredExpertStore final : public ExpertStore {
@@ -93,7 +107,8 @@ class TieredExpertStore final : public ExpertStore {
   /// The model predict_load_s() uses now, and where it comes from ("calibration", "calibration
   /// x 1.31 (recent reads)", "measured reads", "prior 1 GB/s").
   LoadLatencyModel load_latency(std::string* source = nullptr) const;
-  /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
+  /// Warm-up at load: every layer's slots filled (hottest first by the profile, else experts
+  /// 0, 1, ... in order), so the first
   /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
   /// pages small models in). Not counted in stats().
   uint64_t warm_bytes() const override;
@@ -154,7 +169,8 @@ class TieredExpertStore final : public ExpertStore {
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
 
   // Everything below with _locked runs under mu_.
-  int slots_for(const Layer& L) const;
+  /// Slots of every layer for budget_ (equal or adaptive).
+  std::vector<int> slot_split() const;
   void apply_budget_locked();
   bool start_load_locked(int layer, int expert, bool speculative,
                          std::span<const int32_t> keep = {});
@@ -179,6 +195,7 @@ class TieredExpertStore final : public ExpertStore {
   int n_expert_ = 0;
   int n_io_ = 1;  // I/O threads (fixed before they start)
   uint64_t min_budget_ = 0, all_bytes_ = 0;
+  HitCurves curves_;  // adaptive_slots: the profile's hit curves per layer
 
   mutable std::mutex mu_;
   std::condition_variable io_cv_;    // work queued or stopping

@@ -18,51 +18,17 @@
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_budget.h"
 #include "core/store/tiered_expert_store.h"
+#include "tests/core/store/tiered_test_util.h"
 
 namespace moe {
 namespace {
 
-const std::string kDir = std::string(MOE_FIXTURE_DIR) + "/golden/";
-const std::string kQ8 = kDir + "mixtral_tiny_q8_0.gguf";
-const std::string kF32 = kDir + "mixtral_tiny_f32.gguf";
-
-struct Outputs {
-  std::vector<float> prefill, decode;
-  std::vector<int32_t> tokens;
-};
-
-// Prefill 7 tokens, then `n_decode` greedy decode steps; `between` runs before each step.
-Outputs run(const Model& m, ExpertStore& store, bool prefetch, int n_decode = 5,
-            const std::function<void(int)>& between = {}) {
-  ThreadPool pool(2);
-  auto exec = CpuExpertExecutor::create(m, store, pool, 16);
-  EXPECT_TRUE(exec.ok()) << exec.message();
-  auto s = Session::create(m, pool, **exec, {64, 16});
-  EXPECT_TRUE(s.ok()) << s.message();
-  (*s)->set_prefetch(prefetch);
-  Outputs r;
-  const std::vector<int32_t> prompt = {1, 15, 27, 3, 99, 42, 7};
-  Status st = (*s)->eval(prompt, /*all_logits=*/true);
-  EXPECT_TRUE(st.ok()) << st.message();
-  r.prefill.assign((*s)->logits().begin(), (*s)->logits().end());
-  for (int i = 0; i < n_decode; ++i) {
-    if (between) between(i);
-    const auto l = (*s)->logits();
-    const auto last = l.subspan(l.size() - static_cast<size_t>(m.hparams().n_vocab));
-    const int32_t next =
-        static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
-    r.tokens.push_back(next);
-    st = (*s)->eval({&next, 1});
-    EXPECT_TRUE(st.ok()) << st.message();
-    r.decode.insert(r.decode.end(), (*s)->logits().begin(), (*s)->logits().end());
-  }
-  return r;
-}
-
-bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
-  return !a.empty() && a.size() == b.size() &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using tiered_test::bit_identical;
+using tiered_test::kDir;
+using tiered_test::kF32;
+using tiered_test::kQ8;
+using tiered_test::Outputs;
+using tiered_test::run;
 
 std::unique_ptr<TieredExpertStore> make_store(const Model& m, uint64_t budget, bool prefetch = true,
                                               bool direct = true) {
