@@ -168,6 +168,7 @@ LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
       return le;
     }
     le.trace = std::move(tw).value();
+    le.trace->set_end_fields([eng = le.engine.get()] { return eng->trace_end_fields(); });
   }
   if (!quiet) {
     const ModelSummary& s = le.engine->summary();

@@ -83,6 +83,7 @@ Status TieredExpertStore::init() {
   all_bytes_ = max_slot * static_cast<uint64_t>(n_expert_) * layers_.size();
   min_budget_ = max_slot * static_cast<uint64_t>(model_.n_layer());
   stats_.resize(layers_.size() * static_cast<size_t>(n_expert_));
+  accesses_.resize(layers_.size());
   resident_ = std::make_unique<std::atomic<uint8_t>[]>(stats_.size());
   if (options_.ram_budget_percent > 0) {
     options_.ram_budget_bytes = RamBudget{0, options_.ram_budget_percent}.resolve(all_bytes_);
@@ -411,6 +412,11 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
   for (int32_t e : experts) MOE_TRY(check_expert_index(model_, layer, e));
   std::unique_lock<std::mutex> lock(mu_);
   Layer& L = layers_[static_cast<size_t>(layer)];
+  if (n_accesses_ + experts.size() <= kOracleMaxAccesses) {
+    std::vector<int16_t> ids(experts.begin(), experts.end());
+    accesses_[static_cast<size_t>(layer)].push(ids);
+    n_accesses_ += experts.size();
+  }
   // 1. Bookkeeping and every miss queued at once, so their reads overlap on the I/O threads.
   std::vector<uint8_t> missed(experts.size(), 0);
   for (size_t i = 0; i < experts.size(); ++i) {

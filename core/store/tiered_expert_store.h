@@ -46,6 +46,7 @@
 #include "core/store/expert_store.h"
 #include "core/store/load_latency.h"
 #include "core/store/routing_profile.h"
+#include "core/store/cache_replay.h"
 #include "core/store/slot_allocation.h"
 #include "core/store/tiered_store_stats.h"
 
@@ -125,6 +126,12 @@ class TieredExpertStore final : public ExpertStore {
   /// Slot bytes of every expert of every layer: the RAM a 100 % budget stands for.
   uint64_t all_experts_bytes() const { return all_bytes_; }
   TieredStoreStats stats() const;
+  /// Belady's optimal demand hits on the accesses this store has served (every acquire since
+  /// warm-up, the first kOracleMaxAccesses of them) with each layer's current slots: the bound
+  /// every policy's hit rate stays under on the same run (cache_replay.h, with bypass). Costs
+  /// a replay (O(accesses log slots)): ask at the end of a run, not per token.
+  HitStats oracle_hits() const;
+  static constexpr size_t kOracleMaxAccesses = size_t{1} << 24;  // 32 MiB of expert ids
   /// Residents of `layer` in the policy's order (LRU: most recent first).
   std::vector<int> residents(int layer) const;
   const std::string& io_note() const { return reader_->note(); }
@@ -208,6 +215,8 @@ class TieredExpertStore final : public ExpertStore {
   std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
   std::vector<ExpertStats> stats_;
+  std::vector<LayerRoute> accesses_;  // [layer] demand accesses, one push per acquire_many
+  size_t n_accesses_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> resident_;  // [layer * n_expert + expert]
   std::atomic<double> read_rate_{0};
   uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;

@@ -161,6 +161,19 @@ TieredStoreStats TieredExpertStore::stats() const {
   return s;
 }
 
+HitStats TieredExpertStore::oracle_hits() const {
+  std::vector<LayerRoute> routes;
+  std::vector<int> slots;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes = accesses_;
+    for (const Layer& L : layers_) slots.push_back(L.cache->slots());
+  }
+  HitStats total;
+  for (size_t l = 0; l < routes.size(); ++l) total.add(belady_hits(routes[l], slots[l]));
+  return total;
+}
+
 // ---- load latency (design §3.1, load_latency.h) ----
 
 void TieredExpertStore::set_load_latency(const LoadLatencyModel& m) {
