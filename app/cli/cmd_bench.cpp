@@ -158,6 +158,10 @@ int bench(const BenchOptions& o) {
       {"model_page_cache_bytes", page_cache},
   };
   j["cache_hit_rate"] = cache ? nlohmann::json(cache->hit_rate()) : nlohmann::json();
+  // Belady's hit rate on the same accesses at the same slots: how far the policy is from the
+  // best any policy could do on this run.
+  const auto oracle = e.store_oracle_hit_rate();
+  j["oracle_hit_rate"] = oracle ? nlohmann::json(*oracle) : nlohmann::json();
   j["prefetch_accuracy"] = cache ? nlohmann::json(cache->prefetch_accuracy()) : nlohmann::json();
   j["disk_bytes_per_token"] = cache && tokens_run > 0
                                   ? nlohmann::json(cache->total.bytes_read / tokens_run)

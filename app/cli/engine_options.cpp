@@ -64,8 +64,26 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
            d.cache_policy = *p;
          },
          "Tiered store: which experts stay in RAM, per layer: lru, lfu, pinned or hybrid "
-         "(default lru; the backend line names the policy in use)")
+         "(default lru; the backend line names the policy in use). pinned and hybrid pin the "
+         "hottest experts of the model's routing profile, lfu starts from its counts")
       ->type_name("POLICY");
+  app.add_option("--profile", d.profile_path,
+                 "Tiered store: routing profile for pinned/hybrid/lfu (default: the model's "
+                 "saved one, written by moe-cli profile, if any; the backend line names it). "
+                 "A profile of another model is an error")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  app.add_option_function<std::string>(
+         "--allocation",
+         [&d](const std::string& text) {
+           if (text != "equal" && text != "adaptive") {
+             throw CLI::ValidationError("--allocation", "'" + text + "': give equal or adaptive");
+           }
+           d.adaptive_slots = text == "adaptive";
+         },
+         "Tiered store: slots per layer, equal (default) or adaptive: the budget's slots go to "
+         "the layers the routing profile says gain most (needs a profile, see --profile)")
+      ->type_name("equal|adaptive");
   app.add_flag_callback(
       "--no-prefetch", [&d] { d.prefetch = false; },
       "Tiered store: do not prefetch the next layer's predicted experts");
@@ -176,6 +194,7 @@ LoadedEngine load_engine(const EngineOptions& o, bool quiet) {
       return le;
     }
     le.trace = std::move(tw).value();
+    le.trace->set_end_fields([eng = le.engine.get()] { return eng->trace_end_fields(); });
   }
   if (!quiet) {
     const ModelSummary& s = le.engine->summary();

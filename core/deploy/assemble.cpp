@@ -3,10 +3,12 @@
 #include "core/quant/kernel_tuning.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <new>
 
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_copy_expert_store.h"
+#include "core/store/routing_profile.h"
 #include "core/store/tiered_expert_store.h"
 #include "core/wdmoe/tier_latency_source.h"
 #include "core/wdmoe/wlr_selector.h"
@@ -14,9 +16,32 @@
 namespace moe {
 namespace {
 
+// The routing profile pinned/hybrid/lfu rank experts by and adaptive slots split by: the one
+// named, else the model's saved one if `moe-cli profile` wrote it. Either must belong to this
+// model (header hash and size).
+Status load_store_profile(const Deployment& d, const Model& model, TieredStoreOptions& o) {
+  if (d.cache_policy == CachePolicyKind::kLru && !d.adaptive_slots && d.profile_path.empty()) {
+    return {};
+  }
+  const ModelIdentity id = model_identity(model.file());
+  std::string path = d.profile_path;
+  if (path.empty()) {
+    auto saved = default_profile_path(id);
+    std::error_code ec;
+    if (!saved.ok() || !std::filesystem::exists(*saved, ec)) return {};
+    path = *saved;
+  }
+  auto p = load_profile(path, &id);
+  if (!p.ok()) return p.error();
+  o.profile = std::move(p).value();
+  o.profile_source = path;
+  return {};
+}
+
 Result<std::unique_ptr<ExpertStore>> make_store(const Deployment& d, const Model& model) {
   if (d.store == StoreKind::kTiered) {
     TieredStoreOptions o;
+    MOE_TRY(load_store_profile(d, model, o));
     const RamBudget budget = d.ram_budget ? *d.ram_budget : RamBudget{0, 100.0};
     o.ram_budget_bytes = budget.bytes;
     o.ram_budget_percent = budget.percent;
@@ -24,6 +49,7 @@ Result<std::unique_ptr<ExpertStore>> make_store(const Deployment& d, const Model
     o.prefetch = d.prefetch && d.prefetch_depth > 0;
     o.prefetch_depth = d.prefetch_depth;
     o.io_threads = d.io_threads;
+    o.adaptive_slots = d.adaptive_slots;
     auto tiered = TieredExpertStore::create(model, o);
     if (!tiered.ok()) return tiered.error();
     return std::unique_ptr<ExpertStore>(std::move(tiered).value());

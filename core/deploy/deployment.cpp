@@ -50,6 +50,10 @@ Status validate(const Deployment& d) {
     return make_error("a RAM budget needs the tiered expert store (not '", store_kind_name(d.store),
                       "')");
   }
+  if ((!d.profile_path.empty() || d.adaptive_slots) && d.store != StoreKind::kTiered) {
+    return make_error(d.adaptive_slots ? "adaptive slots need" : "a routing profile needs",
+                      " the tiered expert store (give --ram-budget)");
+  }
   if (d.prefetch_depth < 0 || d.prefetch_depth > kMaxExpertsUsed) {
     return make_error("prefetch depth: ", std::to_string(d.prefetch_depth), " is outside [0, ",
                       std::to_string(kMaxExpertsUsed), "]");

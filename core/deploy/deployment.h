@@ -71,6 +71,13 @@ struct Deployment {
   /// to any other store kind is an error in validate(); the CLI picks tiered when one is given.
   std::optional<RamBudget> ram_budget;  ///< tiered without one: 100 %
   CachePolicyKind cache_policy{};       ///< tiered: kLru (0) unless set (cache_policy.h)
+  /// Tiered pinned/hybrid/lfu: the routing profile they rank experts by (`moe-cli profile`).
+  /// Empty: the model's saved profile (default_profile_path()) when there is one. A profile
+  /// of another model is an error at assembly.
+  std::string profile_path;
+  /// Tiered: split the budget's slots toward the layers the profile says gain most (needs a
+  /// profile) instead of equally.
+  bool adaptive_slots = false;
   bool prefetch = true;    ///< tiered: speculative prefetch of the next layer's experts
   int prefetch_depth = 2;  ///< non-resident experts prefetched per layer, [0, 8]
   int io_threads = 2;      ///< tiered: pread threads for disk reads, [1, 64]

@@ -102,9 +102,10 @@ TraceWriter::~TraceWriter() {
   bus_.unsubscribe(queue_);
   std::vector<Event> buf;
   drain_once(buf);  // events published between the thread's last drain and unsubscribe
-  std::fprintf(file_, "{\"type\":\"trace_end\",\"events\":%llu,\"dropped\":%llu}\n",
+  const std::string extra = end_fields_ ? end_fields_() : std::string();
+  std::fprintf(file_, "{\"type\":\"trace_end\",\"events\":%llu,\"dropped\":%llu%s}\n",
                static_cast<unsigned long long>(written_.load()),
-               static_cast<unsigned long long>(queue_->dropped()));
+               static_cast<unsigned long long>(queue_->dropped()), extra.c_str());
   std::fclose(file_);
 }
 

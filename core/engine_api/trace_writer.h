@@ -5,6 +5,7 @@
 // {"type":"trace_end","dropped":N} line.
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,10 @@ class TraceWriter {
   TraceWriter& operator=(const TraceWriter&) = delete;
 
   uint64_t written() const { return written_.load(); }
+  /// Extra `,"key":value` members for the trace_end line, asked for when the writer closes
+  /// (the store's summary: its hit rate and Belady's on the same run). Must stay callable
+  /// until the writer is destroyed.
+  void set_end_fields(std::function<std::string()> fields) { end_fields_ = std::move(fields); }
 
  private:
   TraceWriter(std::FILE* f, EventBus& bus);
@@ -38,6 +43,7 @@ class TraceWriter {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> written_{0};
   std::thread thread_;
+  std::function<std::string()> end_fields_;
 };
 
 }  // namespace moe

@@ -127,6 +127,12 @@ class Engine {
   virtual Status set_ram_budget(uint64_t bytes) = 0;
   /// The tiered store's statistics; empty for the other stores.
   virtual std::optional<TieredStoreStats> store_stats() const = 0;
+  /// Belady's (oracle) hit rate of the tiered store's accesses so far at its current slots
+  /// (TieredExpertStore::oracle_hits); empty for the other stores. A replay: end of a run.
+  virtual std::optional<double> store_oracle_hit_rate() const = 0;
+  /// `,"cache_hit_rate":…,"oracle_hit_rate":…` for a trace's trace_end line (tiered store;
+  /// empty for the others): the policy's demand hit rate and Belady's on the same accesses.
+  std::string trace_end_fields() const;
 
   /// Events of every step: routing, selection, timing (subscribe before generating).
   virtual EventBus& events() = 0;

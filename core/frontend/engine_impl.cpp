@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/store/tiered_expert_store.h"
@@ -32,6 +33,7 @@ Result<std::unique_ptr<Engine>> EngineImpl::create(const Deployment& deployment,
     auto tw = TraceWriter::start(deployment.trace_path, e->backend_->bus);
     if (!tw) return tw.error();
     e->trace_ = std::move(*tw);
+    e->trace_->set_end_fields([raw = e.get()] { return raw->trace_end_fields(); });
   }
   e->fill_summary();
   return std::unique_ptr<Engine>(std::move(e));
@@ -89,6 +91,22 @@ std::optional<TieredStoreStats> EngineImpl::store_stats() const {
   const auto* tiered = dynamic_cast<const TieredExpertStore*>(backend_->store.get());
   if (tiered == nullptr) return std::nullopt;
   return tiered->stats();
+}
+
+std::string Engine::trace_end_fields() const {
+  const auto stats = store_stats();
+  const auto oracle = store_oracle_hit_rate();
+  if (!stats || !oracle) return {};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ",\"cache_hit_rate\":%.6f,\"oracle_hit_rate\":%.6f",
+                stats->hit_rate(), *oracle);
+  return buf;
+}
+
+std::optional<double> EngineImpl::store_oracle_hit_rate() const {
+  const auto* tiered = dynamic_cast<const TieredExpertStore*>(backend_->store.get());
+  if (tiered == nullptr) return std::nullopt;
+  return tiered->oracle_hits().rate();
 }
 
 void EngineImpl::update_settings(const std::function<void(LiveSettings&)>& edit) {

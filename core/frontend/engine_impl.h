@@ -29,6 +29,7 @@ class EngineImpl final : public Engine {
   EventBus& events() override { return backend_->bus; }
   Status set_ram_budget(uint64_t bytes) override;
   std::optional<TieredStoreStats> store_stats() const override;
+  std::optional<double> store_oracle_hit_rate() const override;
 
  private:
   EngineImpl() = default;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/store/cache_replay.h"
 #include "core/store/mapped_expert_store.h"
 #include "core/store/ram_budget.h"
 
@@ -82,6 +83,7 @@ Status TieredExpertStore::init() {
   all_bytes_ = max_slot * static_cast<uint64_t>(n_expert_) * layers_.size();
   min_budget_ = max_slot * static_cast<uint64_t>(model_.n_layer());
   stats_.resize(layers_.size() * static_cast<size_t>(n_expert_));
+  accesses_.resize(layers_.size());
   resident_ = std::make_unique<std::atomic<uint8_t>[]>(stats_.size());
   if (options_.ram_budget_percent > 0) {
     options_.ram_budget_bytes = RamBudget{0, options_.ram_budget_percent}.resolve(all_bytes_);
@@ -96,9 +98,30 @@ Status TieredExpertStore::init() {
                       std::to_string(min_budget_), " bytes: one expert slot per layer, ",
                       std::to_string(model_.n_layer()), " layers)");
   }
+  const RoutingProfile& prof = options_.profile;
+  if (prof.n_layer() > 0 && (prof.n_layer() != model_.n_layer() || prof.n_expert != n_expert_)) {
+    return make_error("routing profile ", options_.profile_source, " has ",
+                      std::to_string(prof.n_layer()), " layers of ", std::to_string(prof.n_expert),
+                      " experts; the model has ", std::to_string(model_.n_layer()), " of ",
+                      std::to_string(n_expert_), ": a profile of another model?");
+  }
+  if (options_.adaptive_slots) {
+    if (prof.n_layer() == 0) {
+      return make_error(
+          "adaptive slots need a routing profile (record one with moe-cli profile, or give "
+          "--profile)");
+    }
+    curves_ = profile_hit_curves(prof);
+  }
   budget_ = options_.ram_budget_bytes;
-  for (Layer& L : layers_) {
-    L.cache = make_layer_cache(options_.policy, n_expert_, slots_for(L));
+  const std::vector<int> split = slot_split();
+  for (size_t il = 0; il < layers_.size(); ++il) {
+    Layer& L = layers_[il];
+    const int slots = split[il];
+    // Hybrid pins the cache-sim / planner default share of the slots (PolicyConfig).
+    L.cache = make_layer_cache(options_.policy, n_expert_, slots,
+                               prof.layer(static_cast<int>(il)),
+                               PolicyConfig{options_.policy}.pinned_slots(slots));
   }
   options_.prefetch_depth = std::clamp(options_.prefetch_depth, 0, n_expert_);
   n_io_ = std::clamp(options_.io_threads, 1, 64);
@@ -143,8 +166,18 @@ TieredExpertStore::~TieredExpertStore() {
   }
 }
 
-int TieredExpertStore::slots_for(const Layer& L) const {
-  return slots_per_layer(budget_, static_cast<int>(layers_.size()), L.slot_bytes, n_expert_);
+std::vector<int> TieredExpertStore::slot_split() const {
+  const int n_layer = static_cast<int>(layers_.size());
+  const uint64_t slot = layers_.empty() ? 0 : layers_[0].slot_bytes;  // one size for all
+  if (!options_.adaptive_slots) {
+    return std::vector<int>(layers_.size(), slots_per_layer(budget_, n_layer, slot, n_expert_));
+  }
+  const uint64_t max_total = static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(n_expert_);
+  const int total = static_cast<int>(std::min(max_total, slot ? budget_ / slot : 0));
+  // At least a token's k experts per layer where the budget allows, so no layer turns every
+  // decode step into transient loads because its profile looks concentrated.
+  const int k = std::clamp(model_.hparams().n_expert_used, 1, n_expert_);
+  return allocate_slots_adaptive(total, curves_, k);
 }
 
 // ---- buffers and eviction (under mu_) ----
@@ -379,6 +412,11 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
   for (int32_t e : experts) MOE_TRY(check_expert_index(model_, layer, e));
   std::unique_lock<std::mutex> lock(mu_);
   Layer& L = layers_[static_cast<size_t>(layer)];
+  if (n_accesses_ + experts.size() <= kOracleMaxAccesses) {
+    std::vector<int16_t> ids(experts.begin(), experts.end());
+    accesses_[static_cast<size_t>(layer)].push(ids);
+    n_accesses_ += experts.size();
+  }
   // 1. Bookkeeping and every miss queued at once, so their reads overlap on the I/O threads.
   std::vector<uint8_t> missed(experts.size(), 0);
   for (size_t i = 0; i < experts.size(); ++i) {

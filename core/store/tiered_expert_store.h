@@ -5,7 +5,9 @@
 // of pread threads. Non-expert weights stay in the file mapping as with the mapped store.
 //
 // Slots. Each layer gets an equal share of the budget, budget / n_layer, and as many slots as
-// whole expert buffers fit in it (LayerCache::set_slots, so an adaptive split can come later).
+// whole expert buffers fit in it; or (adaptive_slots) the budget's whole slots are split by
+// the routing profile's hit curves (slot_allocation.h). Every slot has the same size, so either
+// split holds at most budget / slot bytes buffers.
 // A slot buffer holds the aligned superset read of the expert's gate, up and down ranges (both
 // tensor layouts: three slices of merged ffn_*_exps tensors, or three per-expert tensors); the
 // ExpertWeights views point into it at the right offsets, so the kernels read the same bytes as
@@ -43,6 +45,9 @@
 #include "core/store/expert_reads.h"
 #include "core/store/expert_store.h"
 #include "core/store/load_latency.h"
+#include "core/store/routing_profile.h"
+#include "core/store/cache_replay.h"
+#include "core/store/slot_allocation.h"
 #include "core/store/tiered_store_stats.h"
 
 namespace moe {
@@ -55,6 +60,16 @@ struct TieredStoreOptions {
   int prefetch_depth = 2;  ///< non-resident experts queued per prefetch() call
   int io_threads = 2;      ///< pread threads
   bool direct_io = true;   ///< false: buffered pread + fadvise (tests of the fallback)
+  /// A recorded routing profile of this model (routing_profile.h; may be empty): pinned and
+  /// hybrid pin its hottest experts of each layer, LFU starts from its counts, and warm-up
+  /// loads every layer's experts hottest first. Without one, pinned/hybrid pin ids 0, 1, ...
+  /// The caller checks that it belongs to the model; create() checks its dimensions.
+  RoutingProfile profile;
+  std::string profile_source;  ///< where it came from, for the backend line (a path)
+  /// Slots per layer: false, an equal share of the budget each; true, the same total split
+  /// toward the layers the profile's hit curves say gain most (allocate_slots_adaptive, at
+  /// least k slots each while the budget allows). Needs a profile.
+  bool adaptive_slots = false;
 };
 
 class TieredExpertStore final : public ExpertStore {
@@ -93,7 +108,8 @@ class TieredExpertStore final : public ExpertStore {
   /// The model predict_load_s() uses now, and where it comes from ("calibration", "calibration
   /// x 1.31 (recent reads)", "measured reads", "prior 1 GB/s").
   LoadLatencyModel load_latency(std::string* source = nullptr) const;
-  /// Warm-up at load: every layer's slots filled (experts 0, 1, ... in order), so the first
+  /// Warm-up at load: every layer's slots filled (hottest first by the profile, else experts
+  /// 0, 1, ... in order), so the first
   /// answer does not pay cold misses for what the budget holds anyway (as the mapped store
   /// pages small models in). Not counted in stats().
   uint64_t warm_bytes() const override;
@@ -110,6 +126,12 @@ class TieredExpertStore final : public ExpertStore {
   /// Slot bytes of every expert of every layer: the RAM a 100 % budget stands for.
   uint64_t all_experts_bytes() const { return all_bytes_; }
   TieredStoreStats stats() const;
+  /// Belady's optimal demand hits on the accesses this store has served (every acquire since
+  /// warm-up, the first kOracleMaxAccesses of them) with each layer's current slots: the bound
+  /// every policy's hit rate stays under on the same run (cache_replay.h, with bypass). Costs
+  /// a replay (O(accesses log slots)): ask at the end of a run, not per token.
+  HitStats oracle_hits() const;
+  static constexpr size_t kOracleMaxAccesses = size_t{1} << 24;  // 32 MiB of expert ids
   /// Residents of `layer` in the policy's order (LRU: most recent first).
   std::vector<int> residents(int layer) const;
   const std::string& io_note() const { return reader_->note(); }
@@ -154,7 +176,8 @@ class TieredExpertStore final : public ExpertStore {
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
 
   // Everything below with _locked runs under mu_.
-  int slots_for(const Layer& L) const;
+  /// Slots of every layer for budget_ (equal or adaptive).
+  std::vector<int> slot_split() const;
   void apply_budget_locked();
   bool start_load_locked(int layer, int expert, bool speculative,
                          std::span<const int32_t> keep = {});
@@ -179,6 +202,7 @@ class TieredExpertStore final : public ExpertStore {
   int n_expert_ = 0;
   int n_io_ = 1;  // I/O threads (fixed before they start)
   uint64_t min_budget_ = 0, all_bytes_ = 0;
+  HitCurves curves_;  // adaptive_slots: the profile's hit curves per layer
 
   mutable std::mutex mu_;
   std::condition_variable io_cv_;    // work queued or stopping
@@ -191,6 +215,8 @@ class TieredExpertStore final : public ExpertStore {
   std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
   std::vector<ExpertStats> stats_;
+  std::vector<LayerRoute> accesses_;  // [layer] demand accesses, one push per acquire_many
+  size_t n_accesses_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> resident_;  // [layer * n_expert + expert]
   std::atomic<double> read_rate_{0};
   uint64_t transient_loads_ = 0, evictions_ = 0, loads_ = 0;

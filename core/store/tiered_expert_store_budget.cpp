@@ -21,11 +21,12 @@ Status TieredExpertStore::set_ram_budget(uint64_t bytes) {
   budget_ = bytes;
   // Evict what may leave now; prefetches still loading into a slot the layer no longer has
   // are waited for and then evicted. Loads a demand waits for count as in use.
+  const std::vector<int> split = slot_split();
   for (;;) {
     bool wait = false;
     for (size_t il = 0; il < layers_.size(); ++il) {
       Layer& L = layers_[il];
-      L.cache->set_slots(slots_for(L));
+      L.cache->set_slots(split[il]);
       drop_over_capacity_locked(static_cast<int>(il));
       if (L.cache->n_resident() <= L.cache->slots()) continue;
       for (const Entry& en : L.entries) {
@@ -65,7 +66,10 @@ Status TieredExpertStore::warm(const WarmProgress& progress) {
       std::lock_guard<std::mutex> lock(mu_);
       warming_ = true;
       Layer& L = layers_[il];
-      for (int e = 0; e < n_expert_ && L.cache->n_resident() < L.cache->slots(); ++e) {
+      // Hottest first: the experts pinned/hybrid keep, and LFU's prior, come in before the rest.
+      for (const int e :
+           rank_by_profile(n_expert_, options_.profile.layer(static_cast<int>(il)))) {
+        if (L.cache->n_resident() >= L.cache->slots()) break;
         if (L.entries[static_cast<size_t>(e)].state != State::kAbsent) continue;
         if (!start_load_locked(static_cast<int>(il), e, false)) break;
       }
@@ -155,6 +159,19 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.load_seconds = load_seconds_;
   s.loads = loads_;
   return s;
+}
+
+HitStats TieredExpertStore::oracle_hits() const {
+  std::vector<LayerRoute> routes;
+  std::vector<int> slots;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes = accesses_;
+    for (const Layer& L : layers_) slots.push_back(L.cache->slots());
+  }
+  HitStats total;
+  for (size_t l = 0; l < routes.size(); ++l) total.add(belady_hits(routes[l], slots[l]));
+  return total;
 }
 
 // ---- load latency (design §3.1, load_latency.h) ----
@@ -290,14 +307,25 @@ double TieredExpertStore::predict_load_s(int layer, std::span<const int32_t> exp
 
 std::string TieredExpertStore::describe() const {
   std::lock_guard<std::mutex> lock(mu_);
-  const int slots = layers_.empty() ? 0 : layers_[0].cache->slots();
+  int lo = n_expert_, hi = 0;
+  for (const Layer& L : layers_) {
+    lo = std::min(lo, L.cache->slots());
+    hi = std::max(hi, L.cache->slots());
+  }
+  const std::string slots =
+      lo == hi ? std::to_string(hi) : std::to_string(lo) + "-" + std::to_string(hi);
   std::string out =
       "tiered (RAM budget " + format_bytes(budget_) + " of " + format_bytes(all_bytes_) +
-      " experts, " + std::to_string(slots) + "/" + std::to_string(n_expert_) +
-      " slots per layer, " +
+      " experts, " + slots + "/" + std::to_string(n_expert_) + " slots per layer" +
+      (options_.adaptive_slots ? " (adaptive)" : "") + ", " +
       cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) +
       ", prefetch ";
   out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
+  if (options_.profile.n_layer() > 0) {
+    out += ", profile " + options_.profile_source;
+  } else if (options_.policy != CachePolicyKind::kLru) {
+    out += ", no routing profile";
+  }
   out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";
   return out;
 }

@@ -164,6 +164,9 @@ TEST_F(CliOffload, BenchRecordsPredictedBesideMeasuredLoadPerToken) {
   const auto j = json_of(o);
   const double pred = j["predicted_load_ms_per_token"], meas = j["measured_load_ms_per_token"];
   EXPECT_LT(j["cache_hit_rate"].get<double>(), 1.0);  // 2 of 8 slots: decode misses
+  // Belady on the same accesses and slots (no prefetch): at least the policy's, at most 1.
+  EXPECT_GE(j["oracle_hit_rate"].get<double>(), j["cache_hit_rate"].get<double>());
+  EXPECT_LE(j["oracle_hit_rate"].get<double>(), 1.0);
   EXPECT_GT(pred, 0);
   EXPECT_GT(meas, 0);
   EXPECT_NEAR(j["load_prediction_ratio"].get<double>(), pred / meas, 1e-9);
@@ -172,8 +175,16 @@ TEST_F(CliOffload, BenchRecordsPredictedBesideMeasuredLoadPerToken) {
   std::ifstream in(trace);
   double sum_pred = 0, sum_meas = 0;
   int steps = 0;
+  bool end_seen = false;
   for (std::string line; std::getline(in, line);) {
     const auto e = nlohmann::json::parse(line);
+    if (e["type"] == "trace_end") {
+      // The run's summary: the policy's hit rate (what bench reports) and Belady's beside it.
+      end_seen = true;
+      ASSERT_TRUE(e.contains("oracle_hit_rate") && e.contains("cache_hit_rate")) << line;
+      EXPECT_NEAR(e["cache_hit_rate"].get<double>(), j["cache_hit_rate"].get<double>(), 1e-5);
+      EXPECT_GE(e["oracle_hit_rate"].get<double>(), e["cache_hit_rate"].get<double>());
+    }
     if (e["type"] != "timing" || e["phase"] != "decode") continue;
     ASSERT_TRUE(e.contains("predicted_load_s") && e.contains("measured_load_s")) << line;
     EXPECT_GE(e["predicted_load_s"].get<double>(), 0);
@@ -184,6 +195,7 @@ TEST_F(CliOffload, BenchRecordsPredictedBesideMeasuredLoadPerToken) {
     ++steps;
   }
   ASSERT_EQ(steps, 11);  // 12 tokens: the first comes from the prefill's logits
+  EXPECT_TRUE(end_seen);
   EXPECT_NEAR(1e3 * sum_pred / steps, pred, 1e-9 * (1 + pred));
   EXPECT_NEAR(1e3 * sum_meas / steps, meas, 1e-9 * (1 + meas));
   // No store that loads experts: the figures are null.
@@ -191,6 +203,7 @@ TEST_F(CliOffload, BenchRecordsPredictedBesideMeasuredLoadPerToken) {
   ASSERT_EQ(o.rc, 0) << o.err;
   const auto m = json_of(o);
   EXPECT_TRUE(m["predicted_load_ms_per_token"].is_null());
+  EXPECT_TRUE(m["oracle_hit_rate"].is_null());
   EXPECT_TRUE(m["load_prediction_ratio"].is_null());
 }
 
