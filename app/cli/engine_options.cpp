@@ -36,7 +36,8 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
                      "Where expert weights are served from: mapped (the file mapping), ram-copy "
                      "(a copy in RAM) or tiered (a RAM cache under --ram-budget, the rest read "
                      "from the file with O_DIRECT); --ram-budget alone selects tiered")
-          ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case))
+          ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case).description(""))
+          ->type_name("mapped|ram-copy|tiered")
           ->default_str("mapped");
   app.add_option_function<std::string>(
          "--ram-budget",
@@ -71,7 +72,7 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
                  "Tiered store: routing profile for pinned/hybrid/lfu (default: the model's "
                  "saved one, written by moe-cli profile, if any; the backend line names it). "
                  "A profile of another model is an error")
-      ->check(CLI::ExistingFile)
+      ->check(CLI::ExistingFile.description(""))
       ->type_name("FILE");
   app.add_option_function<std::string>(
          "--allocation",
@@ -120,7 +121,8 @@ void add_backend_options(CLI::App& app, Deployment& d) {
   app.add_option("--backend", d.backend,
                  "Who computes the experts: cpu, cuda (a CUDA GPU; an error without one) or "
                  "auto (cuda when a device is present, else cpu; the backend line says which)")
-      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case).description(""))
+      ->type_name("cpu|cuda|auto")
       ->default_str("cpu");
   app.add_option("--cuda-device", d.cuda_device, "CUDA device index (--backend cuda/auto)")
       ->check(CLI::Range(0, 64))
