@@ -1,6 +1,7 @@
 #include "core/store/load_latency.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace moe {
 
@@ -18,6 +19,58 @@ double LoadLatencyModel::reads_s(double n, int readers) const {
   const double w = static_cast<double>(read_bytes);
   const double rate = parallel_bytes_per_s > 0 ? parallel_bytes_per_s : q * w / read_s;
   return std::max(std::min(n, 1.0) * read_s, n * w / rate);
+}
+
+namespace {
+// EWMA weight of one read: about the last ten reads count.
+constexpr double kDriftAlpha = 0.1;
+}  // namespace
+
+void DiskDrift::Factor::add(double r) {
+  ratio = reads == 0 ? r : ratio + kDriftAlpha * (r - ratio);
+  ++reads;
+}
+
+void DiskDrift::note(const LoadLatencyModel& calibrated, int sharing, int readers,
+                     double seconds) {
+  if (!calibrated.valid() || seconds <= 0) return;
+  const double expected = calibrated.reads_s(std::max(sharing, 1), readers);
+  if (expected <= 0) return;
+  const double r = std::clamp(seconds / expected, 0.05, 20.0);
+  (sharing > 1 && readers > 1 ? shared_ : alone_).add(r);
+}
+
+bool DiskDrift::factors(double& alone, double& shared) const {
+  if (!alone_.trusted() && !shared_.trusted()) return false;
+  alone = alone_.trusted() ? alone_.ratio : shared_.ratio;
+  shared = shared_.trusted() ? shared_.ratio : alone_.ratio;
+  return true;
+}
+
+bool DiskDrift::apply(LoadLatencyModel& m, int readers) const {
+  double alone = 1, shared = 1;
+  if (!m.valid() || !factors(alone, shared)) return false;
+  // The calibrated aggregate rate (or, with none measured, the readers' rate it implies), set
+  // before read_s moves: the two factors are independent.
+  const double w = static_cast<double>(m.read_bytes);
+  const double rate = m.parallel_bytes_per_s > 0
+                          ? m.parallel_bytes_per_s
+                          : static_cast<double>(std::max(readers, 1)) * w / m.read_s;
+  m.read_s *= alone;
+  m.parallel_bytes_per_s = rate / shared;
+  return true;
+}
+
+std::string DiskDrift::describe() const {
+  double alone = 1, shared = 1;
+  if (!factors(alone, shared)) return "";
+  char buf[64];
+  if (alone_.trusted() && shared_.trusted()) {
+    std::snprintf(buf, sizeof buf, "x %.2f alone, x %.2f shared", alone, shared);
+  } else {
+    std::snprintf(buf, sizeof buf, "x %.2f", alone);
+  }
+  return buf;
 }
 
 }  // namespace moe

@@ -171,7 +171,7 @@ class TieredExpertStore final : public ExpertStore {
   Status load(int layer, int expert, uint8_t* buf, uint64_t& bytes_read);
   LoadLatencyModel load_latency_locked(std::string* source) const;
   /// Compares one finished read with what the calibration predicted for it (`sharing`: reads
-  /// running while it started, itself included) and updates drift_.
+  /// running while it started, itself included) in drift_.
   void note_read_time_locked(int sharing, double seconds);
   void finish_load(int layer, int expert, Status st, uint64_t bytes, double seconds);
 
@@ -225,10 +225,7 @@ class TieredExpertStore final : public ExpertStore {
   double warm_seconds_ = 0;  // warm-up loads: kept out of the statistics, not out of the rate
   uint64_t warm_bytes_ = 0, warm_loads_ = 0;
   LoadLatencyModel latency_;  // calibrated (valid) or unset
-  // Drift of the disk against the calibration: EWMA of (a read's time / the calibration's
-  // time for a read sharing the disk with as many others), over the last ~10 reads.
-  double drift_ = 1;
-  uint64_t drift_reads_ = 0;
+  DiskDrift drift_;  // of the disk against latency_, from the reads since it was set
   int reads_running_ = 0;
   std::array<uint64_t, kLatencyBuckets> latency_hist_{};
   AtomicStoreCounters counters_;

@@ -2,7 +2,6 @@
 // latency predictions, backend line, CacheEvents (the load/evict machinery is in
 // tiered_expert_store.cpp).
 #include <algorithm>
-#include <cstdio>
 
 #include "core/store/ram_budget.h"
 #include "core/store/tiered_expert_store.h"
@@ -179,8 +178,7 @@ HitStats TieredExpertStore::oracle_hits() const {
 void TieredExpertStore::set_load_latency(const LoadLatencyModel& m) {
   std::lock_guard<std::mutex> lock(mu_);
   latency_ = m;
-  drift_ = 1;  // a new calibration starts without drift
-  drift_reads_ = 0;
+  drift_ = {};  // a new calibration starts without drift
 }
 
 LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
@@ -189,11 +187,6 @@ LoadLatencyModel TieredExpertStore::load_latency(std::string* source) const {
 }
 
 namespace {
-
-// Reads seen before the drift of the disk against its calibration is trusted.
-constexpr uint64_t kDriftMinReads = 8;
-// EWMA weight of one read in the drift: about the last ten reads count.
-constexpr double kDriftAlpha = 0.1;
 
 // The calibration at read size w (it was taken at this read size; keep w exact).
 LoadLatencyModel calibrated_at(const LoadLatencyModel& cal, uint64_t w) {
@@ -207,19 +200,10 @@ LoadLatencyModel calibrated_at(const LoadLatencyModel& cal, uint64_t w) {
 
 }  // namespace
 
-// The calibration is one moment of the disk; on a shared machine its speed drifts by 30 %
-// within minutes (docs/offloading.md), so each read is compared with what the calibration
-// predicts for a read sharing the disk with as many others, and predictions follow the
-// recent ratio. The prediction of a step still never reads that step's own loads: they
-// finish after it was made.
+// The prediction of a step never reads that step's own loads: they finish after it was made.
 void TieredExpertStore::note_read_time_locked(int sharing, double seconds) {
-  if (!latency_.valid() || layers_.empty() || seconds <= 0) return;
-  const LoadLatencyModel m = calibrated_at(latency_, layers_[0].slot_bytes);
-  const double expected = m.reads_s(sharing, n_io_);
-  if (expected <= 0) return;
-  const double ratio = std::clamp(seconds / expected, 0.05, 20.0);
-  drift_ = drift_reads_ == 0 ? ratio : drift_ + kDriftAlpha * (ratio - drift_);
-  ++drift_reads_;
+  if (!latency_.valid() || layers_.empty()) return;
+  drift_.note(calibrated_at(latency_, layers_[0].slot_bytes), sharing, n_io_, seconds);
 }
 
 // Calibrated (times the recent drift), else the mean latency of the loads so far (warm-up
@@ -229,17 +213,10 @@ LoadLatencyModel TieredExpertStore::load_latency_locked(std::string* source) con
   const uint64_t w = layers_.empty() ? 0 : layers_[0].slot_bytes;
   if (latency_.valid()) {
     LoadLatencyModel m = calibrated_at(latency_, w);
-    if (drift_reads_ < kDriftMinReads) {
-      if (source) *source = "calibration";
-      return m;
-    }
+    const bool drifted = drift_.apply(m, n_io_);
     if (source) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "calibration x %.2f (recent reads)", drift_);
-      *source = buf;
+      *source = drifted ? "calibration " + drift_.describe() + " (recent reads)" : "calibration";
     }
-    m.read_s *= drift_;
-    if (m.parallel_bytes_per_s > 0) m.parallel_bytes_per_s /= drift_;
     return m;
   }
   const uint64_t loads = loads_ + warm_loads_;
