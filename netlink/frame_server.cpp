@@ -121,9 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (frame_.type == FrameType::kPing) {
       encode_frame(FrameType::kPong, frame_.request_id, frame_.payload, out_);
     } else {
-      for (const Frame& r : server_.handler(frame_)) {
-        encode_frame(r.type, r.request_id, r.payload, out_);
-      }
+      server_.handler(frame_, out_);
     }
     if (out_.empty()) return read_header();
     arm(server_.options.frame_timeout, "sending a reply", &server_.timeouts);
