@@ -57,8 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static bool first_byte_is_frame_magic(uint8_t b) { return b == (kFrameMagic & 0xFFu); }
 
   void handshake() {
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](std::error_code ec) {
+    stream_.async_handshake([self = shared_from_this()](std::error_code ec) {
                               if (ec) {
                                 if (!self->closed_) {
                                   ++self->server_.handshakes_failed;
@@ -83,7 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     arm(server_.options.idle_timeout, "waiting for a frame", &server_.timeouts);
-    stream_.async_read(asio::buffer(header_),
+    stream_.async_read(header_,
                      [self = shared_from_this()](std::error_code ec, size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->on_header();
@@ -104,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
     frame_.request_id = h.request_id;
     frame_.payload.resize(h.payload_bytes);
     arm(server_.options.frame_timeout, "receiving a frame's payload", &server_.timeouts);
-    stream_.async_read(asio::buffer(frame_.payload),
+    stream_.async_read(frame_.payload,
                      [self = shared_from_this()](std::error_code ec, size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->on_payload();
@@ -125,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (out_.empty()) return read_header();
     arm(server_.options.frame_timeout, "sending a reply", &server_.timeouts);
-    stream_.async_write(asio::buffer(out_),
+    stream_.async_write(out_,
                       [self = shared_from_this()](std::error_code ec, size_t) {
                         if (ec) return self->on_read_error(ec);
                         self->read_header();

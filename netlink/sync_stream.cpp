@@ -65,20 +65,25 @@ SyncStream::IoResult os_error(const char* what, int err) {
 
 }  // namespace
 
+SSL* new_socket_tls_session(SSL_CTX* ctx, int fd) {
+  SSL* ssl = SSL_new(ctx);
+  BIO* bio = ssl != nullptr ? new_socket_bio(fd) : nullptr;
+  if (bio == nullptr) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  SSL_set_bio(ssl, bio, bio);
+  // Take every record that has arrived in one recv instead of one record per call.
+  SSL_set_read_ahead(ssl, 1);
+  SSL_set_default_read_buffer_len(ssl, kTlsReadAhead);
+  return ssl;
+}
+
 SyncStream::SyncStream(int fd, SSL_CTX* tls) : fd_(fd) {
   ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
   if (tls == nullptr) return;
-  ssl_ = SSL_new(tls);
-  BIO* bio = new_socket_bio(fd_);
-  if (ssl_ == nullptr || bio == nullptr) {
-    BIO_free(bio);
-    tls_unavailable_ = true;  // handshake() reports it
-    return;
-  }
-  SSL_set_bio(ssl_, bio, bio);
-  // Take every record that has arrived in one recv instead of one record per call.
-  SSL_set_read_ahead(ssl_, 1);
-  SSL_set_default_read_buffer_len(ssl_, kReadAhead);
+  ssl_ = new_socket_tls_session(tls, fd_);
+  tls_unavailable_ = ssl_ == nullptr;  // handshake() reports it
 }
 
 SyncStream::~SyncStream() {
@@ -107,15 +112,18 @@ SyncStream::IoResult SyncStream::wait(short events, Deadline deadline) {
   }
 }
 
-SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline) {
-  const int err = SSL_get_error(ssl_, r);
-  switch (err) {
-    case SSL_ERROR_WANT_READ: return wait(POLLIN, deadline);
-    case SSL_ERROR_WANT_WRITE: return wait(POLLOUT, deadline);
-    case SSL_ERROR_ZERO_RETURN: return {Outcome::kClosed, "the peer ended the TLS session"};
-    case SSL_ERROR_SYSCALL:
-      if (errno != 0) return os_error("TLS", errno);
-      return {Outcome::kClosed, "connection closed by the peer"};
+TlsFailure classify_tls_failure(SSL* ssl, int r) {
+  using K = TlsFailure::Kind;
+  switch (SSL_get_error(ssl, r)) {
+    case SSL_ERROR_WANT_READ: return {K::kWantRead, {}};
+    case SSL_ERROR_WANT_WRITE: return {K::kWantWrite, {}};
+    case SSL_ERROR_ZERO_RETURN: return {K::kClosed, "the peer ended the TLS session", 0, 0, true};
+    case SSL_ERROR_SYSCALL: {
+      const int err = errno;
+      if (err == 0) return {K::kClosed, "connection closed by the peer"};
+      if (err == ECONNRESET || err == EPIPE) return {K::kClosed, "connection reset by peer", 0, err};
+      return {K::kError, std::strerror(err), 0, err};
+    }
     default: break;
   }
   const unsigned long e = ERR_peek_error();
@@ -123,9 +131,20 @@ SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline) {
   if (e != 0) ERR_error_string_n(e, text, sizeof(text));
   ERR_clear_error();
   if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-    return {Outcome::kClosed, "connection closed by the peer"};
+    return {K::kClosed, "connection closed by the peer"};
   }
-  return {Outcome::kError, text};
+  return {K::kError, text, e, 0};
+}
+
+SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline) {
+  const TlsFailure f = classify_tls_failure(ssl_, r);
+  switch (f.kind) {
+    case TlsFailure::Kind::kWantRead: return wait(POLLIN, deadline);
+    case TlsFailure::Kind::kWantWrite: return wait(POLLOUT, deadline);
+    case TlsFailure::Kind::kClosed: return {Outcome::kClosed, f.detail};
+    case TlsFailure::Kind::kError: break;
+  }
+  return {Outcome::kError, "TLS: " + f.detail};
 }
 
 SyncStream::IoResult SyncStream::handshake(Deadline deadline) {

@@ -5,7 +5,7 @@
 // through a 17 KiB memory BIO, so every 16 KiB record is its own send or receive and its own
 // trip through the reactor, and the multi-MiB frames of a prefill cost a reactor wake-up per
 // record on a client that only ever waits for one reply. Here OpenSSL writes its records
-// straight to the socket and reads every record that has arrived (up to kReadAhead bytes) in
+// straight to the socket and reads every record that has arrived (up to kTlsReadAhead bytes) in
 // one recv; the thread sleeps only when the kernel has nothing for it. Not thread-safe.
 #include <openssl/ssl.h>
 
@@ -16,6 +16,25 @@
 
 namespace moe::net {
 
+/// What a TLS read asks the socket for at once: many records per recv.
+inline constexpr size_t kTlsReadAhead = 256 * 1024;
+
+/// A TLS session of `ctx` on the socket `fd` (not owned; non-blocking): OpenSSL reads and writes
+/// the socket itself (sending with MSG_NOSIGNAL: a peer that hangs up fails the call instead
+/// of raising SIGPIPE), reading up to kTlsReadAhead bytes of records per recv. Null when
+/// OpenSSL cannot make one. Used by this client and by the device's server (tls_socket.h).
+SSL* new_socket_tls_session(SSL_CTX* ctx, int fd);
+
+/// Why a TLS call on such a session returned r <= 0 (read right after the call).
+struct TlsFailure {
+  enum class Kind { kWantRead, kWantWrite, kClosed, kError } kind;
+  std::string detail;     ///< kClosed / kError: what the system or OpenSSL said
+  unsigned long ssl = 0;  ///< kError: OpenSSL's error code, 0 for a system error
+  int sys = 0;            ///< errno of a system error (kError, or kClosed by a reset)
+  bool clean = false;     ///< kClosed: by the peer's close_notify (not a connection that ended)
+};
+TlsFailure classify_tls_failure(SSL* ssl, int r);
+
 class SyncStream {
  public:
   using Deadline = std::chrono::steady_clock::time_point;
@@ -25,9 +44,6 @@ class SyncStream {
     std::string detail;  ///< for kError / kClosed: what the system or OpenSSL said
     bool ok() const { return outcome == Outcome::kOk; }
   };
-  /// What a TLS read asks the socket for at once: many records per recv.
-  static constexpr size_t kReadAhead = 256 * 1024;
-
   /// Takes ownership of `fd` (a connected TCP socket; made non-blocking here). `tls` null:
   /// plaintext; else a client session of that context (its verification settings apply).
   SyncStream(int fd, SSL_CTX* tls);
