@@ -30,9 +30,8 @@ class ByteStream {
     if (secure()) {
       auto& tls = std::get<TlsSocket>(s_);
       use_current_revocations(tls.ssl());  // a revocation since the last handshake counts now
-      return tls.async_handshake([h = std::forward<Handler>(h)](std::error_code ec, size_t) mutable {
-        h(ec);
-      });
+      return tls.async_handshake(
+          [h = std::forward<Handler>(h)](std::error_code ec, size_t) mutable { h(ec); });
     }
     asio::post(socket().get_executor(), [h = std::forward<Handler>(h)]() mutable {
       h(std::error_code());
@@ -47,7 +46,8 @@ class ByteStream {
   template <class Handler>
   void async_write(std::span<const uint8_t> b, Handler&& h) {
     if (secure()) return std::get<TlsSocket>(s_).async_write(b, std::forward<Handler>(h));
-    asio::async_write(std::get<Tcp>(s_), asio::buffer(b.data(), b.size()), std::forward<Handler>(h));
+    asio::async_write(std::get<Tcp>(s_), asio::buffer(b.data(), b.size()),
+                      std::forward<Handler>(h));
   }
 
   void close() {

@@ -50,10 +50,10 @@ void ExpertService::handle(const Frame& f, std::vector<uint8_t>& out) {
     case FrameType::kPing:
       return encode_frame(FrameType::kPong, f.request_id, f.payload, out);
     default:
-      return error(f.request_id, ErrorCode::kBadRequest,
-                   "a device does not take " + frame_type_name(static_cast<uint16_t>(f.type)) +
-                       " frames",
-                   out);
+      return error(
+          f.request_id, ErrorCode::kBadRequest,
+          "a device does not take " + frame_type_name(static_cast<uint16_t>(f.type)) + " frames",
+          out);
   }
 }
 
@@ -69,16 +69,16 @@ void ExpertService::handle_request(const Frame& f, std::vector<uint8_t>& out) {
     return error(f.request_id, ErrorCode::kBadRequest, st.message(), out);
   }
   if (req.n_embd != static_cast<uint32_t>(hp.n_embd)) {
-    return error(f.request_id, ErrorCode::kBadRequest,
-                 "n_embd " + std::to_string(req.n_embd) + ", the model's is " +
-                     std::to_string(hp.n_embd),
-                 out);
+    return error(
+        f.request_id, ErrorCode::kBadRequest,
+        "n_embd " + std::to_string(req.n_embd) + ", the model's is " + std::to_string(hp.n_embd),
+        out);
   }
   for (const WireAssignment& a : req.assignments) {
     if (!info_.served[static_cast<size_t>(req.layer) * hp.n_expert + a.expert]) {
       return error(f.request_id, ErrorCode::kNotServed,
-                   "expert " + std::to_string(a.expert) + " of layer " +
-                       std::to_string(req.layer) + " is not served here",
+                   "expert " + std::to_string(a.expert) + " of layer " + std::to_string(req.layer) +
+                       " is not served here",
                    out);
     }
   }
@@ -99,7 +99,7 @@ float ExpertService::measure_gflops(std::chrono::milliseconds budget) {
   const double flops_per_call = 6.0 * hp.n_embd * n_ff * static_cast<double>(req.assignments.size());
   std::lock_guard lock(mu_);
   std::vector<uint8_t> out;  // the replies, dropped: only the time counts
-  compute(0, req, out);  // warm: first touch of the weights
+  compute(0, req, out);      // warm: first touch of the weights
   // The best of five short runs: on a shared machine a single run measures the neighbours.
   double best = 0;
   for (int run = 0; run < 5; ++run) {

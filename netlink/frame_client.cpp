@@ -57,8 +57,7 @@ Result<int> connect_socket(const std::string& host, uint16_t port,
   const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) return make_error(peer, ": cannot resolve: ", ec.message());
   std::optional<std::error_code> result;
-  asio::async_connect(socket, endpoints,
-                      [&result](std::error_code e, const auto&) { result = e; });
+  asio::async_connect(socket, endpoints, [&result](std::error_code e, const auto&) { result = e; });
   io.run_for(timeout);
   if (!result) {
     return make_error(peer, ": connect timed out after ", std::to_string(timeout.count()), " ms");
@@ -82,7 +81,8 @@ Result<std::unique_ptr<FrameClient>> FrameClient::connect(const std::string& hos
   impl->peer = host + ":" + std::to_string(port);
   auto fd = connect_socket(host, port, options.connect_timeout, impl->peer);
   if (!fd.ok()) return fd.error();
-  impl->stream = std::make_unique<SyncStream>(*fd, impl->tls ? impl->tls->native_handle() : nullptr);
+  impl->stream =
+      std::make_unique<SyncStream>(*fd, impl->tls ? impl->tls->native_handle() : nullptr);
   if (impl->stream->secure()) {
     use_current_revocations(impl->stream->ssl());  // a revocation since the last one counts now
   }
@@ -126,7 +126,9 @@ FrameClient::~FrameClient() { impl_->close("closed"); }
 
 bool FrameClient::open() const { return impl_->is_open; }
 bool FrameClient::timed_out() const { return impl_->timed_out; }
-bool FrameClient::secure() const { return impl_->stream->secure(); }
+bool FrameClient::secure() const {
+  return impl_->stream->secure();
+}
 const std::string& FrameClient::peer_identity() const {
   return impl_->identity;
 }
@@ -180,7 +182,8 @@ Result<Frame> FrameClient::call(FrameType type, uint64_t request_id,
   const auto deadline = Clock::now() + timeout;
   if (auto st = send(type, request_id, payload, timeout); !st.ok()) return st.error();
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     auto f = receive(std::max(left, std::chrono::milliseconds(1)));
     if (!f.ok() || f->request_id == request_id) return f;
   }

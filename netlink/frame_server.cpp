@@ -58,15 +58,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handshake() {
     stream_.async_handshake([self = shared_from_this()](std::error_code ec) {
-                              if (ec) {
-                                if (!self->closed_) {
-                                  ++self->server_.handshakes_failed;
-                                  self->close("TLS handshake failed: " + ec.message());
-                                }
-                                return;
-                              }
-                              self->read_header();
-                            });
+      if (ec) {
+        if (!self->closed_) {
+          ++self->server_.handshakes_failed;
+          self->close("TLS handshake failed: " + ec.message());
+        }
+        return;
+      }
+      self->read_header();
+    });
   }
 
   // A deadline for the operation in flight: when it passes, the connection is closed (which
@@ -82,11 +82,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     arm(server_.options.idle_timeout, "waiting for a frame", &server_.timeouts);
-    stream_.async_read(header_,
-                     [self = shared_from_this()](std::error_code ec, size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->on_header();
-                     });
+    stream_.async_read(header_, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->on_header();
+    });
   }
 
   void on_header() {
@@ -103,11 +102,10 @@ class Session : public std::enable_shared_from_this<Session> {
     frame_.request_id = h.request_id;
     frame_.payload.resize(h.payload_bytes);
     arm(server_.options.frame_timeout, "receiving a frame's payload", &server_.timeouts);
-    stream_.async_read(frame_.payload,
-                     [self = shared_from_this()](std::error_code ec, size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->on_payload();
-                     });
+    stream_.async_read(frame_.payload, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->on_payload();
+    });
   }
 
   void on_payload() {
@@ -124,11 +122,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (out_.empty()) return read_header();
     arm(server_.options.frame_timeout, "sending a reply", &server_.timeouts);
-    stream_.async_write(out_,
-                      [self = shared_from_this()](std::error_code ec, size_t) {
-                        if (ec) return self->on_read_error(ec);
-                        self->read_header();
-                      });
+    stream_.async_write(out_, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->read_header();
+    });
   }
 
   void on_read_error(std::error_code ec) {

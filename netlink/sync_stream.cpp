@@ -5,17 +5,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 
 namespace moe::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int bio_fd(BIO* b) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))); }
+int bio_fd(BIO* b) {
+  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b)));
+}
 
 // A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO write()s, and a device
 // that hangs up mid-request would kill the host with SIGPIPE instead of failing the call.
@@ -35,7 +37,9 @@ int bio_read(BIO* b, char* data, int n) {
   return static_cast<int>(r);
 }
 
-long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+long bio_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
 
 int bio_create(BIO* b) {
   BIO_set_init(b, 1);
@@ -115,16 +119,21 @@ SyncStream::IoResult SyncStream::wait(short events, Deadline deadline) {
 TlsFailure classify_tls_failure(SSL* ssl, int r) {
   using K = TlsFailure::Kind;
   switch (SSL_get_error(ssl, r)) {
-    case SSL_ERROR_WANT_READ: return {K::kWantRead, {}};
-    case SSL_ERROR_WANT_WRITE: return {K::kWantWrite, {}};
-    case SSL_ERROR_ZERO_RETURN: return {K::kClosed, "the peer ended the TLS session", 0, 0, true};
+    case SSL_ERROR_WANT_READ:
+      return {K::kWantRead, {}};
+    case SSL_ERROR_WANT_WRITE:
+      return {K::kWantWrite, {}};
+    case SSL_ERROR_ZERO_RETURN:
+      return {K::kClosed, "the peer ended the TLS session", 0, 0, true};
     case SSL_ERROR_SYSCALL: {
       const int err = errno;
       if (err == 0) return {K::kClosed, "connection closed by the peer"};
-      if (err == ECONNRESET || err == EPIPE) return {K::kClosed, "connection reset by peer", 0, err};
+      if (err == ECONNRESET || err == EPIPE)
+        return {K::kClosed, "connection reset by peer", 0, err};
       return {K::kError, std::strerror(err), 0, err};
     }
-    default: break;
+    default:
+      break;
   }
   const unsigned long e = ERR_peek_error();
   char text[256] = "TLS error";
@@ -139,10 +148,14 @@ TlsFailure classify_tls_failure(SSL* ssl, int r) {
 SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline) {
   const TlsFailure f = classify_tls_failure(ssl_, r);
   switch (f.kind) {
-    case TlsFailure::Kind::kWantRead: return wait(POLLIN, deadline);
-    case TlsFailure::Kind::kWantWrite: return wait(POLLOUT, deadline);
-    case TlsFailure::Kind::kClosed: return {Outcome::kClosed, f.detail};
-    case TlsFailure::Kind::kError: break;
+    case TlsFailure::Kind::kWantRead:
+      return wait(POLLIN, deadline);
+    case TlsFailure::Kind::kWantWrite:
+      return wait(POLLOUT, deadline);
+    case TlsFailure::Kind::kClosed:
+      return {Outcome::kClosed, f.detail};
+    case TlsFailure::Kind::kError:
+      break;
   }
   return {Outcome::kError, "TLS: " + f.detail};
 }

@@ -19,7 +19,9 @@ TlsSocket::~TlsSocket() {
   if (ssl_ != nullptr) SSL_free(ssl_);
 }
 
-void TlsSocket::async_handshake(Handler h) { step(Op::kHandshake, nullptr, 0, 0, std::move(h), false); }
+void TlsSocket::async_handshake(Handler h) {
+  step(Op::kHandshake, nullptr, 0, 0, std::move(h), false);
+}
 
 void TlsSocket::async_read(std::span<uint8_t> b, Handler h) {
   step(Op::kRead, b.data(), b.size(), 0, std::move(h), false);
@@ -37,6 +39,9 @@ void TlsSocket::complete(std::error_code ec, size_t n, Handler h, bool posted) {
 
 void TlsSocket::step(Op op, uint8_t* p, size_t n, size_t done, Handler h, bool posted) {
   if (ssl_ == nullptr) return complete(asio::error::no_memory, done, std::move(h), posted);
+  // The session's BIO still holds the descriptor's number after a close, which a new
+  // connection may have been given since: never read or write through it then.
+  if (!socket_.is_open()) return complete(asio::error::bad_descriptor, done, std::move(h), posted);
   for (;;) {
     if (op != Op::kHandshake && done == n) return complete({}, done, std::move(h), posted);
     ERR_clear_error();
@@ -56,18 +61,20 @@ void TlsSocket::step(Op op, uint8_t* p, size_t n, size_t done, Handler h, bool p
       case TlsFailure::Kind::kWantWrite: {
         const auto wait = f.kind == TlsFailure::Kind::kWantRead ? asio::socket_base::wait_read
                                                                 : asio::socket_base::wait_write;
-        socket_.async_wait(wait, [this, op, p, n, done, h = std::move(h)](std::error_code ec) mutable {
-          if (ec) return h(ec, done);
-          step(op, p, n, done, std::move(h), true);
-        });
+        socket_.async_wait(wait,
+                           [this, op, p, n, done, h = std::move(h)](std::error_code ec) mutable {
+                             if (ec) return h(ec, done);
+                             step(op, p, n, done, std::move(h), true);
+                           });
         return;
       }
       case TlsFailure::Kind::kClosed: {
         // As Asio's ssl::stream reports them: a close_notify is the end of the stream, a
         // connection that just ends a truncated one, a reset a reset.
-        const std::error_code ec = f.clean     ? std::error_code(asio::error::eof)
-                                   : f.sys != 0 ? std::error_code(f.sys, std::system_category())
-                                                : std::error_code(asio::ssl::error::stream_truncated);
+        const std::error_code ec = f.clean ? std::error_code(asio::error::eof)
+                                   : f.sys != 0
+                                       ? std::error_code(f.sys, std::system_category())
+                                       : std::error_code(asio::ssl::error::stream_truncated);
         return complete(ec, done, std::move(h), posted);
       }
       case TlsFailure::Kind::kError: {

@@ -6,8 +6,8 @@
 // OpenSSL writes records straight to the socket, and the reactor is asked to wait (async_wait)
 // only on SSL_ERROR_WANT_READ / WANT_WRITE. Completion handlers always run from the
 // io_context, never inside the call that starts an operation. One operation at a time.
-#include <asio.hpp>
 #include <openssl/ssl.h>
+#include <asio.hpp>
 
 #include <cstdint>
 #include <functional>

@@ -9,11 +9,14 @@
 # usage: tools/lan_decode_bench.sh MODEL.gguf
 #   env: MOE_CLI, MOE_NODE (default build/app/moe-cli, build/app/moe-node), ROUNDS (3),
 #        PROMPT (16), GEN (64), SETUPS ("local2 local1 nodes1 nodes2 nodes4"),
-#        INSECURE (unset; 1: plaintext, --insecure on both ends)
+#        INSECURE (unset; 1: plaintext, --insecure on both ends),
+#        TRACE (unset; 1: also write each run's engine trace and print, per setup, the median
+#        decode step split into attention / experts / rest, and the devices' median round trip
+#        against their compute per decode RPC: where the host waits; costs some speed)
 #   e.g. ROUNDS=5 GEN=128 tools/lan_decode_bench.sh /work/bench-models/mm-q4_0.gguf
 set -euo pipefail
 if [[ $# -ne 1 ]]; then
-  sed -n 9,13p "$0" >&2
+  sed -n 9,16p "$0" >&2
   exit 2
 fi
 MODEL=$1
@@ -72,6 +75,7 @@ for round in $(seq 1 "$ROUNDS"); do
       nodes*) args+=(--devices "$(start_nodes "${setup#nodes}" "$n_expert")" --pki "$work/pki" --name host "${SECURITY[@]}") ;;
       *) echo "unknown setup $setup" >&2; exit 2 ;;
     esac
+    [[ ${TRACE:-} == 1 ]] && args+=(--trace "$work/$setup.$round.jsonl")
     "$CLI" bench -m "$MODEL" -p "$PROMPT" -n "$GEN" -r 1 --no-membw --json "${args[@]}" \
       >"$work/$setup.$round.json" 2>"$work/$setup.$round.log"
     stop_nodes
@@ -94,5 +98,27 @@ for s in setups:
     p, d, runs = med[s]
     rel = f"{d / med['local2'][1]:.2f}x" if "local2" in med else "-"
     print(f"| {s} | {p:.1f} | {d:.2f} ({', '.join(map(str, runs))}) | {rel} |")
+PY
+[[ ${TRACE:-} == 1 ]] && python3 - "$work" "$SETUPS" <<'PY'
+import json, statistics, sys, glob, os
+work, setups = sys.argv[1], sys.argv[2].split()
+print("| setup | decode step ms | attention ms | experts ms | rest ms | RPC round trip ms | device compute ms |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for s in setups:
+    steps, rtt, comp = [], [], []
+    for f in glob.glob(os.path.join(work, s + ".*.jsonl")):
+        for line in open(f):
+            e = json.loads(line)
+            if e.get("type") == "timing" and e.get("phase") == "decode":
+                steps.append(e)
+            elif e.get("type") == "device" and e.get("kind") == "rpc" and e.get("tokens") == 1:
+                rtt.append(e["rtt_s"] * 1e3)
+                comp.append(e["compute_s"] * 1e3)
+    if not steps:
+        continue
+    med = lambda k: statistics.median(x[k] for x in steps) * 1e3
+    rest = statistics.median((x["total_s"] - x["attention_s"] - x["experts_s"]) for x in steps) * 1e3
+    r = f"{statistics.median(rtt):.3f} | {statistics.median(comp):.3f}" if rtt else "- | -"
+    print(f"| {s} | {med('total_s'):.2f} | {med('attention_s'):.2f} | {med('experts_s'):.2f} | {rest:.2f} | {r} |")
 PY
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

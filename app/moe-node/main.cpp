@@ -237,7 +237,9 @@ int main(int argc, char** argv) {
         service.handle(f, replies);
         if (f.type == moe::net::FrameType::kExpertRequest) {
           auto hold = std::chrono::nanoseconds(std::chrono::milliseconds(delay_ms));
-          if (link) hold += link->delay(moe::net::kFrameHeaderBytes + f.payload.size(), replies.size());
+          if (link) {
+            hold += link->delay(moe::net::kFrameHeaderBytes + f.payload.size(), replies.size());
+          }
           if (hold.count() > 0) std::this_thread::sleep_for(hold);
         }
       },

@@ -80,13 +80,13 @@ class RemoteExperts : public test::TempDirTest {
     auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(pki_, name));
     EXPECT_TRUE(ctx.ok()) << ctx.message();
     ExpertService* svc = n.service.get();
-    auto s = FrameServer::start(so, *ctx, [svc, stall = n.stall_ms](const Frame& f,
-                                                                   std::vector<uint8_t>& out) {
-      if (f.type == FrameType::kExpertRequest) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(stall->load()));
-      }
-      svc->handle(f, out);
-    });
+    auto s = FrameServer::start(
+        so, *ctx, [svc, stall = n.stall_ms](const Frame& f, std::vector<uint8_t>& out) {
+          if (f.type == FrameType::kExpertRequest) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(stall->load()));
+          }
+          svc->handle(f, out);
+        });
     EXPECT_TRUE(s.ok()) << s.message();
     n.server = std::move(*s);
     return n;

@@ -84,10 +84,13 @@ class TlsTransport : public test::TempDirTest {
   /// `tls` null: a plaintext (--insecure) server.
   std::unique_ptr<FrameServer> serve_with(ServerOptions o, std::shared_ptr<asio::ssl::context> tls) {
     // The handler: an expert-request is answered with its payload reversed.
-    auto s = FrameServer::start(o, std::move(tls), [](const Frame& f, std::vector<uint8_t>& out) {
-      const std::vector<uint8_t> reversed(f.payload.rbegin(), f.payload.rend());
-      encode_frame(FrameType::kExpertResponse, f.request_id, reversed, out);
-    }, server_log_.fn());
+    auto s = FrameServer::start(
+        o, std::move(tls),
+        [](const Frame& f, std::vector<uint8_t>& out) {
+          const std::vector<uint8_t> reversed(f.payload.rbegin(), f.payload.rend());
+          encode_frame(FrameType::kExpertResponse, f.request_id, reversed, out);
+        },
+        server_log_.fn());
     EXPECT_TRUE(s.ok()) << s.message();
     return s.ok() ? std::move(*s) : nullptr;
   }
