@@ -1,6 +1,7 @@
 // Added latency of one MoE layer's expert RPC over loopback (issue 15's target: < 150 µs per
 // layer per token): the host's side exactly as RemoteExpertExecutor::run does it (encode the
-// request, send, receive, decode the reply) against a FrameServer whose handler decodes the
+// request from the batch's rows into a kept frame buffer, send, receive into a kept buffer,
+// decode the reply's rows to their places) against a FrameServer whose handler decodes the
 // request and answers zero rows of the right shape at once — no expert compute, so the round
 // trip is all the RPC adds to a layer. Activations as f32 rows (the default wire type).
 //   args: tokens (1: a decode step, 128: a prefill), n_embd (1024: mixtral-mini, 4096:
@@ -46,14 +47,18 @@ const std::string& pki_dir() {
   return dir;
 }
 
-std::vector<Frame> answer(const Frame& f) {
-  auto req = decode_expert_request(f.payload);
-  if (!req.ok()) return {};
-  ExpertResponse resp;
-  resp.n_assign = static_cast<uint32_t>(req->assignments.size());
-  resp.n_embd = req->n_embd;
-  resp.y.assign(static_cast<size_t>(resp.n_assign) * resp.n_embd, 0.0f);
-  return {Frame{FrameType::kExpertResponse, f.request_id, encode(resp)}};
+// The device's side without the compute: decode into a kept request, answer zero rows of the
+// right shape encoded straight into the reply buffer (as ExpertService does).
+void answer(const Frame& f, std::vector<uint8_t>& out) {
+  static ExpertRequest req;  // the server's one thread
+  static std::vector<float> y;
+  if (!decode_expert_request_into(f.payload, {}, req).ok()) return;
+  const auto n_assign = static_cast<uint32_t>(req.assignments.size());
+  y.assign(static_cast<size_t>(n_assign) * req.n_embd, 0.0f);
+  const size_t at = begin_frame(out);
+  ByteWriter w(out);
+  encode_expert_response(req.type, 0, y, n_assign, req.n_embd, w);
+  finish_frame(FrameType::kExpertResponse, f.request_id, out, at);
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -76,26 +81,38 @@ void BM_ExpertLayerRoundTrip(benchmark::State& state) {
   auto client = FrameClient::connect("127.0.0.1", (*server)->port(), client_tls);
   if (!client.ok()) return state.SkipWithError(client.message().c_str());
 
-  ExpertRequest req;
-  req.n_tokens = n_tokens;
-  req.n_embd = n_embd;
-  req.x.assign(static_cast<size_t>(n_tokens) * n_embd, 0.5f);
+  // The batch [n_tokens, n_embd] and its assignments, as RemoteExpertExecutor::run sees them.
+  const std::vector<float> x(static_cast<size_t>(n_tokens) * n_embd, 0.5f);
+  std::vector<WireAssignment> assignments;
+  std::vector<const float*> rows;
   for (uint32_t t = 0; t < n_tokens; ++t) {
-    req.assignments.push_back({t, 0});
-    req.assignments.push_back({t, 1});
+    assignments.push_back({t, 0});
+    assignments.push_back({t, 1});
+    rows.push_back(x.data() + static_cast<size_t>(t) * n_embd);
   }
+  std::vector<float> y(assignments.size() * n_embd);
+  std::vector<uint8_t> frame;  // kept across calls, as each device's in the executor
+  Frame reply;
   std::vector<double> us;
   uint64_t id = 1, bytes = 0;
   for (auto _ : state) {
     const auto t0 = Clock::now();
-    const std::vector<uint8_t> payload = encode(req);  // as the executor does per call
-    auto reply = (*client)->call(FrameType::kExpertRequest, id++, payload,
-                                 std::chrono::milliseconds(5000));
-    if (!reply.ok()) return state.SkipWithError(reply.message().c_str());
-    auto resp = decode_expert_response(reply->payload);
-    benchmark::DoNotOptimize(resp);
+    frame.clear();
+    const size_t at = begin_frame(frame);
+    ByteWriter w(frame);
+    encode_expert_request(0, WireType::kF32, n_embd, assignments, rows, w);
+    finish_frame(FrameType::kExpertRequest, id, frame, at);
+    auto st = (*client)->send_raw(frame, std::chrono::milliseconds(5000));
+    if (st.ok()) st = (*client)->receive_into(reply, std::chrono::milliseconds(5000));
+    if (!st.ok()) return state.SkipWithError(st.message().c_str());
+    auto resp = view_expert_response(reply.payload);
+    if (!resp.ok() || reply.request_id != id++ || resp->y.rows != assignments.size()) {
+      return state.SkipWithError("a wrong reply");
+    }
+    for (size_t j = 0; j < assignments.size(); ++j) resp->y.row(j, y.data() + j * n_embd);
+    benchmark::DoNotOptimize(y.data());
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    bytes += payload.size() + reply->payload.size() + 2 * kFrameHeaderBytes;
+    bytes += frame.size() + reply.payload.size() + kFrameHeaderBytes;
   }
   state.counters["p50_us"] = percentile(us, 0.5);
   state.counters["p90_us"] = percentile(us, 0.9);

@@ -22,6 +22,10 @@ uint64_t wire_row_bytes(WireType t, uint32_t cols);
 /// type u8 | rows u32 | cols u32 | data. x holds rows * cols floats.
 void encode_rows(WireType type, std::span<const float> x, uint32_t rows, uint32_t cols,
                  ByteWriter& w);
+/// The same in pieces, for rows that are not contiguous (the host gathers the tokens a device
+/// needs straight from the batch into the frame): the header, then `rows` calls of encode_row.
+void encode_rows_header(WireType type, uint32_t rows, uint32_t cols, ByteWriter& w);
+void encode_row(WireType type, const float* row, uint32_t cols, ByteWriter& w);
 
 struct RowLimits {
   uint32_t max_rows = 1u << 16;
@@ -32,5 +36,18 @@ struct RowLimits {
 /// is checked against the bytes left before anything is allocated.
 void decode_rows(ByteReader& r, const RowLimits& limits, std::vector<float>& out, uint32_t* rows,
                  uint32_t* cols, WireType* type = nullptr);
+
+/// Rows read in place: the shape checked and the data located, each row decoded on demand
+/// straight to where the caller wants it (no intermediate [rows, cols] copy).
+struct RowsView {
+  WireType type = WireType::kF32;
+  uint32_t rows = 0, cols = 0;
+  std::span<const uint8_t> data;  ///< rows * wire_row_bytes(type, cols)
+  /// Row i as floats into out[0, cols).
+  void row(size_t i, float* out) const;
+};
+/// Reads the header and takes the data as a view; fails the reader as decode_rows does
+/// (including an int8 row scale that is not finite, checked here for every row).
+RowsView view_rows(ByteReader& r, const RowLimits& limits);
 
 }  // namespace moe::net

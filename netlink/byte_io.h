@@ -25,6 +25,13 @@ class ByteWriter {
     std::memcpy(out_.data() + at, &v, sizeof(T));
   }
   void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  /// n more bytes at the end, to be written through the pointer (one resize for a whole row
+  /// instead of one per element).
+  uint8_t* extend(size_t n) {
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    return out_.data() + at;
+  }
   /// u32 length, then the bytes.
   void str(std::string_view s) {
     put(static_cast<uint32_t>(s.size()));

@@ -1,52 +1,53 @@
 #pragma once
-// The byte stream under the frame transport: TLS over TCP (the default) or, only when the
-// operator asked for it with --insecure, plain TCP. Both sides of the RPC read and write frames
-// through this one type, so the framing, limits and timeouts are the same code either way.
+// The byte stream under the device's frame server: TLS over TCP (the default; TlsSocket,
+// OpenSSL on the socket itself) or, only when the operator asked for it with --insecure, plain
+// TCP, so that the framing, limits and timeouts are the same code either way. (The host's
+// client reads and writes synchronously: sync_stream.h.)
 #include <asio.hpp>
-#include <asio/ssl.hpp>
+#include <asio/ssl/context.hpp>
 #include <variant>
 
 #include "netlink/tls_context.h"
+#include "netlink/tls_socket.h"
 
 namespace moe::net {
 
 class ByteStream {
  public:
   using Tcp = asio::ip::tcp::socket;
-  using Tls = asio::ssl::stream<Tcp>;
 
   /// `tls` null: plaintext.
-  ByteStream(asio::io_context& io, asio::ssl::context* tls)
-      : s_(tls ? Any(std::in_place_type<Tls>, io, *tls) : Any(std::in_place_type<Tcp>, io)) {}
   ByteStream(Tcp socket, asio::ssl::context* tls)
-      : s_(tls ? Any(std::in_place_type<Tls>, std::move(socket), *tls)
+      : s_(tls ? Any(std::in_place_type<TlsSocket>, std::move(socket), tls->native_handle())
                : Any(std::in_place_type<Tcp>, std::move(socket))) {}
 
-  bool secure() const { return std::holds_alternative<Tls>(s_); }
-  Tcp& socket() {
-    return secure() ? std::get<Tls>(s_).next_layer() : std::get<Tcp>(s_);
-  }
-  /// The OpenSSL handle (null in plaintext).
-  SSL* ssl() { return secure() ? std::get<Tls>(s_).native_handle() : nullptr; }
+  bool secure() const { return std::holds_alternative<TlsSocket>(s_); }
+  Tcp& socket() { return secure() ? std::get<TlsSocket>(s_).socket() : std::get<Tcp>(s_); }
 
-  /// TLS handshake; in plaintext the handler runs at once (posted) with no error.
+  /// The server's TLS handshake; in plaintext the handler runs at once (posted) with no error.
   template <class Handler>
-  void async_handshake(asio::ssl::stream_base::handshake_type role, Handler&& h) {
+  void async_handshake(Handler&& h) {
     if (secure()) {
-      use_current_revocations(ssl());  // a revocation since the last handshake counts now
-      return std::get<Tls>(s_).async_handshake(role, std::forward<Handler>(h));
+      auto& tls = std::get<TlsSocket>(s_);
+      use_current_revocations(tls.ssl());  // a revocation since the last handshake counts now
+      return tls.async_handshake(
+          [h = std::forward<Handler>(h)](std::error_code ec, size_t) mutable { h(ec); });
     }
     asio::post(socket().get_executor(), [h = std::forward<Handler>(h)]() mutable {
       h(std::error_code());
     });
   }
-  template <class Buffers, class Handler>
-  void async_read(const Buffers& b, Handler&& h) {
-    std::visit([&](auto& s) { asio::async_read(s, b, std::forward<Handler>(h)); }, s_);
+  /// Exactly b.size() bytes.
+  template <class Handler>
+  void async_read(std::span<uint8_t> b, Handler&& h) {
+    if (secure()) return std::get<TlsSocket>(s_).async_read(b, std::forward<Handler>(h));
+    asio::async_read(std::get<Tcp>(s_), asio::buffer(b.data(), b.size()), std::forward<Handler>(h));
   }
-  template <class Buffers, class Handler>
-  void async_write(const Buffers& b, Handler&& h) {
-    std::visit([&](auto& s) { asio::async_write(s, b, std::forward<Handler>(h)); }, s_);
+  template <class Handler>
+  void async_write(std::span<const uint8_t> b, Handler&& h) {
+    if (secure()) return std::get<TlsSocket>(s_).async_write(b, std::forward<Handler>(h));
+    asio::async_write(std::get<Tcp>(s_), asio::buffer(b.data(), b.size()),
+                      std::forward<Handler>(h));
   }
 
   void close() {
@@ -56,7 +57,7 @@ class ByteStream {
   }
 
  private:
-  using Any = std::variant<Tcp, Tls>;
+  using Any = std::variant<Tcp, TlsSocket>;
   Any s_;
 };
 

@@ -33,9 +33,11 @@ class ExpertService {
   /// `executor` computes experts of `model`; `max_rows` is the most rows it takes per call.
   ExpertService(const Model& model, ExpertExecutor& executor, int max_rows, ServiceInfo info);
 
-  /// The replies to one frame (hello -> hello-ack or error; expert-request -> expert-response
-  /// or error). Never throws; a bad request gets an error frame naming the problem.
-  std::vector<Frame> handle(const Frame& request);
+  /// Appends the reply to one frame to `out` (hello -> hello-ack or error; expert-request ->
+  /// expert-response or error): a FrameHandler. Never throws; a bad request gets an error frame
+  /// naming the problem. The request's rows are decoded into, and the outputs computed in,
+  /// buffers kept from call to call; the reply is encoded straight into `out`.
+  void handle(const Frame& request, std::vector<uint8_t>& out);
 
   /// Times this device's expert compute for about `budget` (the best of five runs of one token
   /// through every expert it serves in layer 0, repeated: neighbours on a shared machine only
@@ -48,15 +50,19 @@ class ExpertService {
   }
 
  private:
-  Frame error(uint64_t id, ErrorCode code, std::string message) const;
-  Frame compute(uint64_t id, const ExpertRequest& req);
+  static void error(uint64_t id, ErrorCode code, std::string message, std::vector<uint8_t>& out);
+  void handle_request(const Frame& f, std::vector<uint8_t>& out);
+  // Appends the expert-response (or an error) for `req` to `out`.
+  void compute(uint64_t id, const ExpertRequest& req, std::vector<uint8_t>& out);
 
   const Model& model_;
   ExpertExecutor& executor_;
   int max_rows_;
   ServiceInfo info_;
-  std::mutex mu_;  // one request at a time through the executor
+  std::mutex mu_;  // one request at a time through the executor; guards the buffers below
   AssignmentScratch scratch_;
+  ExpertRequest request_;  // the last request decoded
+  std::vector<float> y_;   // [n_assign, n_embd] outputs of the request being answered
 };
 
 }  // namespace moe::net

@@ -43,20 +43,34 @@ const char* frame_error_name(FrameError e) {
   return "?";
 }
 
+size_t begin_frame(std::vector<uint8_t>& out) {
+  const size_t at = out.size();
+  out.resize(at + kFrameHeaderBytes);
+  return at;
+}
+
+void finish_frame(FrameType type, uint64_t request_id, std::vector<uint8_t>& out, size_t at) {
+  const std::span<const uint8_t> payload(out.data() + at + kFrameHeaderBytes,
+                                         out.size() - at - kFrameHeaderBytes);
+  uint8_t* h = out.data() + at;
+  const auto put = [&h](auto v) {
+    std::memcpy(h, &v, sizeof(v));
+    h += sizeof(v);
+  };
+  put(kFrameMagic);
+  put(kProtocolVersion);
+  put(static_cast<uint16_t>(type));
+  put(request_id);
+  put(static_cast<uint32_t>(payload.size()));
+  put(frame_crc({out.data() + at, kFrameHeaderBytes}, payload));
+}
+
 void encode_frame(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                   std::vector<uint8_t>& out) {
-  const size_t at = out.size();
-  out.reserve(at + kFrameHeaderBytes + payload.size());
-  ByteWriter w(out);
-  w.put(kFrameMagic);
-  w.put(kProtocolVersion);
-  w.put(static_cast<uint16_t>(type));
-  w.put(request_id);
-  w.put(static_cast<uint32_t>(payload.size()));
-  w.put(uint32_t{0});
-  w.bytes(payload);
-  const uint32_t crc = frame_crc({out.data() + at, kFrameHeaderBytes}, payload);
-  std::memcpy(out.data() + at + kCrcOffset, &crc, sizeof(crc));
+  out.reserve(out.size() + kFrameHeaderBytes + payload.size());
+  const size_t at = begin_frame(out);
+  out.insert(out.end(), payload.begin(), payload.end());
+  finish_frame(type, request_id, out, at);
 }
 
 std::vector<uint8_t> encode_frame(FrameType type, uint64_t request_id,

@@ -60,6 +60,13 @@ struct FrameFault {
   std::string message;
 };
 
+/// A frame written in place, so that a payload is encoded straight into the bytes that are
+/// sent (no copy of a multi-MiB payload into a frame): begin_frame appends a blank header and
+/// returns where the frame starts; the caller appends the payload to `out`; finish_frame fills
+/// in the header (length, CRC) of the frame that starts at `at`.
+size_t begin_frame(std::vector<uint8_t>& out);
+void finish_frame(FrameType type, uint64_t request_id, std::vector<uint8_t>& out, size_t at);
+
 /// Header + payload, CRC filled in. Appends to `out`.
 void encode_frame(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                   std::vector<uint8_t>& out);

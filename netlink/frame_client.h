@@ -1,8 +1,9 @@
 #pragma once
 // The host side of the expert RPC transport: one TLS 1.3 connection to a device with a
-// synchronous, deadline-bounded API (each call runs the connection's own io_context until the
-// operation completes or its deadline passes; on a timeout the connection is closed and every
-// later call fails at once). Not thread-safe: one caller at a time.
+// synchronous, deadline-bounded API (Asio connects; then reads and writes block in poll(2) with
+// the time left, through SyncStream: no reactor round trip per TLS record; on a timeout the
+// connection is closed and every later call fails at once). Not thread-safe: one caller at a
+// time.
 #include <asio/ssl/context.hpp>
 #include <chrono>
 #include <memory>
@@ -35,6 +36,9 @@ class FrameClient {
   /// The next frame from the device; an error on a timeout, a closed connection or a
   /// malformed frame (the message says which).
   Result<Frame> receive(std::chrono::milliseconds timeout);
+  /// The same into `frame`, reusing its payload's buffer (no multi-MiB allocation per reply on
+  /// the decode path); on an error `frame` is unspecified.
+  Status receive_into(Frame& frame, std::chrono::milliseconds timeout);
   /// send + receive of the reply with the same request id.
   Result<Frame> call(FrameType type, uint64_t request_id, std::span<const uint8_t> payload,
                      std::chrono::milliseconds timeout);
@@ -46,7 +50,8 @@ class FrameClient {
   /// The common name (CN) of the device's certificate, read after the handshake (empty in
   /// plaintext).
   const std::string& peer_identity() const;
-  /// Writes raw bytes (tests of the server's defences).
+  /// Writes bytes as they are: whole frames encoded in place by the caller (begin_frame /
+  /// finish_frame), or hostile bytes in tests of the server's defences.
   Status send_raw(std::span<const uint8_t> bytes, std::chrono::milliseconds timeout);
 
   struct Impl;

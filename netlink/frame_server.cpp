@@ -57,17 +57,16 @@ class Session : public std::enable_shared_from_this<Session> {
   static bool first_byte_is_frame_magic(uint8_t b) { return b == (kFrameMagic & 0xFFu); }
 
   void handshake() {
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](std::error_code ec) {
-                              if (ec) {
-                                if (!self->closed_) {
-                                  ++self->server_.handshakes_failed;
-                                  self->close("TLS handshake failed: " + ec.message());
-                                }
-                                return;
-                              }
-                              self->read_header();
-                            });
+    stream_.async_handshake([self = shared_from_this()](std::error_code ec) {
+      if (ec) {
+        if (!self->closed_) {
+          ++self->server_.handshakes_failed;
+          self->close("TLS handshake failed: " + ec.message());
+        }
+        return;
+      }
+      self->read_header();
+    });
   }
 
   // A deadline for the operation in flight: when it passes, the connection is closed (which
@@ -83,11 +82,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     arm(server_.options.idle_timeout, "waiting for a frame", &server_.timeouts);
-    stream_.async_read(asio::buffer(header_),
-                     [self = shared_from_this()](std::error_code ec, size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->on_header();
-                     });
+    stream_.async_read(header_, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->on_header();
+    });
   }
 
   void on_header() {
@@ -104,11 +102,10 @@ class Session : public std::enable_shared_from_this<Session> {
     frame_.request_id = h.request_id;
     frame_.payload.resize(h.payload_bytes);
     arm(server_.options.frame_timeout, "receiving a frame's payload", &server_.timeouts);
-    stream_.async_read(asio::buffer(frame_.payload),
-                     [self = shared_from_this()](std::error_code ec, size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->on_payload();
-                     });
+    stream_.async_read(frame_.payload, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->on_payload();
+    });
   }
 
   void on_payload() {
@@ -121,17 +118,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (frame_.type == FrameType::kPing) {
       encode_frame(FrameType::kPong, frame_.request_id, frame_.payload, out_);
     } else {
-      for (const Frame& r : server_.handler(frame_)) {
-        encode_frame(r.type, r.request_id, r.payload, out_);
-      }
+      server_.handler(frame_, out_);
     }
     if (out_.empty()) return read_header();
     arm(server_.options.frame_timeout, "sending a reply", &server_.timeouts);
-    stream_.async_write(asio::buffer(out_),
-                      [self = shared_from_this()](std::error_code ec, size_t) {
-                        if (ec) return self->on_read_error(ec);
-                        self->read_header();
-                      });
+    stream_.async_write(out_, [self = shared_from_this()](std::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->read_header();
+    });
   }
 
   void on_read_error(std::error_code ec) {

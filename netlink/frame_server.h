@@ -29,8 +29,10 @@ struct ServerOptions {
   std::chrono::milliseconds frame_timeout{5000};  ///< for a payload once its header arrived
 };
 
-/// The replies to one request frame (none: no reply). Runs on the server's thread.
-using FrameHandler = std::function<std::vector<Frame>(const Frame& request)>;
+/// Answers one request frame by appending its reply frames, encoded (encode_frame, or
+/// begin_frame / finish_frame to encode a payload in place), to `replies` — the connection's
+/// send buffer, kept from call to call; nothing appended: no reply. Runs on the server's thread.
+using FrameHandler = std::function<void(const Frame& request, std::vector<uint8_t>& replies)>;
 
 struct ServerStats {
   uint64_t connections = 0;        ///< accepted TCP connections

@@ -71,30 +71,38 @@ Result<HelloAck> decode_hello_ack(std::span<const uint8_t> payload, const Messag
   return finish(r, "hello-ack", std::move(m));
 }
 
-std::vector<uint8_t> encode(const ExpertRequest& m) {
-  std::vector<uint8_t> out;
-  out.reserve(32 + m.assignments.size() * 6 + m.n_tokens * wire_row_bytes(m.type, m.n_embd));
-  ByteWriter w(out);
-  w.put(m.layer);
-  w.put(static_cast<uint32_t>(m.assignments.size()));
-  for (const WireAssignment& a : m.assignments) {
+void encode_expert_request(uint16_t layer, WireType type, uint32_t n_embd,
+                           std::span<const WireAssignment> assignments,
+                           std::span<const float* const> rows, ByteWriter& w) {
+  w.put(layer);
+  w.put(static_cast<uint32_t>(assignments.size()));
+  for (const WireAssignment& a : assignments) {
     w.put(a.token);
     w.put(a.expert);
   }
-  encode_rows(m.type, m.x, m.n_tokens, m.n_embd, w);
+  encode_rows_header(type, static_cast<uint32_t>(rows.size()), n_embd, w);
+  for (const float* row : rows) encode_row(type, row, n_embd, w);
+}
+
+std::vector<uint8_t> encode(const ExpertRequest& m) {
+  std::vector<uint8_t> out;
+  out.reserve(32 + m.assignments.size() * 6 + m.n_tokens * wire_row_bytes(m.type, m.n_embd));
+  std::vector<const float*> rows(m.n_tokens);
+  for (uint32_t t = 0; t < m.n_tokens; ++t) rows[t] = m.x.data() + size_t{t} * m.n_embd;
+  ByteWriter w(out);
+  encode_expert_request(m.layer, m.type, m.n_embd, m.assignments, rows, w);
   return out;
 }
 
-Result<ExpertRequest> decode_expert_request(std::span<const uint8_t> payload,
-                                            const MessageLimits& lim) {
+Status decode_expert_request_into(std::span<const uint8_t> payload, const MessageLimits& lim,
+                                  ExpertRequest& m) {
   ByteReader r(payload);
-  ExpertRequest m;
   m.layer = r.get<uint16_t>("layer");
   const auto n_assign = r.get<uint32_t>("assignment count");
   if (r.ok() && (n_assign > lim.max_assignments || uint64_t{n_assign} * 6 > r.remaining())) {
     r.fail("assignment count", "is over the limit or the bytes present");
   }
-  if (r.ok()) m.assignments.resize(n_assign);
+  m.assignments.resize(r.ok() ? n_assign : 0);
   for (WireAssignment& a : m.assignments) {
     a.token = r.get<uint32_t>("assignment token");
     a.expert = r.get<uint16_t>("assignment expert");
@@ -106,25 +114,51 @@ Result<ExpertRequest> decode_expert_request(std::span<const uint8_t> payload,
     if (a.token >= m.n_tokens) r.fail("assignment token", "is past the batch's tokens");
     if (a.expert >= lim.max_experts) r.fail("assignment expert", "is over the limit");
   }
-  return finish(r, "expert-request", std::move(m));
+  return finish(r, "expert-request", 0).status();
+}
+
+Result<ExpertRequest> decode_expert_request(std::span<const uint8_t> payload,
+                                            const MessageLimits& lim) {
+  ExpertRequest m;
+  if (auto st = decode_expert_request_into(payload, lim, m); !st.ok()) return st.error();
+  return m;
+}
+
+void encode_expert_response(WireType type, uint64_t compute_ns, std::span<const float> y,
+                            uint32_t n_assign, uint32_t n_embd, ByteWriter& w) {
+  w.put(compute_ns);
+  encode_rows(type, y, n_assign, n_embd, w);
 }
 
 std::vector<uint8_t> encode(const ExpertResponse& m) {
   std::vector<uint8_t> out;
   out.reserve(32 + m.n_assign * wire_row_bytes(m.type, m.n_embd));
   ByteWriter w(out);
-  w.put(m.compute_ns);
-  encode_rows(m.type, m.y, m.n_assign, m.n_embd, w);
+  encode_expert_response(m.type, m.compute_ns, m.y, m.n_assign, m.n_embd, w);
   return out;
+}
+
+Result<ExpertResponseView> view_expert_response(std::span<const uint8_t> payload,
+                                                const MessageLimits& lim) {
+  ByteReader r(payload);
+  ExpertResponseView v;
+  v.compute_ns = r.get<uint64_t>("compute time");
+  v.y = view_rows(r, row_limits(lim, lim.max_assignments));
+  return finish(r, "expert-response", v);
 }
 
 Result<ExpertResponse> decode_expert_response(std::span<const uint8_t> payload,
                                               const MessageLimits& lim) {
-  ByteReader r(payload);
+  auto v = view_expert_response(payload, lim);
+  if (!v.ok()) return v.error();
   ExpertResponse m;
-  m.compute_ns = r.get<uint64_t>("compute time");
-  decode_rows(r, row_limits(lim, lim.max_assignments), m.y, &m.n_assign, &m.n_embd, &m.type);
-  return finish(r, "expert-response", std::move(m));
+  m.compute_ns = v->compute_ns;
+  m.type = v->y.type;
+  m.n_assign = v->y.rows;
+  m.n_embd = v->y.cols;
+  m.y.resize(size_t{m.n_assign} * m.n_embd);
+  for (uint32_t i = 0; i < m.n_assign; ++i) v->y.row(i, m.y.data() + size_t{i} * m.n_embd);
+  return m;
 }
 
 std::vector<uint8_t> encode(const Ping& m) {

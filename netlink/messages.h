@@ -96,6 +96,29 @@ Result<ExpertRequest> decode_expert_request(std::span<const uint8_t> payload,
                                             const MessageLimits& lim = {});
 Result<ExpertResponse> decode_expert_response(std::span<const uint8_t> payload,
                                               const MessageLimits& lim = {});
+
+// The hot path of every MoE layer, without a multi-MiB temporary per call: the host encodes
+// the rows a device needs straight from its batch into the frame it sends and decodes the
+// reply's rows straight to where they go; the device decodes into buffers it keeps and
+// encodes its reply into the bytes it writes.
+
+/// What encode(ExpertRequest) writes, with row t of x at rows[t] (n_embd floats each).
+void encode_expert_request(uint16_t layer, WireType type, uint32_t n_embd,
+                           std::span<const WireAssignment> assignments,
+                           std::span<const float* const> rows, ByteWriter& w);
+/// What encode(ExpertResponse) writes, y being [n_assign, n_embd].
+void encode_expert_response(WireType type, uint64_t compute_ns, std::span<const float> y,
+                            uint32_t n_assign, uint32_t n_embd, ByteWriter& w);
+/// decode_expert_request into `out`, reusing its buffers; on an error `out` is unspecified.
+Status decode_expert_request_into(std::span<const uint8_t> payload, const MessageLimits& lim,
+                                  ExpertRequest& out);
+/// An expert-response read in place (the payload must outlive it): y rows decoded on demand.
+struct ExpertResponseView {
+  uint64_t compute_ns = 0;
+  RowsView y;  ///< [n_assign, n_embd]
+};
+Result<ExpertResponseView> view_expert_response(std::span<const uint8_t> payload,
+                                                const MessageLimits& lim = {});
 Result<Ping> decode_ping(std::span<const uint8_t> payload);
 Result<WireError> decode_error(std::span<const uint8_t> payload);
 

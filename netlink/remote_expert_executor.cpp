@@ -29,6 +29,12 @@ struct RemoteExpertExecutor::Device {
   // Per call: the assignments it got, the compact token rows sent, the request id.
   std::vector<int32_t> idx;
   std::vector<int32_t> token_slot;
+  // Per call, kept so that a layer allocates nothing: the request's assignments and the batch
+  // rows it carries, the request frame encoded in place, the reply frame read into.
+  std::vector<WireAssignment> wire;
+  std::vector<const float*> rows;
+  std::vector<uint8_t> frame;
+  Frame reply;
   uint64_t request_id = 0;
   Clock::time_point sent_at{};
   uint64_t sent_bytes = 0;  // the request frame
@@ -333,30 +339,31 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
   for (auto& dp : devices_) {
     Device& d = *dp;
     if (d.idx.empty()) continue;
-    ExpertRequest req;
-    req.layer = static_cast<uint16_t>(b.layer);
-    req.type = options_.wire;
-    req.n_embd = static_cast<uint32_t>(e);
+    // Their rows go from the batch straight into the frame.
     d.token_slot.assign(static_cast<size_t>(b.n_tokens), -1);
+    d.wire.clear();
+    d.rows.clear();
     for (int32_t i : d.idx) {
       const ExpertAssignment& a = b.assignments[static_cast<size_t>(i)];
       int32_t& slot = d.token_slot[static_cast<size_t>(a.token)];
       if (slot < 0) {
-        slot = static_cast<int32_t>(req.n_tokens++);
-        req.x.insert(req.x.end(), b.x + static_cast<size_t>(a.token) * e,
-                     b.x + static_cast<size_t>(a.token + 1) * e);
+        slot = static_cast<int32_t>(d.rows.size());
+        d.rows.push_back(b.x + static_cast<size_t>(a.token) * e);
       }
-      req.assignments.push_back({static_cast<uint32_t>(slot), static_cast<uint16_t>(a.expert)});
+      d.wire.push_back({static_cast<uint32_t>(slot), static_cast<uint16_t>(a.expert)});
     }
     d.request_id = next_id_++;
     d.sent_at = Clock::now();
     d.last_used = d.sent_at;
-    const std::vector<uint8_t> payload = encode(req);
-    d.sent_bytes = kFrameHeaderBytes + payload.size();
-    d.sent_tokens = req.n_tokens;
-    if (auto st =
-            d.client->send(FrameType::kExpertRequest, d.request_id, payload, options_.rpc_timeout);
-        !st.ok()) {
+    d.frame.clear();
+    const size_t at = begin_frame(d.frame);
+    ByteWriter w(d.frame);
+    encode_expert_request(static_cast<uint16_t>(b.layer), options_.wire, static_cast<uint32_t>(e),
+                          d.wire, d.rows, w);
+    finish_frame(FrameType::kExpertRequest, d.request_id, d.frame, at);
+    d.sent_bytes = d.frame.size();
+    d.sent_tokens = static_cast<uint32_t>(d.rows.size());
+    if (auto st = d.client->send_raw(d.frame, options_.rpc_timeout); !st.ok()) {
       fail(d, st.message());
       local_idx_.insert(local_idx_.end(), d.idx.begin(), d.idx.end());
       continue;
@@ -376,22 +383,21 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
     Device& d = *dp;
     if (!d.in_flight) continue;
     std::string why;
-    auto reply = d.client->receive(options_.rpc_timeout);
-    if (!reply.ok()) {
-      why = reply.message();
-    } else if (reply->type == FrameType::kError) {
-      auto err = decode_error(reply->payload);
+    Frame& reply = d.reply;
+    if (auto st = d.client->receive_into(reply, options_.rpc_timeout); !st.ok()) {
+      why = st.message();
+    } else if (reply.type == FrameType::kError) {
+      auto err = decode_error(reply.payload);
       why = "device error: " + (err.ok() ? err->message : err.message());
-    } else if (reply->type != FrameType::kExpertResponse || reply->request_id != d.request_id) {
-      why = "unexpected " + frame_type_name(static_cast<uint16_t>(reply->type)) + " frame";
-    } else if (auto resp = decode_expert_response(reply->payload); !resp.ok()) {
+    } else if (reply.type != FrameType::kExpertResponse || reply.request_id != d.request_id) {
+      why = "unexpected " + frame_type_name(static_cast<uint16_t>(reply.type)) + " frame";
+    } else if (auto resp = view_expert_response(reply.payload); !resp.ok()) {
       why = resp.message();
-    } else if (resp->n_assign != d.idx.size() || resp->n_embd != e) {
+    } else if (resp->y.rows != d.idx.size() || resp->y.cols != e) {
       why = "a reply of the wrong shape";
     } else {
       for (size_t j = 0; j < d.idx.size(); ++j) {
-        std::memcpy(y_.data() + static_cast<size_t>(d.idx[j]) * e, resp->y.data() + j * e,
-                    e * sizeof(float));
+        resp->y.row(j, y_.data() + static_cast<size_t>(d.idx[j]) * e);
       }
       const double rtt = std::chrono::duration<double>(Clock::now() - d.sent_at).count();
       const double compute = static_cast<double>(resp->compute_ns) * 1e-9;
@@ -402,7 +408,7 @@ Status RemoteExpertExecutor::run(const ExpertBatch& b) {
       DeviceEvent rpc;
       rpc.rtt_s = rtt;
       rpc.compute_s = compute;
-      rpc.bytes = d.sent_bytes + kFrameHeaderBytes + reply->payload.size();
+      rpc.bytes = d.sent_bytes + kFrameHeaderBytes + reply.payload.size();
       rpc.tokens = d.sent_tokens;
       rpc.assignments = static_cast<uint32_t>(d.idx.size());
       publish(DeviceEvent::Kind::kRpc, d, &rpc);

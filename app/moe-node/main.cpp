@@ -233,18 +233,15 @@ int main(int argc, char** argv) {
   }
   auto server = moe::net::FrameServer::start(
       so, tls,
-      [&service, &link, delay_ms](const moe::net::Frame& f) {
-        auto replies = service.handle(f);
+      [&service, &link, delay_ms](const moe::net::Frame& f, std::vector<uint8_t>& replies) {
+        service.handle(f, replies);
         if (f.type == moe::net::FrameType::kExpertRequest) {
           auto hold = std::chrono::nanoseconds(std::chrono::milliseconds(delay_ms));
           if (link) {
-            size_t out = 0;
-            for (const auto& r : replies) out += moe::net::kFrameHeaderBytes + r.payload.size();
-            hold += link->delay(moe::net::kFrameHeaderBytes + f.payload.size(), out);
+            hold += link->delay(moe::net::kFrameHeaderBytes + f.payload.size(), replies.size());
           }
           if (hold.count() > 0) std::this_thread::sleep_for(hold);
         }
-        return replies;
       },
       log);
   if (!server.ok()) return log_line("error", server.message()), 1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace moe::net {
@@ -80,6 +81,65 @@ TEST(Messages, ExpertResponseAndSmallMessagesRoundTrip) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, ErrorCode::kNotServed);
   EXPECT_EQ(e->message, "expert 3 of layer 1");
+}
+
+// The host encodes a device's rows straight from its batch (rows picked out of order, not
+// contiguous): the bytes are those of the same request with the rows copied together first.
+TEST(Messages, GatheredRowsEncodeAsContiguousOnes) {
+  const uint32_t n_embd = 24;
+  const auto batch = random_rows(size_t{6} * n_embd, 4);  // [6, n_embd]
+  const std::vector<const float*> rows{batch.data() + 4 * n_embd, batch.data() + 1 * n_embd};
+  const std::vector<WireAssignment> as{{0, 3}, {1, 2}, {0, 6}};
+  for (WireType t : {WireType::kF32, WireType::kF16, WireType::kBF16, WireType::kI8}) {
+    std::vector<float> x(rows[0], rows[0] + n_embd);
+    x.insert(x.end(), rows[1], rows[1] + n_embd);
+    std::vector<uint8_t> gathered;
+    ByteWriter w(gathered);
+    encode_expert_request(3, t, n_embd, as, rows, w);
+    EXPECT_EQ(gathered, encode(ExpertRequest{3, t, 2, n_embd, x, as})) << wire_type_name(t);
+  }
+}
+
+// A device decodes every request into the same ExpertRequest and the host reads every reply in
+// place: a small message after a large one must carry nothing of the large one, and a large one
+// after a small one all of its own rows.
+TEST(Messages, KeptBuffersHoldOnlyTheLatestMessage) {
+  const uint32_t n_embd = 32;
+  ExpertRequest kept;
+  for (uint32_t n_tokens : {9u, 1u, 5u, 0u, 9u}) {
+    const auto x = random_rows(size_t{n_tokens} * n_embd, 100 + n_tokens);
+    std::vector<WireAssignment> as;
+    for (uint32_t t = 0; t < n_tokens; ++t) as.push_back({t, static_cast<uint16_t>(t % 4)});
+    const ExpertRequest req{2, WireType::kF32, n_tokens, n_embd, x, as};
+    ASSERT_TRUE(decode_expert_request_into(encode(req), {}, kept).ok()) << n_tokens;
+    EXPECT_EQ(kept.n_tokens, n_tokens);
+    EXPECT_EQ(kept.x, x) << n_tokens;
+    ASSERT_EQ(kept.assignments.size(), as.size());
+    for (size_t i = 0; i < as.size(); ++i) EXPECT_EQ(kept.assignments[i].expert, as[i].expert);
+
+    const ExpertResponse resp{WireType::kF32, n_tokens, n_embd, x, 7};
+    const auto bytes = encode(resp);
+    auto view = view_expert_response(bytes);
+    ASSERT_TRUE(view) << view.message();
+    ASSERT_EQ(view->y.rows, n_tokens);
+    std::vector<float> y(x.size(), -1.0f);
+    for (uint32_t j = 0; j < n_tokens; ++j) view->y.row(j, y.data() + size_t{j} * n_embd);
+    EXPECT_EQ(y, x);
+  }
+  // A request that fails to decode into the kept one is reported, not half-used.
+  auto bad = encode(ExpertRequest{0, WireType::kF32, 2, n_embd, random_rows(64, 1), {{2, 0}}});
+  EXPECT_FALSE(decode_expert_request_into(bad, {}, kept).ok());
+}
+
+// An int8 reply row whose scale is not a finite number is refused when the reply is viewed,
+// before any row is decoded.
+TEST(Messages, AnInt8ReplyWithABadScaleIsRefused) {
+  auto bytes = encode(ExpertResponse{WireType::kI8, 2, 4, {1, 2, 3, 4, 5, 6, 7, 8}, 0});
+  const float inf = INFINITY;
+  std::memcpy(bytes.data() + 8 + 9 + (4 + 4), &inf, 4);  // compute time, rows header, row 0
+  auto v = view_expert_response(bytes);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.message().find("row scale is not finite"), std::string::npos) << v.message();
 }
 
 // Every prefix of a valid payload is refused with a message naming the message and the field,

@@ -80,12 +80,13 @@ class RemoteExperts : public test::TempDirTest {
     auto ctx = make_tls_context(TlsRole::kServer, TlsFiles::from_pki_dir(pki_, name));
     EXPECT_TRUE(ctx.ok()) << ctx.message();
     ExpertService* svc = n.service.get();
-    auto s = FrameServer::start(so, *ctx, [svc, stall = n.stall_ms](const Frame& f) {
-      if (f.type == FrameType::kExpertRequest) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(stall->load()));
-      }
-      return svc->handle(f);
-    });
+    auto s = FrameServer::start(
+        so, *ctx, [svc, stall = n.stall_ms](const Frame& f, std::vector<uint8_t>& out) {
+          if (f.type == FrameType::kExpertRequest) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(stall->load()));
+          }
+          svc->handle(f, out);
+        });
     EXPECT_TRUE(s.ok()) << s.message();
     n.server = std::move(*s);
     return n;
@@ -180,6 +181,34 @@ TEST_F(RemoteExperts, LogitsAreBitIdenticalToAllLocal) {
     rpcs += s.rpcs;
   }
   EXPECT_GE(rpcs, 14u);
+}
+
+// The host encodes into, and reads replies into, buffers it keeps per device, and each device
+// decodes into and computes in buffers it keeps: batches that grow and shrink from layer to
+// layer (a prefill, a decode step, a longer chunk, a step) give all-local logits exactly.
+TEST_F(RemoteExperts, BatchesOfChangingSizeThroughKeptBuffersMatchAllLocal) {
+  const auto evals = [](Backend& b) {
+    std::vector<float> all;
+    std::vector<int32_t> chunk12(12), chunk7(7);
+    std::iota(chunk12.begin(), chunk12.end(), 5);
+    std::iota(chunk7.begin(), chunk7.end(), 60);
+    std::vector<int32_t> step1{40}, step2{3};
+    for (const auto* c : {&chunk12, &step1, &chunk7, &step2}) {
+      const auto st = b.session->eval(*c, true);
+      EXPECT_TRUE(st.ok()) << st.message();
+      all.insert(all.end(), b.session->logits().begin(), b.session->logits().end());
+    }
+    return all;
+  };
+  auto local = assemble(local_deployment(2));
+  ASSERT_TRUE(local.ok()) << local.message();
+  const std::vector<float> want = evals(**local);
+  Node a = node("node-a", 0, 2), b = node("node-b", 2, 4);
+  auto h = host({addr(a, "node-a"), addr(b, "node-b")});
+  ASSERT_TRUE(h) << logged();
+  const std::vector<float> got = evals(*h);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "logit " << i;
 }
 
 TEST_F(RemoteExperts, ALostDeviceIsReplacedByTheHostMidGeneration) {

@@ -84,10 +84,13 @@ class TlsTransport : public test::TempDirTest {
   /// `tls` null: a plaintext (--insecure) server.
   std::unique_ptr<FrameServer> serve_with(ServerOptions o, std::shared_ptr<asio::ssl::context> tls) {
     // The handler: an expert-request is answered with its payload reversed.
-    auto s = FrameServer::start(o, std::move(tls), [](const Frame& f) {
-      Frame r{FrameType::kExpertResponse, f.request_id, {f.payload.rbegin(), f.payload.rend()}};
-      return std::vector<Frame>{r};
-    }, server_log_.fn());
+    auto s = FrameServer::start(
+        o, std::move(tls),
+        [](const Frame& f, std::vector<uint8_t>& out) {
+          const std::vector<uint8_t> reversed(f.payload.rbegin(), f.payload.rend());
+          encode_frame(FrameType::kExpertResponse, f.request_id, reversed, out);
+        },
+        server_log_.fn());
     EXPECT_TRUE(s.ok()) << s.message();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -136,6 +139,37 @@ TEST_F(TlsTransport, MutuallyAuthenticatedRequestsAndPings) {
   EXPECT_EQ(pong->payload, p);
   EXPECT_EQ(server->stats().frames, 21u);
   EXPECT_EQ(server->stats().handshakes_failed, 0u);
+}
+
+// The host sends each frame from a buffer it keeps and reads each reply into one Frame:
+// replies of changing size back to back (a prefill's MiB, a decode step's bytes, nothing) are
+// each exactly their own bytes — in TLS, where one read takes many records, and in plaintext.
+TEST_F(TlsTransport, FramesOfChangingSizeThroughKeptBuffers) {
+  auto secure = serve();
+  auto plain = serve_with({}, nullptr);
+  ASSERT_TRUE(secure && plain);
+  auto tc = client(secure->port());
+  auto pc = FrameClient::connect("127.0.0.1", plain->port(), nullptr);
+  ASSERT_TRUE(tc.ok()) << tc.message();
+  ASSERT_TRUE(pc.ok()) << pc.message();
+  for (FrameClient* c : {tc->get(), pc->get()}) {
+    Frame reply;
+    std::vector<uint8_t> frame;
+    uint64_t id = 0;
+    for (size_t size : {size_t{1} << 20, size_t{3}, size_t{300001}, size_t{0}, size_t{1} << 20}) {
+      ++id;
+      std::vector<uint8_t> p(size);
+      for (size_t i = 0; i < size; ++i) p[i] = static_cast<uint8_t>(i * 7 + id);
+      frame.clear();
+      encode_frame(FrameType::kExpertRequest, id, p, frame);
+      ASSERT_TRUE(c->send_raw(frame, 5000ms).ok());
+      const auto st = c->receive_into(reply, 5000ms);
+      ASSERT_TRUE(st.ok()) << st.message();
+      EXPECT_EQ(reply.request_id, id);
+      ASSERT_EQ(reply.payload, std::vector<uint8_t>(p.rbegin(), p.rend()))
+          << (c->secure() ? "TLS" : "plaintext") << ", " << size << " bytes";
+    }
+  }
 }
 
 TEST_F(TlsTransport, RefusedCertificatesGetNoService) {
