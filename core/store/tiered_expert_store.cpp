@@ -115,14 +115,18 @@ Status TieredExpertStore::init() {
   }
   budget_ = options_.ram_budget_bytes;
   const std::vector<int> split = slot_split();
+  // auto: the planner's choice per layer at these slots (a live budget change keeps it).
+  policy_ = choose_store_policy(options_.policy, prof, options_.profile_source, split);
   for (size_t il = 0; il < layers_.size(); ++il) {
     Layer& L = layers_[il];
     const int slots = split[il];
-    // Hybrid pins the cache-sim / planner default share of the slots (PolicyConfig).
-    L.cache = make_layer_cache(options_.policy, n_expert_, slots,
-                               prof.layer(static_cast<int>(il)),
-                               PolicyConfig{options_.policy}.pinned_slots(slots));
+    // Hybrid pins the planner's share of the slots (PolicyConfig; half unless auto chose).
+    const PolicyConfig& pc = policy_.layers[il];
+    L.cache = make_layer_cache(pc.kind, n_expert_, slots, prof.layer(static_cast<int>(il)),
+                               pc.pinned_slots(slots));
   }
+  // Without a cache a prefetched expert would have nowhere to stay.
+  if (options_.policy == CachePolicyKind::kNone) options_.prefetch = false;
   options_.prefetch_depth = std::clamp(options_.prefetch_depth, 0, n_expert_);
   n_io_ = std::clamp(options_.io_threads, 1, 64);
   for (int i = 0; i < n_io_; ++i) io_threads_.emplace_back([this] { io_loop(); });
@@ -167,6 +171,8 @@ TieredExpertStore::~TieredExpertStore() {
 }
 
 std::vector<int> TieredExpertStore::slot_split() const {
+  // No cache: no slots whatever the budget; every use is a transient (staging) load.
+  if (options_.policy == CachePolicyKind::kNone) return std::vector<int>(layers_.size(), 0);
   const int n_layer = static_cast<int>(layers_.size());
   const uint64_t slot = layers_.empty() ? 0 : layers_[0].slot_bytes;  // one size for all
   if (!options_.adaptive_slots) {
