@@ -70,7 +70,7 @@ def table(rows):
               "prefetch acc. | disk MiB/token | entropy bits | policy run (auto) |")
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
         none = [r["decode_tok_per_s"] for r in mine if r["policy"] == "none"]
-        base = statistics.median(none) if none else None
+        base = statistics.median(none) if none else float("nan")
         for budget in BUDGETS:
             for policy in POLICIES:
                 cell = by.get((model, policy, budget)) or (
@@ -93,7 +93,7 @@ def table(rows):
                       f"{rng('oracle_hit_rate', '{:.3f}')} | "
                       f"{rng('prefetch_accuracy', '{:.2f}') if policy == 'lru + prefetch' else '-'} | "
                       f"{min(disk):.1f}-{max(disk):.1f} | {rng('routing_entropy_bits', '{:.2f}')} | "
-                      f"{chosen} |" if base else "")
+                      f"{chosen} |")
 
 
 def main():
@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--out", default="offload_runs.jsonl")
     ap.add_argument("--bench-args", default="-p 16 -n 48 -t 2")
+    ap.add_argument("--policies", default=",".join(POLICIES),
+                    help="comma-separated subset of: " + ", ".join(POLICIES))
     ap.add_argument("--table", help="print the tables of a runs file and exit")
     a = ap.parse_args()
     if a.table:
@@ -114,7 +116,9 @@ def main():
     rows = []
     with open(a.out, "a") as out:
         for rep in range(a.reps):
-            cells = [("100%", "none")] + [(b, p) for b in BUDGETS for p in POLICIES if p != "none"]
+            chosen = a.policies.split(",")
+            cells = [("100%", "none")] if "none" in chosen else []
+            cells += [(b, p) for b in BUDGETS for p in chosen if p != "none"]
             for budget, policy in cells:
                 row = run_cell(a.cli, a.model, budget, policy, a.profile, a.bench_args)
                 row["rep"] = rep + 1

@@ -57,8 +57,9 @@ StorePolicyChoice choose_store_policy(CachePolicyKind asked, const RoutingProfil
   c.layers.assign(n_layer, PolicyConfig{CachePolicyKind::kLru});
   c.label = "lru";
   if (profile.n_layer() == 0) {
-    c.reason = "auto: no routing profile, so LRU (record one with moe-cli profile, or give "
-               "--profile)";
+    c.reason =
+        "auto: no routing profile, so LRU (record one with moe-cli profile, or give "
+        "--profile)";
     return c;
   }
   if (!profile.has_trace() || profile.trace.n_layer() != static_cast<int>(n_layer)) {
@@ -78,10 +79,71 @@ StorePolicyChoice choose_store_policy(CachePolicyKind asked, const RoutingProfil
   std::snprintf(buf, sizeof buf,
                 "auto: the planner's per-layer choice, most hits replaying the profile's "
                 "%zu-token trace: %.3f (lru %.3f, pinned %.3f)",
-                profile.trace.n_tokens(), per_layer_rate(plan),
-                lru ? lru->total.rate() : 0.0, pinned ? pinned->total.rate() : 0.0);
+                profile.trace.n_tokens(), per_layer_rate(plan), lru ? lru->total.rate() : 0.0,
+                pinned ? pinned->total.rate() : 0.0);
   c.reason = buf;
+  c.planned = c.reason;
   return c;
+}
+
+void fall_back_to_lru(StorePolicyChoice& c, int layer) {
+  if (layer < 0 || static_cast<size_t>(layer) >= c.layers.size()) return;
+  c.layers[static_cast<size_t>(layer)] = PolicyConfig{CachePolicyKind::kLru};
+  c.fell_back.push_back(layer);
+  c.label = label_of(c.layers);
+  std::string list;
+  for (const int l : c.fell_back) list += (list.empty() ? "" : ", ") + std::to_string(l);
+  c.reason = c.planned + "; at run time layer" + (c.fell_back.size() > 1 ? "s " : " ") + list +
+             " fell back to lru (a shadow LRU hit more there)";
+}
+
+void PolicyGuard::init(const StorePolicyChoice& c, std::span<const int> slots, int n_expert,
+                       int window) {
+  window_ = window;
+  layers_.clear();
+  layers_.resize(c.layers.size());
+  if (window <= 0) return;
+  for (size_t l = 0; l < c.layers.size() && l < slots.size(); ++l) {
+    if (c.layers[l].kind == CachePolicyKind::kLru) continue;
+    layers_[l].shadow = make_layer_cache(CachePolicyKind::kLru, n_expert, slots[l]);
+  }
+}
+
+bool PolicyGuard::guarding(int layer) const {
+  return layer >= 0 && static_cast<size_t>(layer) < layers_.size() &&
+         layers_[static_cast<size_t>(layer)].shadow != nullptr;
+}
+
+bool PolicyGuard::observe(int layer, std::span<const int32_t> experts, int hits) {
+  if (!guarding(layer)) return false;
+  Layer& L = layers_[static_cast<size_t>(layer)];
+  // The token's experts are protected, as the store's executor holds them.
+  const Evictable evictable = [experts](int x) {
+    return std::find(experts.begin(), experts.end(), x) == experts.end();
+  };
+  for (const int32_t x : experts) {
+    L.shadow->on_access(x);
+    if (L.shadow->resident(x)) {
+      ++L.shadow_hits;
+    } else {
+      L.shadow->admit(x, evictable, false);
+    }
+  }
+  L.accesses += experts.size();
+  L.hits += static_cast<uint64_t>(std::max(hits, 0));
+  if (L.accesses < static_cast<uint64_t>(window_)) return false;
+  const double margin = std::max(4.0, 0.05 * static_cast<double>(L.accesses));
+  if (static_cast<double>(L.shadow_hits) <= static_cast<double>(L.hits) + margin) return false;
+  L.shadow.reset();  // decided
+  return true;
+}
+
+void PolicyGuard::set_slots(int layer, int slots) {
+  if (!guarding(layer)) return;
+  LayerCache& s = *layers_[static_cast<size_t>(layer)].shadow;
+  s.set_slots(slots);
+  while (s.n_resident() > s.slots() && s.evict_one([](int) { return true; }) >= 0) {
+  }
 }
 
 }  // namespace moe

@@ -73,6 +73,9 @@ struct TieredStoreOptions {
   /// toward the layers the profile's hit curves say gain most (allocate_slots_adaptive, at
   /// least k slots each while the budget allows). Needs a profile.
   bool adaptive_slots = false;
+  /// auto: accesses per layer before PolicyGuard may move a layer whose planned policy a
+  /// shadow LRU beats to LRU (store_policy_choice.h); 0: never.
+  int auto_guard_window = 64;
 };
 
 class TieredExpertStore final : public ExpertStore {
@@ -189,6 +192,7 @@ class TieredExpertStore final : public ExpertStore {
   void give_buffer_locked(Layer& L, uint8_t* buf);
   void evict_locked(int layer, int expert);
   void drop_over_capacity_locked(int layer);
+  void fall_back_to_lru_locked(int layer);
   Status wait_locked(std::unique_lock<std::mutex>& lock, int layer, int expert);
   void fill_view(const Entry& e, ExpertView& out) const;
   void mark_resident(int layer, int expert, bool resident);
@@ -207,7 +211,8 @@ class TieredExpertStore final : public ExpertStore {
   int n_io_ = 1;  // I/O threads (fixed before they start)
   uint64_t min_budget_ = 0, all_bytes_ = 0;
   HitCurves curves_;  // adaptive_slots: the profile's hit curves per layer
-  StorePolicyChoice policy_;  // per layer, fixed at create() (auto resolved)
+  StorePolicyChoice policy_;  // per layer, chosen at create() (auto resolved)
+  PolicyGuard guard_;         // auto: may move a layer to LRU at run time
 
   mutable std::mutex mu_;
   std::condition_variable io_cv_;    // work queued or stopping

@@ -27,6 +27,7 @@ Status TieredExpertStore::set_ram_budget(uint64_t bytes) {
     for (size_t il = 0; il < layers_.size(); ++il) {
       Layer& L = layers_[il];
       L.cache->set_slots(split[il]);
+      guard_.set_slots(static_cast<int>(il), split[il]);
       drop_over_capacity_locked(static_cast<int>(il));
       if (L.cache->n_resident() <= L.cache->slots()) continue;
       for (const Entry& en : L.entries) {

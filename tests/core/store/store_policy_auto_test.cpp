@@ -25,7 +25,8 @@ using tiered_test::run;
 // the next token; pinned declines the cold one and keeps both hot experts.
 RoutingProfile pinned_wins_profile(const Model& m) {
   const int n_expert = m.hparams().n_expert;
-  const int16_t hot0 = static_cast<int16_t>(n_expert - 1), hot1 = static_cast<int16_t>(n_expert - 3);
+  const int16_t hot0 = static_cast<int16_t>(n_expert - 1),
+                hot1 = static_cast<int16_t>(n_expert - 3);
   RoutingTrace t;
   t.n_expert = n_expert;
   t.top_k = 2;
@@ -72,9 +73,9 @@ struct RunResult {
   TieredStoreStats stats;
 };
 
-RunResult run_on(const Model& m, TieredExpertStore& store) {
+RunResult run_on(const Model& m, TieredExpertStore& store, int n_decode = 8) {
   RunResult r;
-  r.out = run(m, store, /*prefetch=*/false, 8);
+  r.out = run(m, store, /*prefetch=*/false, n_decode);
   store.wait_for_loads();
   r.stats = store.stats();
   return r;
@@ -115,6 +116,65 @@ TEST(StorePolicyAuto, PicksPinnedOnAProfileWherePinningWinsAndRunsExactlyAsPinne
   const HitStats& lru = plan.replays[1].total;
   ASSERT_EQ(plan.replays[1].label, "lru");
   EXPECT_LT(lru.hits, plan.replays[0].total.hits);
+}
+
+// A profile of another workload: it makes pinning win on its own trace, but its hot experts are
+// the two this run uses least. auto picks pinned, the shadow LRU of each layer out-hits it, and
+// the layers fall back to LRU during the run — above the pinned store on the same run, logits
+// still bit-identical.
+TEST(StorePolicyAuto, ALayerWhoseProfileMisleadsFallsBackToLru) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  const Model& model = **m;
+  const int n_expert = model.hparams().n_expert;
+  MappedExpertStore mapped(model);
+  const Outputs want = run(model, mapped, false, 40);
+  // The run's least used experts, from an LRU store's statistics.
+  auto probe = store_with(model, CachePolicyKind::kLru, {});
+  ASSERT_TRUE(probe);
+  const TieredStoreStats used = run_on(model, *probe, 40).stats;
+  RoutingProfile wrong = pinned_wins_profile(model);
+  for (int l = 0; l < model.n_layer(); ++l) {
+    std::vector<int> order(static_cast<size_t>(n_expert));
+    for (int e = 0; e < n_expert; ++e) order[static_cast<size_t>(e)] = e;
+    auto uses = [&](int e) {
+      const ExpertStats& s = used.experts[static_cast<size_t>(l * n_expert + e)];
+      return s.hits + s.misses;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return uses(a) < uses(b); });
+    // Swap the profile's hot pair (n-1, n-3) with the run's two coldest experts, trace and counts.
+    const int from[2] = {n_expert - 1, n_expert - 3};
+    std::vector<int> map(static_cast<size_t>(n_expert));
+    for (int e = 0; e < n_expert; ++e) map[static_cast<size_t>(e)] = e;
+    for (int i = 0; i < 2; ++i)
+      std::swap(map[static_cast<size_t>(from[i])],
+                map[static_cast<size_t>(order[static_cast<size_t>(i)])]);
+    LayerRoute route;
+    const LayerRoute& old = wrong.trace.layers[static_cast<size_t>(l)];
+    for (size_t t = 0; t < old.n_tokens(); ++t) {
+      std::vector<int16_t> chosen;
+      for (const int16_t e : old.token(t))
+        chosen.push_back(static_cast<int16_t>(map[static_cast<size_t>(e)]));
+      route.push(chosen);
+    }
+    wrong.trace.layers[static_cast<size_t>(l)] = std::move(route);
+  }
+  wrong = profile_from_trace(wrong.trace, wrong.model);
+
+  auto pinned = store_with(model, CachePolicyKind::kPinned, wrong);
+  auto autos = store_with(model, CachePolicyKind::kAuto, wrong);
+  ASSERT_TRUE(pinned && autos);
+  EXPECT_EQ(autos->stats().policy, "pinned");  // the planner's in-sample choice
+  const RunResult p = run_on(model, *pinned, 40);
+  const RunResult a = run_on(model, *autos, 40);
+  EXPECT_NE(a.stats.policy_reason.find("fell back to lru"), std::string::npos)
+      << a.stats.policy_reason;
+  EXPECT_NE(a.stats.policy, "pinned");
+  EXPECT_GT(a.stats.hit_rate(), p.stats.hit_rate()) << a.stats.policy_reason;
+  EXPECT_TRUE(bit_identical(want.prefill, a.out.prefill));
+  EXPECT_TRUE(bit_identical(want.decode, a.out.decode));
+  EXPECT_LE(a.stats.held_bytes, a.stats.budget_bytes);
+  EXPECT_EQ(a.stats.in_use_bytes, 0u);
 }
 
 TEST(StorePolicyAuto, WithoutATraceAutoIsLruAndSaysWhy) {
