@@ -14,7 +14,7 @@ namespace moe::ui {
 
 struct LoadSettings {
   QString ram_budget;            ///< empty: every expert in RAM (mapped store); "50%", "512MiB"
-  QString cache_policy = "lru";  ///< tiered store: lru, lfu, pinned, hybrid
+  QString cache_policy = "auto";  ///< tiered store: auto, lru, lfu, pinned, hybrid, none
   QString devices;               ///< empty: none; "auto"; "HOST:PORT[/NAME],..."
   QString pki_dir;               ///< empty: the default PKI folder (`moe-cli pki`)
   QString host_name = "host";    ///< this host's certificate: PKI/NAME.crt

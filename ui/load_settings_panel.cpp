@@ -26,8 +26,12 @@ LoadSettingsPanel::LoadSettingsPanel(EngineController* controller, QWidget* pare
          "of the expert bytes (50%) or a size (512MiB, 12GiB)"));
   policy_ = new QComboBox;
   policy_->setObjectName("loadCachePolicy");
-  for (const char* p : {"lru", "lfu", "pinned", "hybrid"}) policy_->addItem(p, QString(p));
-  policy_->setToolTip(tr("Which experts the RAM cache keeps (docs/offloading.md)"));
+  for (const char* p : {"auto", "lru", "lfu", "pinned", "hybrid", "none"}) {
+    policy_->addItem(p, QString(p));
+  }
+  policy_->setToolTip(tr("Which experts the RAM cache keeps (docs/offloading.md): auto is the "
+                         "planner's choice on the model's routing profile (LRU without one), "
+                         "none reads every expert from disk"));
   devices_ = new QLineEdit;
   devices_->setObjectName("loadDevices");
   devices_->setPlaceholderText(tr("none (all experts on this machine)"));

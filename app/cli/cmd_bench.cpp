@@ -158,6 +158,9 @@ int bench(const BenchOptions& o) {
       {"model_page_cache_bytes", page_cache},
   };
   j["cache_hit_rate"] = cache ? nlohmann::json(cache->hit_rate()) : nlohmann::json();
+  // What the store ran (with auto, the planner's choice) and why.
+  j["cache_policy"] = cache ? nlohmann::json(cache->policy) : nlohmann::json();
+  j["cache_policy_reason"] = cache ? nlohmann::json(cache->policy_reason) : nlohmann::json();
   // Belady's hit rate on the same accesses at the same slots: how far the policy is from the
   // best any policy could do on this run.
   const auto oracle = e.store_oracle_hit_rate();
@@ -204,8 +207,7 @@ int bench(const BenchOptions& o) {
         100 * cache->hit_rate(), 100 * cache->prefetch_accuracy(),
         tokens_run > 0 ? cache->total.bytes_read / tokens_run / 1024 : 0.0,
         cache->budget_bytes / 1048576.0);
-  }
-  if (cache) {
+    std::printf("cache policy     %s (%s)\n", cache->policy.c_str(), cache->policy_reason.c_str());
     std::printf("expert loads     %.2f ms/token predicted, %.2f ms/token measured", pred_ms,
                 meas_ms);
     if (meas_ms > 0) std::printf(" (ratio %.2f)", pred_ms / meas_ms);

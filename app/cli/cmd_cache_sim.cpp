@@ -107,6 +107,10 @@ int run_cache_sim(const CacheSimArgs& a) {
   } else {
     auto k = parse_cache_policy(a.policy);
     if (!k.ok()) return fail(k.message() + " or all", 2);
+    if (*k == CachePolicyKind::kAuto) {
+      return fail("--policy auto: cache-sim always prints the planner's choice; give a policy or "
+                  "all", 2);
+    }
     PolicyConfig p;
     p.kind = *k;
     p.pinned_fraction = a.pinned_fraction;
@@ -235,7 +239,7 @@ const CommandRegistration kCacheSim{
                      "Budget for experts: 12GiB, 512MiB (needs -m) or 50% of expert bytes");
       app.add_option("-m,--model", a->model, "The model of the trace (bytes per expert)")
           ->check(regular_file());
-      app.add_option("--policy", a->policy, "lru, lfu, pinned, hybrid or all")
+      app.add_option("--policy", a->policy, "lru, lfu, pinned, hybrid, none or all")
           ->capture_default_str();
       app.add_option("--allocation", a->allocation, "Slots per layer: equal or adaptive")
           ->capture_default_str();

@@ -43,7 +43,12 @@ int run_plan(const PlanArgs& a) {
   if (!a.policy.empty()) {
     auto k = parse_cache_policy(a.policy);
     if (!k.ok()) return fail(k.message(), 2);
-    rq.policy = *k;
+    if (*k == CachePolicyKind::kNone) {
+      return fail("--policy none keeps no expert in RAM (every use is a disk read): nothing to "
+                  "plan",
+                  2);
+    }
+    if (*k != CachePolicyKind::kAuto) rq.policy = *k;  // auto: the planner, as without --policy
   }
   rq.pinned_fraction = a.pinned_fraction;
   rq.split = a.split;
@@ -69,7 +74,13 @@ int run_plan(const PlanArgs& a) {
     auto p = load_profile(a.profile, &id);
     if (!p.ok()) return fail(p.message());
     profile = std::move(p).value();
-    rq.profile = &profile;
+    // A profile that kept its trace is planned as that trace (the planner's choice, hit rate
+    // on the part it did not choose on); a counts-only one by its counts.
+    if (profile.has_trace()) {
+      rq.trace = &profile.trace;
+    } else {
+      rq.profile = &profile;
+    }
   }
   bool missing = false;
   auto cal = cached_calibration_for(m, &missing);
@@ -176,8 +187,9 @@ const CommandRegistration kPlan{
                      "Budget for experts: 12GiB, 512MiB or 50% of expert bytes")
           ->required();
       app.add_option("--policy", a->policy,
-                     "lru, lfu, pinned or hybrid (default: the planner's choice with --trace, "
-                     "pinned with --profile, else lru)");
+                     "auto, lru, lfu, pinned or hybrid (default auto: the planner's choice with "
+                     "--trace or a profile that kept its trace, pinned with a counts-only "
+                     "profile, else lru)");
       app.add_option("--pinned-fraction", a->pinned_fraction,
                      "--policy hybrid: fraction of a layer's slots pinned")
           ->check(finite_range(0, 1))

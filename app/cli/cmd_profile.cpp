@@ -1,7 +1,7 @@
 // moe-cli profile: turns a recorded routing trace (`moe-cli run|bench ... --trace FILE`) into a
-// routing profile (counts per layer and expert) keyed by the model file, saved under
-// $XDG_CACHE_HOME/moe-studio/profiles/ (or -o FILE). The store's pinned/hybrid/LFU policies and
-// the planner load it from there (or from any path).
+// routing profile (counts per layer and expert, and the trace itself for the planner) keyed by
+// the model file, saved under $XDG_CACHE_HOME/moe-studio/profiles/ (or -o FILE). The store's
+// auto (the planner), pinned, hybrid and LFU policies load it from there (or from any path).
 #include <cmath>
 #include <cstdio>
 
@@ -46,8 +46,8 @@ int run_profile(const ProfileArgs& a) {
   }
   if (auto st = save_profile(p, out); !st.ok()) return fail(st.message());
   std::printf(
-      "wrote %s: %d layers x %d experts, %llu tokens, routing entropy %.3f bits (uniform "
-      "%.3f)%s\n",
+      "wrote %s: %d layers x %d experts, %llu tokens (kept for --policy auto), routing entropy "
+      "%.3f bits (uniform %.3f)%s\n",
       out.c_str(), p.n_layer(), p.n_expert, static_cast<unsigned long long>(p.n_tokens),
       mean_routing_entropy_bits(p), std::log2(std::max(p.n_expert, 1)),
       trace->dropped ? "; the trace writer dropped events" : "");

@@ -64,12 +64,15 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
            if (!p.ok()) throw CLI::ValidationError("--policy", p.message());
            d.cache_policy = *p;
          },
-         "Tiered store: which experts stay in RAM, per layer: lru, lfu, pinned or hybrid "
-         "(default lru; the backend line names the policy in use). pinned and hybrid pin the "
-         "hottest experts of the model's routing profile, lfu starts from its counts")
+         "Tiered store: which experts stay in RAM, per layer: auto (default: the planner's "
+         "choice per layer by hit rate replaying the routing profile's trace; lru without a "
+         "profile), lru, lfu, pinned, hybrid, or none (no cache: every use read from disk). "
+         "pinned and hybrid pin the hottest experts of the model's routing profile, lfu starts "
+         "from its counts; the backend line and bench --json (cache_policy, "
+         "cache_policy_reason) say what runs and why")
       ->type_name("POLICY");
   app.add_option("--profile", d.profile_path,
-                 "Tiered store: routing profile for pinned/hybrid/lfu (default: the model's "
+                 "Tiered store: routing profile for auto/pinned/hybrid/lfu (default: the model's "
                  "saved one, written by moe-cli profile, if any; the backend line names it). "
                  "A profile of another model is an error")
       ->check(CLI::ExistingFile.description(""))

@@ -16,13 +16,14 @@
 namespace moe {
 namespace {
 
-// The routing profile pinned/hybrid/lfu rank experts by and adaptive slots split by: the one
-// named, else the model's saved one if `moe-cli profile` wrote it. Either must belong to this
-// model (header hash and size).
+// The routing profile the planner replays (auto), pinned/hybrid/lfu rank experts by and
+// adaptive slots split by: the one named, else the model's saved one if `moe-cli profile` wrote
+// it. Either must belong to this model (header hash and size). LRU and no cache read none
+// unless one is named or adaptive slots need it.
 Status load_store_profile(const Deployment& d, const Model& model, TieredStoreOptions& o) {
-  if (d.cache_policy == CachePolicyKind::kLru && !d.adaptive_slots && d.profile_path.empty()) {
-    return {};
-  }
+  const bool reads_profile =
+      d.cache_policy != CachePolicyKind::kLru && d.cache_policy != CachePolicyKind::kNone;
+  if (!reads_profile && !d.adaptive_slots && d.profile_path.empty()) return {};
   const ModelIdentity id = model_identity(model.file());
   std::string path = d.profile_path;
   if (path.empty()) {

@@ -70,10 +70,13 @@ struct Deployment {
   /// Tiered store: experts kept in RAM (a size or a share of the expert bytes). A budget given
   /// to any other store kind is an error in validate(); the CLI picks tiered when one is given.
   std::optional<RamBudget> ram_budget;  ///< tiered without one: 100 %
-  CachePolicyKind cache_policy{};       ///< tiered: kLru (0) unless set (cache_policy.h)
-  /// Tiered pinned/hybrid/lfu: the routing profile they rank experts by (`moe-cli profile`).
-  /// Empty: the model's saved profile (default_profile_path()) when there is one. A profile
-  /// of another model is an error at assembly.
+  /// Tiered: the planner's choice on the routing profile (auto, LRU without one) unless set
+  /// (cache_policy_kind.h, store_policy_choice.h).
+  CachePolicyKind cache_policy = CachePolicyKind::kAuto;
+  /// Tiered auto/pinned/hybrid/lfu: the routing profile the planner replays and the policies
+  /// rank experts by (`moe-cli profile`). Empty: the model's saved profile
+  /// (default_profile_path()) when there is one. A profile of another model is an error at
+  /// assembly.
   std::string profile_path;
   /// Tiered: split the budget's slots toward the layers the profile says gain most (needs a
   /// profile) instead of equally.

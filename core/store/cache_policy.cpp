@@ -19,16 +19,21 @@ const char* cache_policy_name(CachePolicyKind k) {
       return "pinned";
     case CachePolicyKind::kHybrid:
       return "hybrid";
+    case CachePolicyKind::kNone:
+      return "none";
+    case CachePolicyKind::kAuto:
+      return "auto";
   }
   return "?";
 }
 
 Result<CachePolicyKind> parse_cache_policy(std::string_view s) {
   for (auto k : {CachePolicyKind::kLru, CachePolicyKind::kLfu, CachePolicyKind::kPinned,
-                 CachePolicyKind::kHybrid}) {
+                 CachePolicyKind::kHybrid, CachePolicyKind::kNone, CachePolicyKind::kAuto}) {
     if (s == cache_policy_name(k)) return k;
   }
-  return Error{"unknown cache policy '" + std::string(s) + "' (lru, lfu, pinned or hybrid)"};
+  return Error{"unknown cache policy '" + std::string(s) +
+               "' (auto, lru, lfu, pinned, hybrid or none)"};
 }
 
 std::vector<int> rank_by_profile(int n_expert, std::span<const uint64_t> profile) {
@@ -299,6 +304,20 @@ class HybridCache final : public LayerCache {
   SpeculativeInsert spec_;
 };
 
+// No cache: nothing is ever resident, every demand use is a miss the store serves from a
+// staging buffer (kNotAdmitted), and a speculative admission is declined (no prefetch).
+class NoCache final : public LayerCache {
+ public:
+  NoCache() : LayerCache(0) {}
+  CachePolicyKind kind() const override { return CachePolicyKind::kNone; }
+  bool resident(int) const override { return false; }
+  int n_resident() const override { return 0; }
+  std::vector<int> residents() const override { return {}; }
+  void on_access(int) override {}
+  int admit(int, const Evictable&, bool) override { return kNotAdmitted; }
+  int evict_one(const Evictable&) override { return -1; }
+};
+
 }  // namespace
 
 std::unique_ptr<LayerCache> make_layer_cache(const LayerCacheOptions& o) {
@@ -312,6 +331,10 @@ std::unique_ptr<LayerCache> make_layer_cache(const LayerCacheOptions& o) {
     case CachePolicyKind::kHybrid:
       return std::make_unique<HybridCache>(o.n_expert, o.slots, o.profile, o.pinned_slots,
                                            o.speculative);
+    case CachePolicyKind::kNone:
+      return std::make_unique<NoCache>();
+    case CachePolicyKind::kAuto:  // resolved before a cache is made; alone it means LRU
+      break;
   }
   return std::make_unique<LruCache>(o.slots, o.speculative);
 }

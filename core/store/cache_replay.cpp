@@ -108,23 +108,30 @@ ReplayResult replay_per_layer(const RoutingTrace& trace, const RoutingProfile& p
   return r;
 }
 
-HitStats belady_hits(const LayerRoute& route, int slots) {
+HitStats belady_hits(const LayerRoute& route, int slots, std::span<const int> initial) {
   const auto& acc = route.flat();
   constexpr size_t kNever = std::numeric_limits<size_t>::max();
   std::vector<size_t> next(acc.size(), kNever);
-  {
-    std::vector<size_t> seen;  // expert -> next index seen while scanning backwards
-    for (size_t i = acc.size(); i-- > 0;) {
-      const auto e = static_cast<size_t>(acc[i]);
-      if (e >= seen.size()) seen.resize(e + 1, kNever);
-      next[i] = seen[e];
-      seen[e] = i;
-    }
+  std::vector<size_t> seen;  // expert -> next index seen while scanning backwards (then: first)
+  for (size_t i = acc.size(); i-- > 0;) {
+    const auto e = static_cast<size_t>(acc[i]);
+    if (e >= seen.size()) seen.resize(e + 1, kNever);
+    next[i] = seen[e];
+    seen[e] = i;
   }
   HitStats st;
   std::set<std::pair<size_t, int>> by_next;  // (next use, expert) of the residents
   std::vector<size_t> key;                   // expert -> its next use while resident
   std::vector<bool> resident;
+  for (const int e : initial) {  // the store's warm-up: resident before the first access
+    const auto ue = static_cast<size_t>(e);
+    if (e < 0 || static_cast<int>(by_next.size()) >= slots) break;
+    if (ue >= resident.size()) resident.resize(ue + 1, false), key.resize(ue + 1, 0);
+    if (resident[ue]) continue;
+    resident[ue] = true;
+    key[ue] = ue < seen.size() ? seen[ue] : kNever;
+    by_next.insert({key[ue], e});
+  }
   for (size_t i = 0; i < acc.size(); ++i) {
     const int e = acc[i];
     const auto ue = static_cast<size_t>(e);

@@ -62,8 +62,10 @@ ReplayResult replay_policy(const RoutingTrace& trace, const RoutingProfile& prio
 ReplayResult replay_per_layer(const RoutingTrace& trace, const RoutingProfile& prior,
                               std::span<const int> slots, std::span<const PolicyConfig> policies,
                               const PrefetchSim& prefetch = {});
-/// Belady's optimal hits of one layer's accesses with `slots` slots (with bypass).
-HitStats belady_hits(const LayerRoute& route, int slots);
+/// Belady's optimal hits of one layer's accesses with `slots` slots (with bypass), starting
+/// with `initial` resident (the first `slots` of them; e.g. what a store's warm-up loaded, so
+/// the bound starts where the store did), else empty.
+HitStats belady_hits(const LayerRoute& route, int slots, std::span<const int> initial = {});
 ReplayResult replay_belady(const RoutingTrace& trace, std::span<const int> slots);
 
 /// The candidates the planner replays: pinned, lru, lfu, hybrid at 25/50/75 % pinned.

@@ -15,7 +15,10 @@
 namespace moe {
 namespace {
 
-constexpr int kProfileVersion = 1;
+// Version 2 added "trace" (the routing token by token, for the planner); version 1 files (counts
+// only) still load.
+constexpr int kProfileVersion = 2;
+constexpr int kOldestProfileVersion = 1;
 constexpr uint64_t kMaxProfileBytes = uint64_t{64} << 20;
 
 uint64_t fnv1a64(std::span<const uint8_t> bytes) {
@@ -31,6 +34,44 @@ std::string describe(const ModelIdentity& m) {
   if (m.empty()) return "no model";
   return "'" + m.name + "' (" + std::to_string(m.file_size) + " bytes, header " + m.header_hash +
          ")";
+}
+
+// A profile's "trace": one array per layer of the counts, each token's expert ids in [0,
+// n_expert), at most kMaxTracePairs ids in all (as a JSONL trace).
+Result<RoutingTrace> trace_from_json(const nlohmann::json& j, const RoutingProfile& p) {
+  constexpr size_t kMaxTracePairs = size_t{1} << 20;
+  if (!j.is_array() || j.size() != p.counts.size()) {
+    return make_error("\"trace\" must hold one array per layer of \"counts\" (",
+                      std::to_string(p.counts.size()), ")");
+  }
+  RoutingTrace t;
+  t.n_expert = p.n_expert;
+  size_t pairs = 0;
+  for (const auto& layer : j) {
+    const std::string where = "layer " + std::to_string(t.layers.size()) + " of \"trace\"";
+    if (!layer.is_array()) return make_error(where, " is not an array of tokens");
+    LayerRoute route;
+    std::vector<int16_t> chosen;
+    for (const auto& token : layer) {
+      if (!token.is_array()) return make_error(where, ": a token is not an array of expert ids");
+      chosen.clear();
+      for (const auto& e : token) {
+        if (!e.is_number_unsigned() || e.get<uint64_t>() >= static_cast<uint64_t>(p.n_expert)) {
+          return make_error(where, ": expert ids must be integers in [0, ",
+                            std::to_string(p.n_expert), ")");
+        }
+        chosen.push_back(static_cast<int16_t>(e.get<int>()));
+      }
+      if ((pairs += chosen.size()) > kMaxTracePairs) {
+        return make_error("\"trace\" holds more than ", std::to_string(kMaxTracePairs),
+                          " expert choices");
+      }
+      t.top_k = std::max(t.top_k, static_cast<int>(chosen.size()));
+      route.push(chosen);
+    }
+    t.layers.push_back(std::move(route));
+  }
+  return t;
 }
 
 }  // namespace
@@ -62,6 +103,7 @@ RoutingProfile profile_from_trace(const RoutingTrace& trace, ModelIdentity model
   for (size_t l = 0; l < trace.layers.size(); ++l) {
     for (const int16_t e : trace.layers[l].flat()) ++p.counts[l][static_cast<size_t>(e)];
   }
+  p.trace = trace;
   return p;
 }
 
@@ -79,6 +121,19 @@ std::string profile_to_json(const RoutingProfile& p) {
                       {"n_expert", p.n_expert},
                       {"n_tokens", p.n_tokens},
                       {"counts", p.counts}};
+  if (p.has_trace()) {
+    // [n_layer][n_tokens][experts of the token]
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerRoute& route : p.trace.layers) {
+      nlohmann::json tokens = nlohmann::json::array();
+      for (size_t t = 0; t < route.n_tokens(); ++t) {
+        const auto chosen = route.token(t);
+        tokens.push_back(std::vector<int>(chosen.begin(), chosen.end()));
+      }
+      layers.push_back(std::move(tokens));
+    }
+    j["trace"] = std::move(layers);
+  }
   if (!p.model.empty()) {
     j["model"] = {{"name", p.model.name},
                   {"file_size", p.model.file_size},
@@ -95,9 +150,11 @@ Result<RoutingProfile> profile_from_json(std::string_view text, const std::strin
     return bad("not a routing profile (no \"format\": \"moe-studio routing profile\")");
   }
   const auto version = j.find("version");
-  if (version == j.end() || !version->is_number_integer() || *version != kProfileVersion) {
-    return bad("unsupported profile version (this build reads version " +
-               std::to_string(kProfileVersion) + ")");
+  if (version == j.end() || !version->is_number_integer() || *version < kOldestProfileVersion ||
+      *version > kProfileVersion) {
+    return bad("unsupported profile version (this build reads versions " +
+               std::to_string(kOldestProfileVersion) + " to " + std::to_string(kProfileVersion) +
+               ")");
   }
   RoutingProfile p;
   const auto ne = j.find("n_expert");
@@ -123,6 +180,11 @@ Result<RoutingProfile> profile_from_json(std::string_view text, const std::strin
       row.push_back(c.get<uint64_t>());
     }
     p.counts.push_back(std::move(row));
+  }
+  if (const auto trace = j.find("trace"); trace != j.end()) {
+    auto t = trace_from_json(*trace, p);
+    if (!t.ok()) return bad(t.message());
+    p.trace = std::move(t).value();
   }
   const auto m = j.find("model");
   if (m != j.end()) {

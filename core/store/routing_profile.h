@@ -39,6 +39,11 @@ struct RoutingProfile {
   int n_expert = 0;
   uint64_t n_tokens = 0;                      ///< tokens of the longest layer
   std::vector<std::vector<uint64_t>> counts;  ///< [n_layer][n_expert] times chosen
+  /// The routing the counts were made from, token by token (version 2 files): what the
+  /// planner replays to choose a policy (`--policy auto`). Empty in a version 1 file, which
+  /// holds counts only.
+  RoutingTrace trace;
+  bool has_trace() const { return trace.n_layer() > 0 && trace.n_tokens() > 0; }
   int n_layer() const { return static_cast<int>(counts.size()); }
   /// Counts of layer `l` (empty past the last layer).
   std::span<const uint64_t> layer(int l) const {
@@ -47,12 +52,15 @@ struct RoutingProfile {
   }
 };
 
+/// The counts of `trace`, with the trace itself kept (the planner replays it).
 RoutingProfile profile_from_trace(const RoutingTrace& trace, ModelIdentity model = {});
 /// Mean over layers of routing_entropy_bits().
 double mean_routing_entropy_bits(const RoutingProfile& p);
 
 std::string profile_to_json(const RoutingProfile& p);
-/// Errors name `name`: invalid JSON, a missing or mistyped field, ragged counts.
+/// Reads version 2 (counts + trace) and version 1 (counts only). Errors name `name`: invalid
+/// JSON, a missing or mistyped field, ragged counts, a trace of other dimensions or with
+/// expert ids out of range.
 Result<RoutingProfile> profile_from_json(std::string_view text, const std::string& name);
 
 /// Writes atomically, creating the parent directories.

@@ -115,14 +115,21 @@ Status TieredExpertStore::init() {
   }
   budget_ = options_.ram_budget_bytes;
   const std::vector<int> split = slot_split();
+  // auto: the planner's choice per layer at these slots (a live budget change keeps it).
+  policy_ = choose_store_policy(options_.policy, prof, options_.profile_source, split);
   for (size_t il = 0; il < layers_.size(); ++il) {
     Layer& L = layers_[il];
     const int slots = split[il];
-    // Hybrid pins the cache-sim / planner default share of the slots (PolicyConfig).
-    L.cache = make_layer_cache(options_.policy, n_expert_, slots,
-                               prof.layer(static_cast<int>(il)),
-                               PolicyConfig{options_.policy}.pinned_slots(slots));
+    // Hybrid pins the planner's share of the slots (PolicyConfig; half unless auto chose).
+    const PolicyConfig& pc = policy_.layers[il];
+    L.cache = make_layer_cache(pc.kind, n_expert_, slots, prof.layer(static_cast<int>(il)),
+                               pc.pinned_slots(slots));
   }
+  if (options_.policy == CachePolicyKind::kAuto) {
+    guard_.init(policy_, split, n_expert_, options_.auto_guard_window);
+  }
+  // Without a cache a prefetched expert would have nowhere to stay.
+  if (options_.policy == CachePolicyKind::kNone) options_.prefetch = false;
   options_.prefetch_depth = std::clamp(options_.prefetch_depth, 0, n_expert_);
   n_io_ = std::clamp(options_.io_threads, 1, 64);
   for (int i = 0; i < n_io_; ++i) io_threads_.emplace_back([this] { io_loop(); });
@@ -167,6 +174,8 @@ TieredExpertStore::~TieredExpertStore() {
 }
 
 std::vector<int> TieredExpertStore::slot_split() const {
+  // No cache: no slots whatever the budget; every use is a transient (staging) load.
+  if (options_.policy == CachePolicyKind::kNone) return std::vector<int>(layers_.size(), 0);
   const int n_layer = static_cast<int>(layers_.size());
   const uint64_t slot = layers_.empty() ? 0 : layers_[0].slot_bytes;  // one size for all
   if (!options_.adaptive_slots) {
@@ -243,6 +252,23 @@ void TieredExpertStore::drop_over_capacity_locked(int layer) {
     --L.n_bufs;
     held_ -= L.slot_bytes;
   }
+}
+
+// auto's run-time fallback (PolicyGuard): the layer's residents (resident or loading) move to
+// an LRU cache, the policy's first-listed ones most recent; if it held more than its slots
+// (after a shrink), the surplus leaves as after any shrink.
+void TieredExpertStore::fall_back_to_lru_locked(int layer) {
+  Layer& L = layers_[static_cast<size_t>(layer)];
+  const std::vector<int> residents = L.cache->residents();
+  const int slots = L.cache->slots();
+  auto lru = make_layer_cache(CachePolicyKind::kLru, n_expert_,
+                              std::max(slots, static_cast<int>(residents.size())));
+  const Evictable none = [](int) { return false; };
+  for (auto it = residents.rbegin(); it != residents.rend(); ++it) lru->admit(*it, none, false);
+  lru->set_slots(slots);
+  L.cache = std::move(lru);
+  fall_back_to_lru(policy_, layer);
+  drop_over_capacity_locked(layer);
 }
 
 // Takes a slot (evicting per the policy) and a buffer for `expert` and queues its read.
@@ -456,6 +482,10 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
       publish(CacheEvent::Kind::kPrefetchUsed, layer, x, Tier::kDisk, Tier::kRam, L.slot_bytes, 0);
     }
     ++en.refs;
+  }
+  const auto n_missed = static_cast<int>(std::count(missed.begin(), missed.end(), 1));
+  if (guard_.observe(layer, experts, static_cast<int>(experts.size()) - n_missed)) {
+    fall_back_to_lru_locked(layer);
   }
   // 2. Wait for the misses; on a failure release everything this call acquired.
   Status failed;

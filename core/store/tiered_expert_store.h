@@ -48,6 +48,7 @@
 #include "core/store/routing_profile.h"
 #include "core/store/cache_replay.h"
 #include "core/store/slot_allocation.h"
+#include "core/store/store_policy_choice.h"
 #include "core/store/tiered_store_stats.h"
 
 namespace moe {
@@ -55,6 +56,8 @@ namespace moe {
 struct TieredStoreOptions {
   uint64_t ram_budget_bytes = 0;
   double ram_budget_percent = 0;  ///< > 0: instead of bytes, this share of all_experts_bytes()
+  /// kAuto: the planner's per-layer choice on the profile's trace, LRU without one
+  /// (store_policy_choice.h); kNone: no slots, every use read from disk (prefetch off).
   CachePolicyKind policy = CachePolicyKind::kLru;
   bool prefetch = true;
   int prefetch_depth = 2;  ///< non-resident experts queued per prefetch() call
@@ -70,6 +73,9 @@ struct TieredStoreOptions {
   /// toward the layers the profile's hit curves say gain most (allocate_slots_adaptive, at
   /// least k slots each while the budget allows). Needs a profile.
   bool adaptive_slots = false;
+  /// auto: accesses per layer before PolicyGuard may move a layer whose planned policy a
+  /// shadow LRU beats to LRU (store_policy_choice.h); 0: never.
+  int auto_guard_window = 64;
 };
 
 class TieredExpertStore final : public ExpertStore {
@@ -127,8 +133,9 @@ class TieredExpertStore final : public ExpertStore {
   uint64_t all_experts_bytes() const { return all_bytes_; }
   TieredStoreStats stats() const;
   /// Belady's optimal demand hits on the accesses this store has served (every acquire since
-  /// warm-up, the first kOracleMaxAccesses of them) with each layer's current slots: the bound
-  /// every policy's hit rate stays under on the same run (cache_replay.h, with bypass). Costs
+  /// warm-up, the first kOracleMaxAccesses of them) with each layer's current slots, starting
+  /// from the residents the warm-up left: the bound every policy's hit rate stays under on the
+  /// same run without prefetch (cache_replay.h, with bypass). Costs
   /// a replay (O(accesses log slots)): ask at the end of a run, not per token.
   HitStats oracle_hits() const;
   static constexpr size_t kOracleMaxAccesses = size_t{1} << 24;  // 32 MiB of expert ids
@@ -185,6 +192,7 @@ class TieredExpertStore final : public ExpertStore {
   void give_buffer_locked(Layer& L, uint8_t* buf);
   void evict_locked(int layer, int expert);
   void drop_over_capacity_locked(int layer);
+  void fall_back_to_lru_locked(int layer);
   Status wait_locked(std::unique_lock<std::mutex>& lock, int layer, int expert);
   void fill_view(const Entry& e, ExpertView& out) const;
   void mark_resident(int layer, int expert, bool resident);
@@ -203,6 +211,8 @@ class TieredExpertStore final : public ExpertStore {
   int n_io_ = 1;  // I/O threads (fixed before they start)
   uint64_t min_budget_ = 0, all_bytes_ = 0;
   HitCurves curves_;  // adaptive_slots: the profile's hit curves per layer
+  StorePolicyChoice policy_;  // per layer, chosen at create() (auto resolved)
+  PolicyGuard guard_;         // auto: may move a layer to LRU at run time
 
   mutable std::mutex mu_;
   std::condition_variable io_cv_;    // work queued or stopping
@@ -216,6 +226,7 @@ class TieredExpertStore final : public ExpertStore {
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;
   std::vector<ExpertStats> stats_;
   std::vector<LayerRoute> accesses_;  // [layer] demand accesses, one push per acquire_many
+  std::vector<std::vector<int>> warm_residents_;  // [layer] residents after warm() (oracle)
   size_t n_accesses_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> resident_;  // [layer * n_expert + expert]
   std::atomic<double> read_rate_{0};

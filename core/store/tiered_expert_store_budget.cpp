@@ -26,6 +26,7 @@ Status TieredExpertStore::set_ram_budget(uint64_t bytes) {
     for (size_t il = 0; il < layers_.size(); ++il) {
       Layer& L = layers_[il];
       L.cache->set_slots(split[il]);
+      guard_.set_slots(static_cast<int>(il), split[il]);
       drop_over_capacity_locked(static_cast<int>(il));
       if (L.cache->n_resident() <= L.cache->slots()) continue;
       for (const Entry& en : L.entries) {
@@ -83,6 +84,10 @@ Status TieredExpertStore::warm(const WarmProgress& progress) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   warming_ = false;
+  // The oracle starts from what the warm-up left, as the policy does (else it would pay
+  // compulsory misses the store never had, and could fall below the policy).
+  warm_residents_.clear();
+  for (const Layer& L : layers_) warm_residents_.push_back(L.cache->residents());
   return result;
 }
 
@@ -124,8 +129,8 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.n_layer = static_cast<int>(layers_.size());
   s.n_expert = n_expert_;
   s.experts = stats_;
-  s.policy = layers_.empty() ? cache_policy_name(options_.policy)
-                             : cache_policy_name(layers_[0].cache->kind());
+  s.policy = policy_.label;
+  s.policy_reason = policy_.reason;
   for (const Layer& L : layers_) {
     s.layer_slots.push_back(L.cache->slots());
     s.n_resident.push_back(L.cache->n_resident());
@@ -163,13 +168,18 @@ TieredStoreStats TieredExpertStore::stats() const {
 HitStats TieredExpertStore::oracle_hits() const {
   std::vector<LayerRoute> routes;
   std::vector<int> slots;
+  std::vector<std::vector<int>> initial;
   {
     std::lock_guard<std::mutex> lock(mu_);
     routes = accesses_;
+    initial = warm_residents_;
     for (const Layer& L : layers_) slots.push_back(L.cache->slots());
   }
+  initial.resize(routes.size());
   HitStats total;
-  for (size_t l = 0; l < routes.size(); ++l) total.add(belady_hits(routes[l], slots[l]));
+  for (size_t l = 0; l < routes.size(); ++l) {
+    total.add(belady_hits(routes[l], slots[l], initial[l]));
+  }
   return total;
 }
 
@@ -294,13 +304,13 @@ std::string TieredExpertStore::describe() const {
   std::string out =
       "tiered (RAM budget " + format_bytes(budget_) + " of " + format_bytes(all_bytes_) +
       " experts, " + slots + "/" + std::to_string(n_expert_) + " slots per layer" +
-      (options_.adaptive_slots ? " (adaptive)" : "") + ", " +
-      cache_policy_name(layers_.empty() ? options_.policy : layers_[0].cache->kind()) +
-      ", prefetch ";
+      (options_.adaptive_slots ? " (adaptive)" : "") + ", " + policy_.label + " (" +
+      policy_.reason + "), prefetch ";
   out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
   if (options_.profile.n_layer() > 0) {
     out += ", profile " + options_.profile_source;
-  } else if (options_.policy != CachePolicyKind::kLru) {
+  } else if (options_.policy != CachePolicyKind::kLru && options_.policy != CachePolicyKind::kAuto &&
+             options_.policy != CachePolicyKind::kNone) {
     out += ", no routing profile";
   }
   out += ", " + std::to_string(io_threads_.size()) + " I/O threads, " + reader_->note() + ")";

@@ -39,7 +39,10 @@ struct TieredStoreStats {
   std::vector<int> n_resident;       ///< [layer] resident or loading
   std::vector<ExpertStats> experts;  ///< [layer * n_expert + expert]
   std::vector<ExpertResidency> residency;  ///< [layer * n_expert + expert]
-  std::string policy;                      ///< "lru", "lfu", "pinned", "hybrid"
+  /// "lru", "lfu", "pinned", "hybrid", "none"; with auto the planner's choice ("pinned",
+  /// "hybrid(25%)", "per layer: lfu x10, pinned x6")
+  std::string policy;
+  std::string policy_reason;  ///< why that policy ("as asked", the planner's hit rates, ...)
   ExpertStats total;
   uint64_t prefetch_pending = 0;  ///< issued, not yet used or wasted
   uint64_t transient_loads = 0;   ///< demand loads beyond the layer's slots (freed at release)

@@ -207,4 +207,47 @@ TEST_F(CliOffload, BenchRecordsPredictedBesideMeasuredLoadPerToken) {
   EXPECT_TRUE(m["load_prediction_ratio"].is_null());
 }
 
+// `--policy auto` (the default) end to end: without a profile the store runs LRU and the bench
+// JSON says why; with a profile saved by `moe-cli profile` (which keeps the trace) the planner
+// chooses, and the store runs what it chose; `--policy none` reads every use from disk.
+TEST_F(CliOffload, BenchNamesThePolicyAutoChoseAndWhy) {
+  const std::string args = "bench -m " + sh_quote(model_) +
+                           " -p 16 -n 8 -t 2 --no-membw --ram-budget 50% --no-prefetch --json";
+  Output o = cli(args);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  auto j = json_of(o);
+  EXPECT_EQ(j["cache_policy"], "lru");
+  EXPECT_NE(j["cache_policy_reason"].get<std::string>().find("no routing profile"),
+            std::string::npos)
+      << j["cache_policy_reason"];
+
+  const std::string trace = (dir_ / "auto.jsonl").string();
+  o = cli(args + " --trace " + sh_quote(trace));
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const std::string profile = (dir_ / "auto.profile.json").string();
+  o = cli("profile --trace " + sh_quote(trace) + " -m " + sh_quote(model_) + " -o " +
+          sh_quote(profile));
+  ASSERT_EQ(o.rc, 0) << o.err;
+  o = cli(args + " --profile " + sh_quote(profile));
+  ASSERT_EQ(o.rc, 0) << o.err;
+  j = json_of(o);
+  const std::string reason = j["cache_policy_reason"];
+  EXPECT_NE(reason.find("auto: the planner's per-layer choice"), std::string::npos) << reason;
+  EXPECT_FALSE(j["cache_policy"].get<std::string>().empty());
+  // Asked for by name, the same policy runs "as asked".
+  const std::string chosen = j["cache_policy"];
+  if (chosen.find("per layer") == std::string::npos && chosen.find('(') == std::string::npos) {
+    o = cli(args + " --profile " + sh_quote(profile) + " --policy " + chosen);
+    ASSERT_EQ(o.rc, 0) << o.err;
+    EXPECT_EQ(json_of(o)["cache_policy_reason"], "as asked");
+  }
+
+  o = cli(args + " --policy none");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  j = json_of(o);
+  EXPECT_EQ(j["cache_policy"], "none");
+  EXPECT_EQ(j["cache_hit_rate"].get<double>(), 0.0);
+  EXPECT_GT(j["disk_bytes_per_token"].get<double>(), 0.0);
+}
+
 }  // namespace

@@ -38,6 +38,9 @@ TEST(Belady, HandSequenceWithBypass) {
   EXPECT_EQ(r.total.accesses, 8u);
   EXPECT_EQ(belady_hits(t.layers[0], 0).hits, 0u);
   EXPECT_EQ(belady_hits(t.layers[0], 5).hits, 4u);  // only the compulsory misses remain
+  // Started with experts already resident (a store's warm-up), those first uses are hits too.
+  const int all[] = {0, 1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(belady_hits(t.layers[0], 8, all).hits, t.layers[0].n_accesses());
 }
 
 TEST(Belady, NeverBelowAnyPolicyOnRandomAndSkewedTraces) {

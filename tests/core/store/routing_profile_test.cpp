@@ -220,6 +220,16 @@ TEST_F(TempDir, SaveLoadRoundTripAndRefuseAnotherModel) {
   EXPECT_EQ(q->n_tokens, 50u);
   EXPECT_EQ(q->n_expert, 8);
   EXPECT_EQ(q->model.name, "a.gguf");
+  // The trace is kept token by token (the planner replays it: --policy auto).
+  ASSERT_TRUE(q->has_trace());
+  ASSERT_EQ(q->trace.n_layer(), 3);
+  for (int l = 0; l < 3; ++l) {
+    EXPECT_EQ(q->trace.layers[static_cast<size_t>(l)].flat(),
+              p.trace.layers[static_cast<size_t>(l)].flat());
+    EXPECT_EQ(q->trace.layers[static_cast<size_t>(l)].n_tokens(), 50u);
+  }
+  EXPECT_EQ(q->trace.n_expert, 8);
+  EXPECT_EQ(q->trace.top_k, p.trace.top_k);
   EXPECT_TRUE(load_profile(path).ok());  // by path, no check
   auto other = load_profile(path, &*b);
   ASSERT_FALSE(other.ok());
@@ -235,7 +245,11 @@ TEST_F(TempDir, MalformedProfilesAreErrors) {
   const std::vector<std::string> bad = {
       "nope",
       "{}",
-      R"({"format":"moe-studio routing profile","version":2,"n_expert":2,"n_tokens":1,"counts":[]})",
+      R"({"format":"moe-studio routing profile","version":3,"n_expert":2,"n_tokens":1,"counts":[]})",
+      // Version 2's trace: one array per layer of counts, expert ids in [0, n_expert).
+      R"({"format":"moe-studio routing profile","version":2,"n_expert":2,"n_tokens":1,"counts":[[1,1]],"trace":[]})",
+      R"({"format":"moe-studio routing profile","version":2,"n_expert":2,"n_tokens":1,"counts":[[1,1]],"trace":[[[0,2]]]})",
+      R"({"format":"moe-studio routing profile","version":2,"n_expert":2,"n_tokens":1,"counts":[[1,1]],"trace":[[0,1]]})",
       R"({"format":"moe-studio routing profile","version":1,"n_expert":2,"n_tokens":1,"counts":[[1]]})",
       R"({"format":"moe-studio routing profile","version":1,"n_expert":2,"n_tokens":1,"counts":[[1,-1]]})",
       R"({"format":"moe-studio routing profile","version":1,"n_expert":2,"n_tokens":1,"counts":[[1,1]],"model":{"name":"x"}})",
@@ -250,6 +264,19 @@ TEST_F(TempDir, MalformedProfilesAreErrors) {
           R"({"format":"moe-studio routing profile","version":1,"n_expert":2,"n_tokens":1,"counts":[[1,1]]})",
           "p.json")
           .ok());
+  // A version 1 file (counts only, before profiles kept their trace) still loads, traceless.
+  auto v1 = profile_from_json(
+      R"({"format":"moe-studio routing profile","version":1,"n_expert":2,"n_tokens":1,"counts":[[1,1]]})",
+      "p.json");
+  ASSERT_TRUE(v1.ok()) << v1.message();
+  EXPECT_FALSE(v1->has_trace());
+  auto v2 = profile_from_json(
+      R"({"format":"moe-studio routing profile","version":2,"n_expert":2,"n_tokens":2,"counts":[[2,1]],"trace":[[[0,1],[0]]]})",
+      "p.json");
+  ASSERT_TRUE(v2.ok()) << v2.message();
+  ASSERT_TRUE(v2->has_trace());
+  EXPECT_EQ(v2->trace.layers[0].n_tokens(), 2u);
+  EXPECT_EQ(v2->trace.top_k, 2);
   EXPECT_FALSE(load_profile((dir_ / "missing.json").string()).ok());
 }
 
