@@ -166,6 +166,8 @@ int bench(const BenchOptions& o) {
   const auto oracle = e.store_oracle_hit_rate();
   j["oracle_hit_rate"] = oracle ? nlohmann::json(*oracle) : nlohmann::json();
   j["prefetch_accuracy"] = cache ? nlohmann::json(cache->prefetch_accuracy()) : nlohmann::json();
+  // The depth the accuracy left prefetch at (it starts at --prefetch-depth).
+  j["prefetch_depth_end"] = cache ? nlohmann::json(cache->prefetch_depth) : nlohmann::json();
   j["disk_bytes_per_token"] = cache && tokens_run > 0
                                   ? nlohmann::json(cache->total.bytes_read / tokens_run)
                                   : nlohmann::json();

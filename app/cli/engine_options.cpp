@@ -92,8 +92,9 @@ void add_deployment_options(CLI::App& app, Deployment& d, bool ctx) {
       "--no-prefetch", [&d] { d.prefetch = false; },
       "Tiered store: do not prefetch the next layer's predicted experts");
   app.add_option("--prefetch-depth", d.prefetch_depth,
-                 "Tiered store: non-resident experts of the next layer prefetched per layer "
-                 "(of its predicted top-k; 0: none)")
+                 "Tiered store: most non-resident experts of the next layer prefetched per "
+                 "layer (of its predicted top-k; 0: none); the store goes shallower, down to "
+                 "none, while fewer than 3 in 4 guesses are used")
       ->check(CLI::Range(0, kMaxExpertsUsed))
       ->capture_default_str();
   app.add_option("--io-threads", d.io_threads,

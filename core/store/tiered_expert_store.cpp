@@ -131,6 +131,7 @@ Status TieredExpertStore::init() {
   // Without a cache a prefetched expert would have nowhere to stay.
   if (options_.policy == CachePolicyKind::kNone) options_.prefetch = false;
   options_.prefetch_depth = std::clamp(options_.prefetch_depth, 0, n_expert_);
+  depth_ = PrefetchDepth(options_.prefetch_depth);
   n_io_ = std::clamp(options_.io_threads, 1, 64);
   for (int i = 0; i < n_io_; ++i) io_threads_.emplace_back([this] { io_loop(); });
   return {};
@@ -222,6 +223,7 @@ void TieredExpertStore::evict_locked(int layer, int expert) {
   Entry& en = L.entries[static_cast<size_t>(expert)];
   if (en.speculative) {
     ++stat(layer, expert).prefetch_wasted;
+    depth_.settled(false);
     en.speculative = false;
     publish(CacheEvent::Kind::kPrefetchWasted, layer, expert, Tier::kRam, Tier::kDisk, 0, 0);
   }
@@ -402,6 +404,7 @@ void TieredExpertStore::finish_load(int layer, int expert, Status st, uint64_t b
     en.buf = nullptr;
     if (en.speculative) {
       ++s.prefetch_wasted;
+      depth_.settled(false);
       publish(CacheEvent::Kind::kPrefetchWasted, layer, expert, Tier::kDisk, Tier::kDisk, 0, 0);
     }
     en.speculative = false;
@@ -479,6 +482,7 @@ Status TieredExpertStore::acquire_many(int layer, std::span<const int32_t> exper
     if (en.speculative) {  // brought in (or being brought in) by a prefetch: a good guess
       en.speculative = false;
       ++s.prefetch_used;
+      depth_.settled(true);
       publish(CacheEvent::Kind::kPrefetchUsed, layer, x, Tier::kDisk, Tier::kRam, L.slot_bytes, 0);
     }
     ++en.refs;
@@ -554,10 +558,12 @@ void TieredExpertStore::prefetch(int layer, std::span<const int32_t> experts) {
   counters_.prefetch_hints.fetch_add(experts.size(), std::memory_order_relaxed);
   if (!options_.prefetch || layer < 0 || layer >= model_.n_layer()) return;
   std::lock_guard<std::mutex> lock(mu_);
+  depth_.on_call();
+  const int depth = depth_.depth();
   Layer& L = layers_[static_cast<size_t>(layer)];
   int issued = 0;
   for (int32_t x : experts) {
-    if (issued >= options_.prefetch_depth) break;
+    if (issued >= depth) break;
     if (x < 0 || x >= n_expert_) continue;
     if (L.entries[static_cast<size_t>(x)].state != State::kAbsent) continue;
     if (!start_load_locked(layer, x, true, experts)) continue;

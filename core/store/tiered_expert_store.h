@@ -21,8 +21,9 @@
 // slots (a prefill batch, k > slots) gets those as transient buffers freed at release, and
 // after a shrinking set_ram_budget() the residents in use leave at release.
 //
-// Prefetch. prefetch(layer, ranked experts) queues loads for at most prefetch_depth of them
-// that are not resident; demand loads go to the front of the I/O queue (a demand for a queued
+// Prefetch. prefetch(layer, ranked experts) queues loads for at most the current depth of them
+// that are not resident (prefetch_depth is the most; the depth follows the measured accuracy,
+// prefetch_depth.h); demand loads go to the front of the I/O queue (a demand for a queued
 // prefetch promotes it). issued = used (acquired before eviction) + wasted (evicted unused, or
 // failed) + pending (resident or loading, not used yet).
 //
@@ -45,6 +46,7 @@
 #include "core/store/expert_reads.h"
 #include "core/store/expert_store.h"
 #include "core/store/load_latency.h"
+#include "core/store/prefetch_depth.h"
 #include "core/store/routing_profile.h"
 #include "core/store/cache_replay.h"
 #include "core/store/slot_allocation.h"
@@ -60,7 +62,7 @@ struct TieredStoreOptions {
   /// (store_policy_choice.h); kNone: no slots, every use read from disk (prefetch off).
   CachePolicyKind policy = CachePolicyKind::kLru;
   bool prefetch = true;
-  int prefetch_depth = 2;  ///< non-resident experts queued per prefetch() call
+  int prefetch_depth = 2;  ///< most non-resident experts queued per prefetch() call
   int io_threads = 2;      ///< pread threads
   bool direct_io = true;   ///< false: buffered pread + fadvise (tests of the fallback)
   /// A recorded routing profile of this model (routing_profile.h; may be empty): pinned and
@@ -221,6 +223,7 @@ class TieredExpertStore final : public ExpertStore {
   std::deque<Request> demand_q_, prefetch_q_;
   bool stop_ = false;
   int prefetch_in_flight_ = 0;
+  PrefetchDepth depth_;  // guesses per prefetch() call now, from their measured accuracy
   bool warming_ = false;    // loads are warm-up: kept out of the statistics
   std::string warm_error_;  // the first failed warm-up load
   uint64_t budget_ = 0, held_ = 0, peak_held_ = 0;

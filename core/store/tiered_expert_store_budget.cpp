@@ -131,6 +131,9 @@ TieredStoreStats TieredExpertStore::stats() const {
   s.experts = stats_;
   s.policy = policy_.label;
   s.policy_reason = policy_.reason;
+  s.prefetch_depth = options_.prefetch ? depth_.depth() : 0;
+  s.prefetch_depth_max = options_.prefetch ? depth_.max_depth() : 0;
+  s.prefetch_depth_changes = depth_.changes();
   for (const Layer& L : layers_) {
     s.layer_slots.push_back(L.cache->slots());
     s.n_resident.push_back(L.cache->n_resident());
@@ -306,7 +309,9 @@ std::string TieredExpertStore::describe() const {
       " experts, " + slots + "/" + std::to_string(n_expert_) + " slots per layer" +
       (options_.adaptive_slots ? " (adaptive)" : "") + ", " + policy_.label + " (" +
       policy_.reason + "), prefetch ";
-  out += options_.prefetch ? "depth " + std::to_string(options_.prefetch_depth) : "off";
+  out += options_.prefetch
+             ? "depth up to " + std::to_string(options_.prefetch_depth) + " by accuracy"
+             : "off";
   if (options_.profile.n_layer() > 0) {
     out += ", profile " + options_.profile_source;
   } else if (options_.policy != CachePolicyKind::kLru && options_.policy != CachePolicyKind::kAuto &&

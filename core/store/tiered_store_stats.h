@@ -45,6 +45,9 @@ struct TieredStoreStats {
   std::string policy_reason;  ///< why that policy ("as asked", the planner's hit rates, ...)
   ExpertStats total;
   uint64_t prefetch_pending = 0;  ///< issued, not yet used or wasted
+  /// Guesses per prefetch() call now (0 with prefetch off, or when guesses have been wrong
+  /// too often: prefetch_depth.h), the most allowed, and how often it changed.
+  int prefetch_depth = 0, prefetch_depth_max = 0, prefetch_depth_changes = 0;
   uint64_t transient_loads = 0;   ///< demand loads beyond the layer's slots (freed at release)
   uint64_t evictions = 0;
   std::array<uint64_t, kLatencyBuckets> load_latency_us_log2{};

@@ -63,7 +63,7 @@ TEST(Assemble, TieredStoreFromABudget) {
   EXPECT_NE(line.find("2/4 slots per layer, lru (auto: no routing profile, so LRU"),
             std::string::npos)
       << line;
-  EXPECT_NE(line.find("prefetch depth 1"), std::string::npos) << line;
+  EXPECT_NE(line.find("prefetch depth up to 1 by accuracy"), std::string::npos) << line;
   // The load warmed every layer's slots, outside the statistics.
   const auto* tiered = dynamic_cast<const TieredExpertStore*>((*b)->store.get());
   ASSERT_NE(tiered, nullptr);

@@ -427,6 +427,48 @@ TEST(TieredStore, PrefetchCountersIssuedUsedWasted) {
   EXPECT_TRUE(off->residents(0).empty());
 }
 
+// Guesses that are always wrong (every prefetched expert is evicted unused by the demand loads
+// that follow) take the depth from 2 to 0, window by window (prefetch_depth.h); at 0 the store
+// queues nothing, and it probes depth 1 again after a while.
+TEST(TieredStore, WrongGuessesTurnPrefetchOff) {
+  auto m = Model::load(kQ8);
+  ASSERT_TRUE(m.ok()) << m.message();
+  auto store = two_slot_store(**m, /*prefetch=*/true);
+  ASSERT_TRUE(store);
+  ASSERT_EQ(store->stats().prefetch_depth, 2);
+  ExpertView v;
+  const auto use = [&](int32_t e) {
+    ASSERT_TRUE(store->acquire(0, e, v).ok());
+    store->release(0, e);
+  };
+  const int32_t wrong[] = {2, 3};
+  int rounds = 0;
+  for (; rounds < 64 && store->stats().prefetch_depth > 0; ++rounds) {
+    use(0);
+    use(1);
+    store->prefetch(0, wrong);
+    store->wait_for_loads();
+    use(0);  // each demand evicts an unused prefetch: wasted
+    use(1);
+  }
+  TieredStoreStats s = store->stats();
+  EXPECT_EQ(s.prefetch_depth, 0);
+  EXPECT_EQ(s.prefetch_depth_max, 2);
+  EXPECT_EQ(s.prefetch_depth_changes, 2);
+  EXPECT_EQ(s.total.prefetch_used, 0u);
+  // 16 rounds of 2 wasted at depth 2, then 32 of 1 at depth 1.
+  EXPECT_EQ(rounds, 48);
+  const uint64_t issued = s.total.prefetch_issued;
+  store->prefetch(0, wrong);
+  store->wait_for_loads();
+  EXPECT_EQ(store->stats().total.prefetch_issued, issued);  // off
+  for (int i = 1; i < PrefetchDepth::kProbeAfterCalls; ++i) store->prefetch(0, wrong);
+  store->wait_for_loads();
+  s = store->stats();
+  EXPECT_EQ(s.prefetch_depth, 1);  // the probe
+  EXPECT_EQ(s.total.prefetch_issued, issued + 1);
+}
+
 // tier_of (read lock-free by the tier-aware latency source) says kRam exactly for the experts
 // resident in a slot, through loads and evictions.
 TEST(TieredStore, TierOfFollowsResidency) {
