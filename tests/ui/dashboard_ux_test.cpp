@@ -368,6 +368,37 @@ void DashboardUxTest::timeWindowSelection() {
 
 // Point 9: Export CSV writes what the charts show, with a header row naming the units.
 void DashboardUxTest::csvExport() {
+  // Two settings within one 100 ms tick (two short answers back to back): the change closes the
+  // old setting's row, so no row averages both settings, and it is named in the new one's row.
+  // (Before, the row straddling the change held the mean of both: this test saw no row with 2.0
+  // kept at θ = 0 when both answers fell within one tick.)
+  {
+    DashboardState st;
+    st.reset(1, 8);
+    const auto select = [&st](int kept, int dropped) {
+      std::vector<moe::Event> events;
+      for (int i = 0; i < 4; ++i) {
+        moe::SelectionEvent e;
+        e.n_kept = static_cast<int16_t>(kept), e.n_dropped = static_cast<int16_t>(dropped);
+        events.push_back(e);
+      }
+      st.consume(events);
+    };
+    st.tick(1.0);
+    select(2, 0);
+    st.mark_setting_change(1.04, "θ = 0.30");
+    select(1, 1);
+    st.tick(1.1);
+    QCOMPARE(st.telemetry().size(), size_t{3});
+    QCOMPARE(st.telemetry()[1].kept, 2.0);
+    QCOMPARE(st.telemetry()[2].kept, 1.0);
+    const QStringList rows =
+        telemetry_csv(st.telemetry(), st.markers(), TimeWindow{0.5, 1.5, 0, {}})
+            .split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(rows.size(), 4);
+    QVERIFY2(!rows[2].contains("θ = 0.30") && rows[3].contains("θ = 0.30"),
+             qPrintable(rows.join('\n')));
+  }
   Studio s;
   QVERIFY(s.load_demo());
   DashboardWidget* dash = s.window().dashboard();
