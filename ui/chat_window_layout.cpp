@@ -22,12 +22,40 @@
 namespace moe::ui {
 
 namespace {
+// The notices' colours: background, border, text. One tone per kind of message, so that the
+// same kind looks the same wherever it appears.
+struct Tone {
+  const char *background, *border, *text;
+};
+constexpr Tone kCaution{"#fff4d6", "#e8c96b", "#5c4300"};   // not a diagnosis; editing
+constexpr Tone kInfo{"#e7f0fb", "#9dbbe0", "#1d3f66"};      // demo model; no model loaded
+constexpr Tone kDamage{"#fde8e8", "#e0a0a0", "#6b1d1d"};    // a damaged history
+constexpr Tone kPrivate{"#ece6f7", "#a592cc", "#33225c"};   // not saved
+constexpr Tone kOverflow{"#ffe9d6", "#f0a868", "#6b3300"};  // the context is full
+
+QString frame(const Tone& t) {
+  return QString("background:%1;border:1px solid %2;border-radius:4px;")
+      .arg(t.background, t.border);
+}
+
 QLabel* banner(const QString& name, const QString& text, const QString& style) {
   auto* l = new QLabel(text);
   l->setObjectName(name);
   l->setWordWrap(true);
   l->setStyleSheet(style);
   return l;
+}
+
+QLabel* banner(const QString& name, const QString& text, const Tone& t) {
+  return banner(name, text, frame(t) + QString("padding:6px 10px;color:%1;").arg(t.text));
+}
+
+// A framed row of widgets (a message with its buttons): `row` named `name`, its layout returned.
+// The frame is set on the name alone, or every child would draw one too.
+QHBoxLayout* framed_row(QWidget* row, const QString& name, const Tone& t) {
+  row->setObjectName(name);
+  row->setStyleSheet(QString("#%1{%2}").arg(name, frame(t)));
+  return new QHBoxLayout(row);
 }
 }  // namespace
 
@@ -39,11 +67,12 @@ QString ChatWindow::random_demo_notice() {
 }
 
 QString ChatWindow::trained_demo_notice() {
-  return tr("<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for three hours on "
-            "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
-            "recites WordNet's definitions of about 1,300 medical and everyday words it was "
-            "drilled on and gets other words wrong. It knows nothing else and is <b>not medical "
-            "advice</b>. Open a real model with File ▸ Open model…");
+  return tr(
+      "<b>Demo model: a tiny 9M-parameter Mixtral-style MoE trained for three hours on "
+      "2 CPU cores on WordNet dictionary definitions.</b> Ask it \"What is a fever?\": it "
+      "recites WordNet's definitions of about 1,300 medical and everyday words it was "
+      "drilled on and gets other words wrong. It knows nothing else and is <b>not medical "
+      "advice</b>. Open a real model with File ▸ Open model…");
 }
 
 void ChatWindow::build_ui() {
@@ -61,8 +90,9 @@ void ChatWindow::build_ui() {
   left_layout->addWidget(conversations_, 1);
   dont_save_ = new QCheckBox(tr("Don't save this conversation"));
   dont_save_->setObjectName("dontSave");
-  dont_save_->setToolTip(tr("The conversation stays in memory only: nothing of it is written "
-                            "to disk, and it is gone when you switch back or close the app."));
+  dont_save_->setToolTip(
+      tr("The conversation stays in memory only: nothing of it is written "
+         "to disk, and it is gone when you switch back or close the app."));
   left_layout->addWidget(dont_save_);
 
   // Right: notices, system prompt, transcript, input.
@@ -75,12 +105,8 @@ void ChatWindow::build_ui() {
       tr("<b>Decision support only — not a diagnosis.</b> Answers come from a language model "
          "running on this machine and may be wrong. Verify against current guidelines and "
          "your clinical judgement."),
-      "background:#fff4d6;border:1px solid #e8c96b;border-radius:4px;padding:6px 10px;"
-      "color:#5c4300;"));
-  demo_notice_ =
-      banner("demoNotice", random_demo_notice(),
-             "background:#e7f0fb;border:1px solid #9dbbe0;border-radius:4px;padding:6px 10px;"
-             "color:#1d3f66;");
+      kCaution));
+  demo_notice_ = banner("demoNotice", random_demo_notice(), kInfo);
   demo_notice_->setVisible(false);
   right_layout->addWidget(demo_notice_);
   // Shown when the history database is damaged or read-only (ChatStore::problem()).
@@ -88,9 +114,7 @@ void ChatWindow::build_ui() {
   history_notice_->setObjectName("historyNotice");
   auto* history_layout = new QHBoxLayout(history_notice_);
   history_layout->setContentsMargins(0, 0, 0, 0);
-  history_label_ = banner("historyProblem", QString(),
-                          "background:#fde8e8;border:1px solid #e0a0a0;border-radius:4px;"
-                          "padding:6px 10px;color:#6b1d1d;");
+  history_label_ = banner("historyProblem", QString(), kDamage);
   export_history_ = new QPushButton(tr("Export readable history…"));
   export_history_->setObjectName("exportReadableHistory");
   history_layout->addWidget(history_label_, 1);
@@ -101,8 +125,7 @@ void ChatWindow::build_ui() {
                        tr("<b>Not saved.</b> This conversation is kept in memory only and is gone "
                           "when you untick \"Don't save this conversation\" or close MoE "
                           "Studio."),
-                       "background:#ece6f7;border:1px solid #a592cc;border-radius:4px;"
-                       "padding:6px 10px;color:#33225c;");
+                       kPrivate);
   off_record_->setVisible(false);
   right_layout->addWidget(off_record_);
 
@@ -128,9 +151,7 @@ void ChatWindow::build_ui() {
   right_layout->addWidget(system_prompt_);
 
   // Orange, not grey status text: the model is answering without part of the conversation.
-  context_banner_ = banner("contextBanner", QString(),
-                           "background:#ffe9d6;border:1px solid #f0a868;border-radius:4px;"
-                           "padding:6px 10px;color:#6b3300;");
+  context_banner_ = banner("contextBanner", QString(), kOverflow);
   context_banner_->setVisible(false);
   right_layout->addWidget(context_banner_);
 
@@ -151,11 +172,7 @@ void ChatWindow::build_ui() {
   right_layout->addWidget(vsplit, 1);
 
   edit_bar_ = new QWidget;
-  edit_bar_->setObjectName("editBar");
-  edit_bar_->setStyleSheet(
-      "#editBar{background:#fff4d6;border:1px solid #e8c96b;"
-      "border-radius:4px;}");
-  auto* edit_layout = new QHBoxLayout(edit_bar_);
+  auto* edit_layout = framed_row(edit_bar_, "editBar", kCaution);
   edit_layout->setContentsMargins(8, 2, 2, 2);
   edit_label_ = new QLabel;
   auto* cancel = new QPushButton(tr("Cancel edit"));
@@ -209,11 +226,7 @@ void ChatWindow::build_ui() {
   right_layout->addWidget(input_row_);
 
   no_model_ = new QWidget;
-  no_model_->setObjectName("noModelPanel");
-  no_model_->setStyleSheet(
-      "#noModelPanel{background:#e7f0fb;border:1px solid #9dbbe0;"
-      "border-radius:4px;}");
-  auto* no_model_layout = new QHBoxLayout(no_model_);
+  auto* no_model_layout = framed_row(no_model_, "noModelPanel", kInfo);
   auto* no_model_text =
       new QLabel(tr("<b>No model is loaded.</b> Load the demo model to try the chat, or open a "
                     "GGUF model file."));

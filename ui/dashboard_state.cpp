@@ -36,6 +36,9 @@ void DashboardState::set_expert_devices(std::vector<int> device_of_expert, int n
 }
 
 void DashboardState::mark_setting_change(double now_s, const QString& label) {
+  // The selections since the last tick belong to the old setting: they get a row of their own,
+  // or the next tick's row would average both settings (two answers within one 100 ms tick).
+  if (tick_selections_ > 0) close_sample(now_s);
   if (!markers_.empty() && segment_.selections == 0) markers_.pop_back();
   markers_.push_back({now_s, label});
   segment_ = SelectionSegment();
@@ -174,7 +177,10 @@ void DashboardState::tick(double now_s) {
 
   cache_.tick(now_s);
   lan_.tick(now_s);
+  close_sample(now_s);
+}
 
+void DashboardState::close_sample(double now_s) {
   TelemetrySample sample;
   sample.t_s = now_s;
   sample.tokens_per_s = current_tps_;

@@ -98,6 +98,8 @@ class DashboardState {
   const LanState& lan() const { return lan_; }
 
  private:
+  /// Appends the telemetry row for the selections and cache lookups since the last one.
+  void close_sample(double now_s);
   void on_routing(const RoutingEvent& e);
   void on_selection(const SelectionEvent& e);
   void on_timing(const TimingEvent& e);

@@ -10,6 +10,7 @@
 #include "ui/dashboard_state.h"
 #include "ui/engine_controller.h"
 #include "ui/lan_state.h"
+#include "ui/row_table.h"
 #include "ui/studio_types.h"
 
 namespace moe::ui {
@@ -40,7 +41,7 @@ LanDevicesPanel::LanDevicesPanel(EngineController* controller, QWidget* parent) 
   table_->verticalHeader()->setVisible(false);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  make_row_table(table_);
   computed_on_ = new QLabel;
   computed_on_->setObjectName("lanComputedOn");
   computed_on_->setWordWrap(true);

@@ -27,7 +27,9 @@ QString telemetry_csv(const std::deque<TelemetrySample>& samples,
   for (size_t i = first; i < last; ++i) {
     const TelemetrySample& s = samples[i];
     QString change;
-    for (; m < markers.size() && markers[m].t_s <= s.t_s; ++m)
+    // A change is named in the first row after it: the row ending at the change holds the old
+    // setting's selections (DashboardState::mark_setting_change closes it there).
+    for (; m < markers.size() && markers[m].t_s < s.t_s; ++m)
       change += (change.isEmpty() ? "" : "; ") + markers[m].label;
     const bool sel = s.selections > 0;
     out += QString("%1,%2,%3,%4,%5,%6,%7,%8\n")

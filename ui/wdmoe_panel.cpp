@@ -15,6 +15,7 @@
 #include "ui/chart_style.h"
 #include "ui/dashboard_state.h"
 #include "ui/nice_axis.h"
+#include "ui/row_table.h"
 #include "ui/selection_history_chart.h"
 #include "ui/time_window.h"
 
@@ -59,7 +60,7 @@ WdmoePanel::WdmoePanel(QWidget* parent) : QWidget(parent) {
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setAlternatingRowColors(true);
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  make_row_table(table_);
   table_->setToolTip(tr("Mean channel (no fading), WDMoE eqs. 2-3; t_q from eq. 6"));
 
   auto* chart = new QChart;

@@ -26,12 +26,15 @@
 #include <QSpinBox>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextList>
 #include <QTimer>
 #include <QToolButton>
 
+#include "scroll_into_view.h"
 #include "studio_fixture.h"
 #include "ui/chat_settings_row.h"
 #include "ui/chat_store.h"
@@ -118,6 +121,13 @@ void click_row(QListWidget* list, int row) {
   const QRect r = list->visualItemRect(list->item(row));
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, r.center());
   QTest::qWait(20);
+}
+
+/// Shows the main window's tab `index` by clicking its tab, as a user switches tabs.
+void click_tab(Studio& s, int index) {
+  QTabBar* bar = s.window().tabs()->tabBar();
+  QTest::mouseClick(bar, Qt::LeftButton, {}, bar->tabRect(index).center());
+  QTRY_COMPARE(s.window().tabs()->currentIndex(), index);
 }
 
 /// Right-clicks a row (the context menu event the window system sends for it) and clicks the
@@ -477,7 +487,15 @@ void ChatUxTest::exportNamesModelAndSettings() {
   Studio s;
   QVERIFY(s.load_demo());
   ChatWindow* chat = s.window().chat();
-  s.window().dashboard()->controls()->seed()->setValue(1234);
+  // The seed typed on the operator tab (the export must state it).
+  click_tab(s, 1);
+  QSpinBox* seed = s.window().dashboard()->controls()->seed();
+  test::scroll_into_view(seed);
+  QTest::mouseClick(seed, Qt::LeftButton);
+  QTest::keyClick(seed, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(seed, "1234");
+  QTest::keyClick(seed, Qt::Key_Tab);
+  QCOMPARE(s.window().controller()->generation_settings().sampler.seed, uint64_t{1234});
   s.ask("Red flags for back pain?", 8);
   QTemporaryDir out;
   const QString path = out.path() + "/export.md";
@@ -716,8 +734,13 @@ void ChatUxTest::regenerateKeepsVersionsAndEditResends() {
     QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->link_rect("older", 1).center());
     QVERIFY(view->toPlainText().contains("1/2"));
     QCOMPARE(stored(s, conversation)[1].content, first);
-    // Pinned seed: Regenerate is reproducible.
-    controls->pin_seed()->setChecked(true);
+    // Pinned seed (the operator tab's check box, clicked): Regenerate is reproducible.
+    click_tab(s, 1);
+    QCheckBox* pin = controls->pin_seed();
+    test::scroll_into_view(pin);
+    QTest::mouseClick(pin, Qt::LeftButton, {}, QPoint(8, pin->height() / 2));
+    QVERIFY(s.window().controller()->generation_settings().pin_seed);
+    click_tab(s, 0);
     QTest::mouseClick(chat->regenerate_button(), Qt::LeftButton);
     QVERIFY(s.wait_answer_finished(nullptr));
     const QString pinned = chat->streaming_text();

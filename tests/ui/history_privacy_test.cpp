@@ -545,37 +545,59 @@ void HistoryPrivacyTest::quitFromUnlockDialogChangesNothing() {
   QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.*"}, QDir::Files).size(), 0);
 }
 
+namespace {
+// The Privacy dialog's encryption controls.
+struct EncryptionControls {
+  QCheckBox* encrypt;
+  QLineEdit *next, *repeat;
+  QPushButton* apply;
+  QLabel *note, *status;
+};
+EncryptionControls encryption_controls(PrivacyDialog* d) {
+  return {
+      d->findChild<QCheckBox*>("encryptHistory"),   d->findChild<QLineEdit*>("newPassphrase"),
+      d->findChild<QLineEdit*>("repeatPassphrase"), d->findChild<QPushButton*>("applyEncryption"),
+      d->findChild<QLabel*>("encryptionNote"),      d->findChild<QLabel*>("privacyStatus")};
+}
+void click_checkbox(QCheckBox* box) {
+  QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
+}
+// A plain history at `db`: one conversation "Title <kPhrase>" of three messages. Returns its
+// dump() ("" when the file cannot be opened).
+QString seed_history(const QString& db) {
+  ChatStore store;
+  if (!store.open(db)) return {};
+  add_conversation(store, "Title " + kPhrase, "m", 3);
+  return dump(store);
+}
+QString keyring_id(const QString& db) {
+  ChatStore store;
+  return store.open(db) ? store.value("privacy.keyring_id") : QString();
+}
+}  // namespace
+
 void HistoryPrivacyTest::privacySettingsEncryptAndDecrypt() {
   QTemporaryDir dir;
   const QString db = StudioPaths::resolve(dir.path()).database_path();
-  QString before;
-  {
-    ChatStore store;
-    QVERIFY(store.open(db));
-    add_conversation(store, "Title " + kPhrase, "m", 3);
-    before = dump(store);
-  }
+  const QString before = seed_history(db);
+  QVERIFY(!before.isEmpty());
   {
     moe::ui::test::Studio studio(dir.path());
     PrivacyDialog* d = open_privacy_dialog(studio.window());
     QVERIFY(d != nullptr);
-    auto* encrypt = d->findChild<QCheckBox*>("encryptHistory");
-    auto* next = d->findChild<QLineEdit*>("newPassphrase");
-    auto* repeat = d->findChild<QLineEdit*>("repeatPassphrase");
-    auto* apply = d->findChild<QPushButton*>("applyEncryption");
-    auto* status = d->findChild<QLabel*>("privacyStatus");
-    QVERIFY(!encrypt->isChecked());
-    QTest::mouseClick(encrypt, Qt::LeftButton, {}, QPoint(8, encrypt->height() / 2));
-    QVERIFY(encrypt->isChecked());
-    QTest::keyClicks(next, kPass);
-    QTest::keyClicks(repeat, kPass + "x");
-    QTest::mouseClick(apply, Qt::LeftButton);
-    QVERIFY2(status->text().contains("differ"), qPrintable(status->text()));
+    const EncryptionControls c = encryption_controls(d);
+    QVERIFY(!c.encrypt->isChecked());
+    click_checkbox(c.encrypt);
+    QVERIFY(c.encrypt->isChecked());
+    QTest::keyClicks(c.next, kPass);
+    QTest::keyClicks(c.repeat, kPass + "x");
+    QTest::mouseClick(c.apply, Qt::LeftButton);
+    QVERIFY2(c.status->text().contains("differ"), qPrintable(c.status->text()));
     QVERIFY(on_disk(db, kPhrase));  // nothing changed
-    repeat->clear();
-    QTest::keyClicks(repeat, kPass);
-    QTest::mouseClick(apply, Qt::LeftButton);
-    QVERIFY2(status->text().contains("now encrypted"), qPrintable(status->text()));
+    c.repeat->clear();
+    QTest::keyClicks(c.repeat, kPass);
+    QTest::mouseClick(c.apply, Qt::LeftButton);
+    QVERIFY2(c.status->text().contains("now encrypted"), qPrintable(c.status->text()));
     moe::ui::test::save_screenshot(d, "privacy-settings.png");
     QVERIFY(!on_disk(db, kPhrase));
     QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
@@ -588,12 +610,11 @@ void HistoryPrivacyTest::privacySettingsEncryptAndDecrypt() {
     QVERIFY(listed_titles(studio.window()).contains("Title " + kPhrase));
     PrivacyDialog* d = open_privacy_dialog(studio.window());
     QVERIFY(d != nullptr);
-    auto* encrypt = d->findChild<QCheckBox*>("encryptHistory");
-    QVERIFY(encrypt->isChecked());
-    QTest::mouseClick(encrypt, Qt::LeftButton, {}, QPoint(8, encrypt->height() / 2));
-    QTest::mouseClick(d->findChild<QPushButton*>("applyEncryption"), Qt::LeftButton);
-    QVERIFY2(d->findChild<QLabel*>("privacyStatus")->text().contains("no longer encrypted"),
-             qPrintable(d->findChild<QLabel*>("privacyStatus")->text()));
+    const EncryptionControls c = encryption_controls(d);
+    QVERIFY(c.encrypt->isChecked());
+    click_checkbox(c.encrypt);
+    QTest::mouseClick(c.apply, Qt::LeftButton);
+    QVERIFY2(c.status->text().contains("no longer encrypted"), qPrintable(c.status->text()));
     QVERIFY(on_disk(db, kPhrase));
   }
   ChatStore store;  // plain again, every message kept; no passphrase asked
@@ -687,28 +708,6 @@ void HistoryPrivacyTest::dontSaveConversationNeverReachesDisk() {
   QVERIFY(!listed_titles(studio.window()).join("|").contains("Wilhelmina"));
 }
 
-namespace {
-// The Privacy dialog's encryption controls.
-struct EncryptionControls {
-  QCheckBox* encrypt;
-  QLineEdit* next;
-  QPushButton* apply;
-  QLabel *note, *status;
-};
-EncryptionControls encryption_controls(PrivacyDialog* d) {
-  return {d->findChild<QCheckBox*>("encryptHistory"), d->findChild<QLineEdit*>("newPassphrase"),
-          d->findChild<QPushButton*>("applyEncryption"), d->findChild<QLabel*>("encryptionNote"),
-          d->findChild<QLabel*>("privacyStatus")};
-}
-void click_checkbox(QCheckBox* box) {
-  QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
-}
-QString keyring_id(const QString& db) {
-  ChatStore store;
-  return store.open(db) ? store.value("privacy.keyring_id") : QString();
-}
-}  // namespace
-
 // A Secret Service answers: the Privacy dialog encrypts without asking for a passphrase, the key
 // sits in the keyring (not in the file), the next start opens the history without a dialog, and
 // turning encryption off deletes the key from the keyring.
@@ -717,13 +716,8 @@ void HistoryPrivacyTest::keyringKeepsTheKeyWithoutPassphrase() {
   QVERIFY2(keyring_reachable(&why), qPrintable(why));
   QTemporaryDir dir;
   const QString db = StudioPaths::resolve(dir.path()).database_path();
-  QString before;
-  {
-    ChatStore store;
-    QVERIFY(store.open(db));
-    add_conversation(store, "Title " + kPhrase, "m", 3);
-    before = dump(store);
-  }
+  const QString before = seed_history(db);
+  QVERIFY(!before.isEmpty());
   {
     moe::ui::test::Studio studio(dir.path());
     PrivacyDialog* d = open_privacy_dialog(studio.window());

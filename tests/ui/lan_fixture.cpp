@@ -51,6 +51,10 @@ int row_of(QTableWidget* t, const QString& name) {
   return -1;
 }
 
+QStringList expert_share(int i, int n, int n_expert) {
+  return {"--experts", QString("%1-%2").arg(i * n_expert / n).arg((i + 1) * n_expert / n - 1)};
+}
+
 NodeDeployment::NodeDeployment(const QStringList& devices) {
   pki_ = dir_.path() + "/pki";
   ok_ = cli({"pki", "--dir", pki_, "init"}) && cli({"pki", "--dir", pki_, "issue", "host"});

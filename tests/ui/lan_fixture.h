@@ -28,6 +28,14 @@ QString cell(QTableWidget* t, int row, int col);
 /// The LAN devices table row of the device whose TLS identity is `name` (-1: none).
 int row_of(QTableWidget* t, const QString& name);
 
+/// moe-node's `--experts` for node `i` of `n`: its own contiguous share of every layer's
+/// `n_expert` experts. Nodes that all serve every expert get shares in proportion to the speed
+/// each measured at its start, which a loaded machine skews: a node measured 13 times slower
+/// than the other got no expert and never computed. Disjoint shares give each node experts.
+QStringList expert_share(int i, int n, int n_expert);
+/// Experts per layer of the demo model (preset "demo" of core/model/model_generator.h).
+constexpr int kDemoExperts = 8;
+
 /// A moe-node process on loopback serving every expert of its model.
 struct Node {
   QString name;

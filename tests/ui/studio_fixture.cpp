@@ -1,6 +1,5 @@
 #include "studio_fixture.h"
 
-#include <QApplication>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
@@ -51,9 +50,12 @@ void Studio::reopen_window() {
 
 void Studio::activate() {
   // Xvfb has no window manager: after a dialog closes nothing re-activates the main window,
-  // and window shortcuts (Ctrl+Enter, Esc) only fire in the active window.
-  QApplication::setActiveWindow(window_.get());
+  // and window shortcuts (Ctrl+N, Ctrl+Enter, Esc) only fire in the active window. Activation
+  // is asynchronous: the X server answers the request with FocusIn some time later. Setting
+  // QApplication's active window by hand (as this did) was undone by the X focus events that
+  // came after it, and the next shortcut went nowhere. Wait for the window system's own word.
   window_->activateWindow();
+  QVERIFY2(QTest::qWaitForWindowActive(window_.get()), "the main window never became active");
 }
 
 void Studio::close_window() {
@@ -86,30 +88,26 @@ bool Studio::wait_answer_finished(AnswerStats* stats, int timeout_ms) {
   return true;
 }
 
-bool Studio::ask_and_wait_first_text(const QString& question, int max_tokens) {
+bool Studio::send(const QString& question, int max_tokens) {
   ChatWindow* chat = window_->chat();
   window_->dashboard()->controls()->max_tokens()->setValue(max_tokens);
   window_->tabs()->setCurrentIndex(0);
   activate();
-  QSignalSpy text(window_->controller(), &EngineController::answer_text);
   chat->input()->setFocus();
   QTest::keyClicks(chat->input(), question);
   QTest::keyClick(chat->input(), Qt::Key_Return, Qt::ControlModifier);  // the Send shortcut
-  if (!window_->controller()->is_generating()) return false;
-  return text.wait(120000);
+  return window_->controller()->is_generating();
+}
+
+bool Studio::ask_and_wait_first_text(const QString& question, int max_tokens) {
+  QSignalSpy text(window_->controller(), &EngineController::answer_text);
+  return send(question, max_tokens) && text.wait(120000);
 }
 
 AnswerStats Studio::ask(const QString& question, int max_tokens) {
-  ChatWindow* chat = window_->chat();
-  QSignalSpy done(chat, &ChatWindow::answer_completed);
-  window_->dashboard()->controls()->max_tokens()->setValue(max_tokens);
-  window_->tabs()->setCurrentIndex(0);
-  activate();
-  chat->input()->setFocus();
-  QTest::keyClicks(chat->input(), question);
-  QTest::keyClick(chat->input(), Qt::Key_Return, Qt::ControlModifier);
+  QSignalSpy done(window_->chat(), &ChatWindow::answer_completed);
   AnswerStats stats;
-  if (done.count() == 0 && !window_->controller()->is_generating()) return stats;  // not sent
+  if (!send(question, max_tokens) && done.count() == 0) return stats;  // not sent
   if (done.count() > 0 || done.wait(120000)) stats = done.takeFirst().at(0).value<AnswerStats>();
   return stats;
 }

@@ -32,13 +32,17 @@ class Studio {
   /// Sets the answer length on the dashboard, types `question`, presses Ctrl+Enter, waits for
   /// the end of the answer. Returns its stats.
   AnswerStats ask(const QString& question, int max_tokens);
+  /// Sets the answer length, types `question` and presses Ctrl+Enter; returns at once, true if
+  /// the answer started.
+  bool send(const QString& question, int max_tokens);
   /// As ask(), but returns right after the first streamed text arrives.
   bool ask_and_wait_first_text(const QString& question, int max_tokens);
   bool wait_answer_finished(AnswerStats* stats, int timeout_ms = 120000);
   /// Destroys the window (and its engine thread); the data dir stays.
   void close_window();
   void reopen_window();
-  /// Makes the main window the active one (window shortcuts need it).
+  /// Makes the main window the active one (window shortcuts need it) and waits until the window
+  /// system says it is; a test failure if it never does.
   void activate();
 
  private:

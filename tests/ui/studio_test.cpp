@@ -26,6 +26,7 @@
 #include <QTest>
 #include <QTextDocument>
 #include <QTimer>
+#include <QToolButton>
 #include <cmath>
 
 #include "history_fixture.h"
@@ -593,13 +594,24 @@ void StudioTest::regenerateAndNewConversation() {
   QVERIFY(chat->current_conversation() != first);
   QCOMPARE(chat->conversation_list()->count(), before + 1);
   QVERIFY(chat->transcript()->toPlainText().trimmed().isEmpty());
-  // The system prompt is per conversation and saved.
+  // The system prompt is per conversation and saved: unfolded, replaced by typing.
+  QTest::mouseClick(chat->findChild<QToolButton*>("systemPromptToggle"), Qt::LeftButton);
   auto* prompt = chat->findChild<QPlainTextEdit*>("systemPrompt");
-  prompt->setPlainText("Answer for a paediatric ward.");
-  QTest::qWait(800);
-  QCOMPARE(store.system_prompt(chat->current_conversation()),
-           QString("Answer for a paediatric ward."));
-  chat->open_conversation(first);
+  QVERIFY(prompt->isVisible());
+  QTest::mouseClick(prompt->viewport(), Qt::LeftButton);
+  QTest::keyClick(prompt, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(prompt, "Answer for a paediatric ward.");
+  QTRY_COMPARE_WITH_TIMEOUT(store.system_prompt(chat->current_conversation()),
+                            QString("Answer for a paediatric ward."), 5000);
+  // Back to the first conversation by its row in the list.
+  QListWidget* list = chat->conversation_list();
+  int row = -1;
+  for (int i = 0; i < list->count(); ++i)
+    if (list->item(i)->data(Qt::UserRole).toLongLong() == first) row = i;
+  QVERIFY(row >= 0);
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
+                    list->visualItemRect(list->item(row)).center());
+  QTRY_COMPARE(chat->current_conversation(), first);
   QVERIFY(chat->transcript()->toPlainText().contains("Causes of syncope?"));
 }
 
