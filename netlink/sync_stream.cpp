@@ -177,15 +177,10 @@ SyncStream::IoResult SyncStream::write(std::span<const uint8_t> bytes, Deadline 
   while (done < bytes.size()) {
     if (fd_ < 0) return {Outcome::kClosed, "the connection is closed"};
     if (ssl_ != nullptr) {
-      ERR_clear_error();
-      errno = 0;
-      size_t n = 0;
-      const int r = SSL_write_ex(ssl_, bytes.data() + done, bytes.size() - done, &n);
-      if (r == 1) {
-        done += n;
-      } else if (auto res = after_tls(r, deadline); !res.ok()) {
-        return res;
-      }
+      const auto op = [&](size_t* n) {
+        return SSL_write_ex(ssl_, bytes.data() + done, bytes.size() - done, n);
+      };
+      if (auto res = tls_step(op, done, deadline); !res.ok()) return res;
       continue;
     }
     const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
@@ -205,15 +200,10 @@ SyncStream::IoResult SyncStream::read(std::span<uint8_t> bytes, Deadline deadlin
   while (done < bytes.size()) {
     if (fd_ < 0) return {Outcome::kClosed, "the connection is closed"};
     if (ssl_ != nullptr) {
-      ERR_clear_error();
-      errno = 0;
-      size_t n = 0;
-      const int r = SSL_read_ex(ssl_, bytes.data() + done, bytes.size() - done, &n);
-      if (r == 1) {
-        done += n;
-      } else if (auto res = after_tls(r, deadline); !res.ok()) {
-        return res;
-      }
+      const auto op = [&](size_t* n) {
+        return SSL_read_ex(ssl_, bytes.data() + done, bytes.size() - done, n);
+      };
+      if (auto res = tls_step(op, done, deadline); !res.ok()) return res;
       continue;
     }
     const ssize_t n = ::recv(fd_, bytes.data() + done, bytes.size() - done, 0);

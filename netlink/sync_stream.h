@@ -7,8 +7,10 @@
 // record on a client that only ever waits for one reply. Here OpenSSL writes its records
 // straight to the socket and reads every record that has arrived (up to kTlsReadAhead bytes) in
 // one recv; the thread sleeps only when the kernel has nothing for it. Not thread-safe.
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -69,6 +71,18 @@ class SyncStream {
   IoResult wait(short events, Deadline deadline);
   // After a TLS call returned r <= 0: wait for what it wants, or the outcome of the failure.
   IoResult after_tls(int r, Deadline deadline);
+  // One SSL_read_ex / SSL_write_ex (`op`, given where to put the byte count) that adds what it
+  // moved to `done`, or, having moved nothing, waits for what it wants (after_tls).
+  template <typename Op>
+  IoResult tls_step(Op op, size_t& done, Deadline deadline) {
+    ERR_clear_error();
+    errno = 0;
+    size_t n = 0;
+    const int r = op(&n);
+    if (r != 1) return after_tls(r, deadline);
+    done += n;
+    return {};
+  }
 
   int fd_;
   SSL* ssl_ = nullptr;
