@@ -32,7 +32,7 @@ struct LoadLatencyModel {
 
 /// How the disk drifts from its calibration, learnt from the store's own reads (the calibration
 /// is one moment of a disk; a shared machine's virtual disk changes speed within minutes): an
-/// EWMA over the last ~10 reads of (a read's time / the calibrated time for a read sharing the
+/// EWMA over the last few reads of (a read's time / the calibrated time for a read sharing the
 /// disk with as many others), kept apart for reads alone and reads sharing the disk, because
 /// the two drift apart. On the project's VM two O_DIRECT expert reads at once ran ~1.8x faster
 /// than calibrated while one alone ran as calibrated; one factor for both learnt the shared
@@ -40,7 +40,7 @@ struct LoadLatencyModel {
 class DiskDrift {
  public:
   /// Reads of a kind before its factor is used; until then the other kind's, if trusted.
-  static constexpr uint64_t kMinReads = 8;
+  static constexpr uint64_t kMinReads = 4;
   /// One finished read of `calibrated.read_bytes`: `sharing` reads were running when it
   /// started (itself included), with `readers` I/O threads.
   void note(const LoadLatencyModel& calibrated, int sharing, int readers, double seconds);

@@ -139,7 +139,7 @@ TEST(TieredStoreLatency, PredictionFollowsTheDiskWhenItDriftsFromTheCalibration)
   std::vector<ExpertView> v(1);
   for (int layer = 0; layer < (*m)->n_layer() && reads < 12; ++layer) {
     for (int32_t e = 0; e < (*m)->hparams().n_expert && reads < 12; ++e) {
-      if (reads == 7) {  // not enough reads yet to trust the drift
+      if (reads == static_cast<int>(DiskDrift::kMinReads) - 1) {  // too few to trust the drift
         EXPECT_EQ(s.load_latency(&source).read_s, cal.read_s);
         EXPECT_EQ(source, "calibration");
       }
@@ -149,7 +149,8 @@ TEST(TieredStoreLatency, PredictionFollowsTheDiskWhenItDriftsFromTheCalibration)
       ++reads;
     }
   }
-  ASSERT_GE(reads, 8) << "the fixture has too few experts for this test";
+  ASSERT_GE(reads, static_cast<int>(DiskDrift::kMinReads))
+      << "the fixture has too few experts for this test";
   const LoadLatencyModel drifted = s.load_latency(&source);
   EXPECT_EQ(source.rfind("calibration x ", 0), 0u) << source;
   EXPECT_GT(drifted.read_s, 10 * cal.read_s);
