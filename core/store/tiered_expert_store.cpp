@@ -341,7 +341,9 @@ void TieredExpertStore::io_loop() {
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     lock.lock();
     --reads_running_;
-    if (st.ok()) note_read_time_locked(sharing, secs);
+    // Warm-up reads are a burst at load time, beside the mapping's page faults: not the disk
+    // the run will see, so they teach the drift nothing.
+    if (st.ok() && !warming_) note_read_time_locked(sharing, secs);
     if (!demand) {
       --prefetch_in_flight_;
       io_cv_.notify_one();  // a queued prefetch may start now
