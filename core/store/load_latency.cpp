@@ -22,11 +22,11 @@ double LoadLatencyModel::reads_s(double n, int readers) const {
 }
 
 namespace {
-// EWMA weight of one read: about the last three reads count. A read's time holds the CPU it
-// waited for as well as the disk: a prompt's reads share two busy vCPUs with the expert
-// compute, decode's misses run while the engine waits for them, and on the 26 GB file the
-// two differed 2x (docs/offloading.md); with ten reads of memory the prompt's ratio lasted
-// well into decode at tier θ 0.2 (~1 read per token) and over-predicted it 1.9x.
+// EWMA weight of one read: about the last three reads count. The disk a run sees changes
+// within it: on the 26 GB file the prompt's reads (beside the mapping's page faults after a
+// page-cache drop) ran 2x slower than decode's misses (docs/offloading.md); with ten reads of
+// memory the prompt's ratio lasted well into decode at tier θ 0.2 (~1 read per token) and
+// over-predicted it 1.9x.
 constexpr double kDriftAlpha = 0.3;
 }  // namespace
 
