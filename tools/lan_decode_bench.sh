@@ -42,7 +42,10 @@ trap 'stop_nodes; rm -rf "$work"' EXIT
 "$CLI" pki --dir "$work/pki" init >/dev/null
 for name in host node-1 node-2 node-3 node-4; do "$CLI" pki --dir "$work/pki" issue "$name" >/dev/null; done
 
-# Starts N nodes, each serving its share of the model's experts; prints the --devices list.
+# Starts N nodes, each serving its share of the model's experts; sets device_list to the
+# --devices list. Not called in a command substitution: that subshell would keep node_pids from
+# this shell, and stop_nodes would leave every node running.
+device_list=""
 start_nodes() {
   local n=$1 n_expert=$2 list="" i lo hi
   for ((i = 0; i < n; i++)); do
@@ -59,7 +62,7 @@ start_nodes() {
     [[ -s $work/port.$i ]] || { echo "node $i did not start:" >&2; cat "$work/node.$i.log" >&2; exit 1; }
     list+="${list:+,}127.0.0.1:$(cat "$work/port.$i")/node-$((i + 1))"
   done
-  echo "$list"
+  device_list=$list
 }
 
 n_expert=$("$CLI" inspect --json "$MODEL" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hparams"]["expert_count"])')
@@ -72,7 +75,10 @@ for round in $(seq 1 "$ROUNDS"); do
     case $setup in
       local2) args=(-t 2) ;;
       local1) ;;
-      nodes*) args+=(--devices "$(start_nodes "${setup#nodes}" "$n_expert")" --pki "$work/pki" --name host "${SECURITY[@]}") ;;
+      nodes*)
+        start_nodes "${setup#nodes}" "$n_expert"
+        args+=(--devices "$device_list" --pki "$work/pki" --name host "${SECURITY[@]}")
+        ;;
       *) echo "unknown setup $setup" >&2; exit 2 ;;
     esac
     [[ ${TRACE:-} == 1 ]] && args+=(--trace "$work/$setup.$round.jsonl")
