@@ -42,7 +42,8 @@ void ExpertService::handle(const Frame& f, std::vector<uint8_t>& out) {
                    info_.served,
                    info_.gflops,
                    info_.memory_bytes,
-                   info_.max_payload};
+                   info_.max_payload,
+                   info_.machine};
       return encode_frame(FrameType::kHelloAck, f.request_id, encode(ack), out);
     }
     case FrameType::kExpertRequest:

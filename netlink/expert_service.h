@@ -26,6 +26,7 @@ struct ServiceInfo {
   uint64_t memory_bytes = 0;
   uint32_t max_payload = kDefaultMaxPayload;
   WireType reply_type = WireType::kF32;  ///< requests' type is used when it is not f32
+  std::string machine;  ///< key of the machine it runs on (HelloAck::machine); empty: unsaid
 };
 
 class ExpertService {

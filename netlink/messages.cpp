@@ -49,6 +49,7 @@ std::vector<uint8_t> encode(const HelloAck& m) {
   w.put(m.gflops);
   w.put(m.memory_bytes);
   w.put(m.max_payload);
+  w.str(m.machine);
   return out;
 }
 
@@ -68,6 +69,8 @@ Result<HelloAck> decode_hello_ack(std::span<const uint8_t> payload, const Messag
   m.gflops = r.get<float>("gflops");
   m.memory_bytes = r.get<uint64_t>("memory bytes");
   m.max_payload = r.get<uint32_t>("max payload");
+  // Added after the first devices shipped: a hello-ack that ends here is theirs.
+  if (r.remaining() > 0) m.machine = r.str("machine", kMaxName);
   return finish(r, "hello-ack", std::move(m));
 }
 

@@ -31,6 +31,9 @@ struct HelloAck {
   float gflops = 0;           ///< measured expert compute speed, GFLOP/s
   uint64_t memory_bytes = 0;  ///< RAM the device offers for experts
   uint32_t max_payload = 0;   ///< largest frame payload it accepts
+  /// Which machine it runs on: devices with one key share cores (moe-node: a hash of the
+  /// kernel's boot id). Optional on the wire (a device that does not send it: empty).
+  std::string machine;
 };
 
 /// One token routed to one expert. The gate weight stays on the host: the device returns each

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "core/engine_api/placement.h"
 #include "netlink/assignment_outputs.h"
+#include "netlink/expert_placement.h"
 #include "netlink/frame_client.h"
 #include "netlink/messages.h"
 
@@ -23,6 +25,7 @@ struct RemoteExpertExecutor::Device {
   std::unique_ptr<FrameClient> client;
   std::string device_id;
   std::vector<uint8_t> served;  // [n_layer * n_expert] from its hello-ack
+  std::string machine;          // its machine's key from the hello-ack (empty: not said)
   Clock::time_point retry_at{};
   std::chrono::milliseconds backoff{1000};
   DeviceStatus status;
@@ -188,6 +191,7 @@ void RemoteExpertExecutor::install(Device& d, Connection c) {
   d.client = std::move(c.client);
   d.device_id = c.ack.device_id;
   d.served = std::move(c.ack.served);
+  d.machine = std::move(c.ack.machine);
   d.status.device_id = d.device_id;
   d.status.identity = d.client->peer_identity();
   d.status.gflops = c.ack.gflops;
@@ -258,32 +262,22 @@ void RemoteExpertExecutor::place() {
     if (d->status.up && d->status.gflops > 0) known += d->status.gflops, ++n_known;
   }
   const double fallback = n_known > 0 ? known / n_known : 1.0;
-  std::vector<double> speed(n_dev);
-  std::vector<uint64_t> cap(n_dev), held(n_dev, 0);
+  std::vector<PlacementDevice> pd(n_dev);
   for (size_t i = 0; i < n_dev; ++i) {
     const DeviceStatus& st = devices_[i]->status;
-    speed[i] = st.gflops > 0 ? st.gflops : fallback;
-    cap[i] = !st.up ? 0 : st.memory_bytes == 0 ? UINT64_MAX : st.memory_bytes / per_expert;
+    pd[i].machine = devices_[i]->machine;
+    pd[i].speed = st.gflops > 0 ? st.gflops : fallback;
+    pd[i].capacity = !st.up ? 0 : st.memory_bytes == 0 ? UINT64_MAX : st.memory_bytes / per_expert;
+    pd[i].served = devices_[i]->served;
   }
-  assign_.assign(n_cells, -1);
+  assign_ = place_experts(hp.n_layer, hp.n_expert, pd);
+  std::vector<int> held(n_dev, 0);
   Placement placement(static_cast<int>(n_dev) + 1);
-  std::vector<int> load(n_dev);
   for (int l = 0; l < hp.n_layer; ++l) {
-    // Within a layer, expert e goes to the serving device with room whose share would stay
-    // smallest relative to its speed: shares end up proportional to speed.
-    std::fill(load.begin(), load.end(), 0);
     std::vector<std::vector<int>> by_expert(static_cast<size_t>(hp.n_expert));
     for (int e = 0; e < hp.n_expert; ++e) {
-      const size_t k = static_cast<size_t>(l) * hp.n_expert + e;
-      int best = -1;
-      double best_cost = 0;
-      for (size_t i = 0; i < n_dev; ++i) {
-        if (held[i] >= cap[i] || !devices_[i]->served[k]) continue;
-        const double cost = (load[i] + 1) / speed[i];
-        if (best < 0 || cost < best_cost) best = static_cast<int>(i), best_cost = cost;
-      }
-      assign_[k] = best;
-      if (best >= 0) ++load[static_cast<size_t>(best)], ++held[static_cast<size_t>(best)];
+      const int best = assign_[static_cast<size_t>(l) * hp.n_expert + e];
+      if (best >= 0) ++held[static_cast<size_t>(best)];
       by_expert[static_cast<size_t>(e)] = {best < 0 ? 0 : static_cast<int>(devices_[static_cast<size_t>(best)]->id)};
     }
     placement.set_layer_devices(l, std::move(by_expert));
@@ -298,8 +292,24 @@ void RemoteExpertExecutor::place() {
     std::snprintf(speed_text, sizeof(speed_text), " (%.1f GFLOP/s)", devices_[i]->status.gflops);
     summary += devices_[i]->device_id + " " + std::to_string(held[i]) + speed_text + ", ";
   }
+  // Devices up on one machine: say that they take whole layers (expert_placement.h).
+  std::map<std::string, std::string> shared;
+  std::map<std::string, int> count;
+  for (const auto& d : devices_) {
+    if (!d->status.up || d->machine.empty()) continue;
+    std::string& names = shared[d->machine];
+    names += (names.empty() ? "" : ", ") + d->device_id;
+    ++count[d->machine];
+  }
+  std::string machines;
+  for (const auto& [key, names] : shared) {
+    if (count[key] > 1) machines += "; " + names + " share one machine: each takes whole layers";
+  }
   if (sink_ != nullptr) sink_->set_placement(std::move(placement));
-  if (options_.log) options_.log("placement: " + summary + "host " + std::to_string(on_host) + " of " + std::to_string(n_cells) + " experts");
+  if (options_.log) {
+    options_.log("placement: " + summary + "host " + std::to_string(on_host) + " of " +
+                 std::to_string(n_cells) + " experts" + machines);
+  }
 }
 
 // y for the assignments `idx`, on the host's CPU executor, in chunks of the batch's token count

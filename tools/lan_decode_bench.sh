@@ -2,13 +2,19 @@
 # Decode (and prompt) tok/s with experts on 1, 2 and 4 local moe-node processes against
 # all-local runs, alternated setup by setup and round by round so that all setups see the same
 # machine load (docs/benchmarks.md, "Expert devices on the LAN"). Nodes run over loopback with
-# mutual TLS 1.3 and f32 rows, each with -t 1 and an equal share of the experts; the host runs
-# -t 1 with devices, all-local runs -t 1 and -t 2. Prints the CPU, the load average before each
-# round, a row per run and a table of medians, with decode as a fraction of all-local 2-thread.
+# mutual TLS 1.3 and f32 rows; the host runs -t HOST_THREADS (2) with devices (its attention),
+# all-local runs -t 1 and -t 2.
+# NODES=machine (default): every node serves every expert with its default threads (all CPUs)
+# and says which machine it runs on, as moe-node does by default: the host gives each node
+# whole layers. NODES=split: each node -t 1, an equal share of every layer's experts and
+# --machine none (as if each were a one-core machine of its own: every layer spread over them).
+# Prints the CPU, the load average before each round, a row per run and a table of medians,
+# with decode as a fraction of all-local 2-thread.
 #
 # usage: tools/lan_decode_bench.sh MODEL.gguf
 #   env: MOE_CLI, MOE_NODE (default build/app/moe-cli, build/app/moe-node), ROUNDS (3),
 #        PROMPT (16), GEN (64), SETUPS ("local2 local1 nodes1 nodes2 nodes4"),
+#        NODES (machine | split, above), HOST_THREADS (2),
 #        INSECURE (unset; 1: plaintext, --insecure on both ends),
 #        TRACE (unset; 1: also write each run's engine trace and print, per setup, the median
 #        decode step split into attention / experts / rest, and the devices' median round trip
@@ -16,7 +22,7 @@
 #   e.g. ROUNDS=5 GEN=128 tools/lan_decode_bench.sh /work/bench-models/mm-q4_0.gguf
 set -euo pipefail
 if [[ $# -ne 1 ]]; then
-  sed -n 9,16p "$0" >&2
+  sed -n 14,22p "$0" >&2
   exit 2
 fi
 MODEL=$1
@@ -27,6 +33,9 @@ ROUNDS=${ROUNDS:-3}
 PROMPT=${PROMPT:-16}
 GEN=${GEN:-64}
 SETUPS=${SETUPS:-local2 local1 nodes1 nodes2 nodes4}
+NODES=${NODES:-machine}
+HOST_THREADS=${HOST_THREADS:-2}
+[[ $NODES == machine || $NODES == split ]] || { echo "NODES must be machine or split" >&2; exit 2; }
 SECURITY=()
 [[ ${INSECURE:-} == 1 ]] && SECURITY=(--insecure)
 
@@ -52,8 +61,10 @@ start_nodes() {
     lo=$((i * n_expert / n))
     hi=$(((i + 1) * n_expert / n - 1))
     rm -f "$work/port.$i"
-    "$NODE" -m "$MODEL" --listen 127.0.0.1:0 --pki "$work/pki" --name "node-$((i + 1))" -t 1 \
-      --experts "$lo-$hi" --no-announce --port-file "$work/port.$i" "${SECURITY[@]}" \
+    local share=()
+    [[ $NODES == split ]] && share=(-t 1 --experts "$lo-$hi" --machine none)
+    "$NODE" -m "$MODEL" --listen 127.0.0.1:0 --pki "$work/pki" --name "node-$((i + 1))" \
+      "${share[@]}" --no-announce --port-file "$work/port.$i" "${SECURITY[@]}" \
       >"$work/node.$i.log" 2>&1 &
     node_pids+=($!)
   done
@@ -67,7 +78,7 @@ start_nodes() {
 
 n_expert=$("$CLI" inspect --json "$MODEL" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hparams"]["expert_count"])')
 echo "$(lscpu | grep 'Model name' | sed 's/ \+/ /g'); family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) CPUs"
-echo "model $MODEL, -p $PROMPT -n $GEN, $ROUNDS rounds${INSECURE:+, plaintext (--insecure)}"
+echo "model $MODEL, -p $PROMPT -n $GEN, $ROUNDS rounds, nodes: $NODES, host threads with nodes: $HOST_THREADS${INSECURE:+, plaintext (--insecure)}"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   for setup in $SETUPS; do
@@ -77,7 +88,7 @@ for round in $(seq 1 "$ROUNDS"); do
       local1) ;;
       nodes*)
         start_nodes "${setup#nodes}" "$n_expert"
-        args+=(--devices "$device_list" --pki "$work/pki" --name host "${SECURITY[@]}")
+        args=(-t "$HOST_THREADS" --devices "$device_list" --pki "$work/pki" --name host "${SECURITY[@]}")
         ;;
       *) echo "unknown setup $setup" >&2; exit 2 ;;
     esac

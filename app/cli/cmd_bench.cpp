@@ -4,7 +4,9 @@
 // does, the prompt and the decoded tokens are random token ids (fixed seed), not the model's
 // own greedy output, on which a random-weight model collapses onto one expert pair per layer;
 // the routing entropy of the decoded tokens is reported with every figure.
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -43,6 +45,13 @@ double active_bytes_per_token(const ModelSummary& s, const std::string& path, in
   return static_cast<double>(s.non_expert_bytes) - embd + experts;
 }
 
+// The q-quantile (nearest rank) of xs; 0 for none.
+double quantile(std::vector<double> xs, double q) {
+  if (xs.empty()) return 0;
+  std::sort(xs.begin(), xs.end());
+  return xs[std::min(xs.size() - 1, static_cast<size_t>(q * static_cast<double>(xs.size())))];
+}
+
 // n random token ids in [0, n_vocab), as llama-bench draws them; BOS first when the
 // vocabulary adds one (the prompt case).
 std::vector<int32_t> random_ids(const Tokenizer& tok, int n, bool bos, std::mt19937& rng) {
@@ -57,11 +66,29 @@ std::vector<int32_t> random_ids(const Tokenizer& tok, int n, bool bos, std::mt19
 // What the decoded tokens' events say: their routing (positions past the prompt) and, per
 // decode step, the expert-load wait the latency model predicted before the loads and the wait
 // measured (TimingEvent, design §3.1).
+// Per LAN device (--devices): its RPCs of the decode steps, and its losses over the whole run.
+struct DeviceFigures {
+  std::string address, identity;
+  std::vector<double> rtt_s, compute_s;
+  uint64_t assignments = 0, bytes = 0;
+  int left = 0, timeouts = 0;
+};
+
 struct DecodeEvents {
   RoutingStats routing;
   double predicted_load_s = 0, measured_load_s = 0;
   int steps = 0;
+  std::map<uint32_t, DeviceFigures> devices;
+  // A step's RPCs come before its TimingEvent, which says whether the step was a decode step.
+  std::vector<DeviceEvent> step_rpcs;
 };
+
+DeviceFigures& device_figures(DecodeEvents& d, const DeviceEvent& e) {
+  DeviceFigures& f = d.devices[e.device];
+  if (f.address.empty()) f.address = e.address.data();
+  if (f.identity.empty()) f.identity = e.identity.data();
+  return f;
+}
 
 void collect_decode_events(EventQueue& q, int prompt_tokens, DecodeEvents& d) {
   std::vector<Event> events;
@@ -69,10 +96,28 @@ void collect_decode_events(EventQueue& q, int prompt_tokens, DecodeEvents& d) {
   for (const Event& ev : events) {
     if (const auto* r = std::get_if<RoutingEvent>(&ev); r && r->pos >= prompt_tokens) {
       d.routing.add(*r);
-    } else if (const auto* t = std::get_if<TimingEvent>(&ev); t && t->phase == StepPhase::kDecode) {
-      d.predicted_load_s += t->predicted_load_s;
-      d.measured_load_s += t->measured_load_s;
-      ++d.steps;
+    } else if (const auto* dev = std::get_if<DeviceEvent>(&ev)) {
+      if (dev->kind == DeviceEvent::Kind::kRpc) {
+        d.step_rpcs.push_back(*dev);
+      } else if (dev->kind == DeviceEvent::Kind::kLeft) {
+        ++device_figures(d, *dev).left;
+      } else if (dev->kind == DeviceEvent::Kind::kTimeout) {
+        ++device_figures(d, *dev).timeouts;
+      }
+    } else if (const auto* t = std::get_if<TimingEvent>(&ev)) {
+      if (t->phase == StepPhase::kDecode) {
+        d.predicted_load_s += t->predicted_load_s;
+        d.measured_load_s += t->measured_load_s;
+        ++d.steps;
+        for (const DeviceEvent& rpc : d.step_rpcs) {
+          DeviceFigures& f = device_figures(d, rpc);
+          f.rtt_s.push_back(rpc.rtt_s);
+          f.compute_s.push_back(rpc.compute_s);
+          f.assignments += rpc.assignments;
+          f.bytes += rpc.bytes;
+        }
+      }
+      d.step_rpcs.clear();
     }
   }
 }
@@ -181,6 +226,27 @@ int bench(const BenchOptions& o) {
   j["load_prediction_ratio"] =
       cache && meas_ms > 0 ? nlohmann::json(pred_ms / meas_ms) : nlohmann::json();
   j["load_latency_model"] = s.latency_model;
+  // LAN devices: per decode RPC, the round trip and the compute time the device reported (the
+  // rest is network and hand-over); losses over the whole run. Empty without --devices.
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& [id, f] : decode.devices) {
+    std::vector<double> network(f.rtt_s.size());
+    for (size_t i = 0; i < network.size(); ++i) network[i] = f.rtt_s[i] - f.compute_s[i];
+    const double n = static_cast<double>(std::max<size_t>(f.rtt_s.size(), 1));
+    devices.push_back({{"device", id},
+                       {"address", f.address},
+                       {"identity", f.identity},
+                       {"decode_rpcs", f.rtt_s.size()},
+                       {"rtt_ms_median", 1e3 * quantile(f.rtt_s, 0.5)},
+                       {"rtt_ms_p90", 1e3 * quantile(f.rtt_s, 0.9)},
+                       {"compute_ms_median", 1e3 * quantile(f.compute_s, 0.5)},
+                       {"network_ms_median", 1e3 * quantile(network, 0.5)},
+                       {"assignments_per_rpc", static_cast<double>(f.assignments) / n},
+                       {"bytes_per_rpc", static_cast<double>(f.bytes) / n},
+                       {"failures", f.left + f.timeouts},
+                       {"timeouts", f.timeouts}});
+  }
+  j["devices"] = devices;
   if (o.json) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -216,6 +282,14 @@ int bench(const BenchOptions& o) {
     std::printf("; %s\n", s.latency_model.c_str());
   }
   std::printf("page cache       %.1f MiB of the model file\n", page_cache / 1048576.0);
+  for (const auto& d : devices) {
+    std::printf("device %-9s %s: %d decode RPCs, round trip %.3f ms (p90 %.3f), compute %.3f ms, "
+                "%d failures\n",
+                d["identity"].get<std::string>().c_str(), d["address"].get<std::string>().c_str(),
+                d["decode_rpcs"].get<int>(), d["rtt_ms_median"].get<double>(),
+                d["rtt_ms_p90"].get<double>(), d["compute_ms_median"].get<double>(),
+                d["failures"].get<int>());
+  }
   return 0;
 }
 

@@ -5,11 +5,14 @@
 // host. Logs are logfmt lines on stderr. SIGTERM or SIGINT: stop accepting, close, exit 0.
 //   moe-node -m model.gguf --name node-1 [--listen 0.0.0.0:7070] [--pki DIR] [--experts 0-3]
 #include <CLI/CLI.hpp>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -20,6 +23,7 @@
 #include "core/deploy/assemble.h"
 #include "core/util/byte_size.h"
 #include "netlink/discovery.h"
+#include "netlink/expert_placement.h"
 #include "netlink/expert_service.h"
 #include "netlink/frame_server.h"
 #include "netlink/link_emulator.h"
@@ -135,6 +139,19 @@ int main(int argc, char** argv) {
                  "wireless link in a WDMoE scenario (rates of eqs. 2-3 with fading, "
                  "retransmission below 0 dB SNR): SCENARIO.json:DEVICE (name or index)")
       ->type_name("SCENARIO.json:DEVICE");
+  std::string machine = "auto", sched = "batch";
+  app.add_option("--machine", machine,
+                 "Which machine the host is told this device runs on: devices with one ID share "
+                 "its cores, so the host gives each of them whole layers instead of spreading "
+                 "every layer over them (auto: a hash of the kernel's boot id; none: say nothing, "
+                 "as if on a machine of its own)")
+      ->capture_default_str();
+  app.add_option("--sched", sched,
+                 "CPU scheduling of this daemon: batch (SCHED_BATCH: a request's arrival does not "
+                 "preempt what runs on the CPU, e.g. the host engine sending its other requests on "
+                 "a shared machine) or normal")
+      ->check(CLI::IsMember({"batch", "normal"}))
+      ->capture_default_str();
   app.add_flag("--no-announce", no_announce, "Do not announce this device by UDP multicast");
   app.add_option("--discovery-group", disc.group, "Multicast group of the announcements")
       ->capture_default_str();
@@ -151,6 +168,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  // Before any thread starts, so that every thread (compute pool, server) has it.
+  if (sched == "batch") {
+    const sched_param none{};
+    if (sched_setscheduler(0, SCHED_BATCH, &none) != 0) {
+      log_line("warn", "--sched batch: " + std::string(std::strerror(errno)) + "; running SCHED_OTHER");
+    }
+  }
   // Signals are taken by sigwait below, not by a handler: block them before any thread starts.
   sigset_t stop;
   sigemptyset(&stop);
@@ -192,6 +216,7 @@ int main(int argc, char** argv) {
   info.device_id = name;
   info.model_fingerprint = *fp;
   info.max_payload = max_payload;
+  info.machine = machine == "auto" ? moe::net::this_machine_key() : machine == "none" ? "" : machine;
   info.served.assign(static_cast<size_t>(hp.n_layer * hp.n_expert), 0);
   for (int l = 0; l < hp.n_layer; ++l) {
     for (int e = 0; e < hp.n_expert; ++e) {
@@ -269,7 +294,8 @@ int main(int argc, char** argv) {
                                   " fingerprint=" + *fp + " experts=" + logfmt_quote(experts) +
                                   " gflops=" + std::to_string(gflops) +
                                   " memory_mib=" + std::to_string(memory_bytes >> 20) +
-                                  " threads=" + std::to_string((*backend)->pool->size()));
+                                  " threads=" + std::to_string((*backend)->pool->size()) +
+                                  " machine=" + logfmt_quote(info.machine) + " sched=" + sched);
   int sig = 0;
   sigwait(&stop, &sig);
   const moe::net::ServerStats st = (*server)->stats();

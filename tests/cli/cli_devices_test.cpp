@@ -312,6 +312,42 @@ TEST_F(CliDevices, LossAndStallDetectionTimes) {
   EXPECT_LT(back_ms, 5000) << "the stalled node was not readmitted\n" << all;
 }
 
+// `bench --json` with devices: per device its decode RPCs, round trip, the compute time it
+// reported and its failures; a node killed mid-run is one failure, the other none.
+TEST_F(CliDevices, BenchJsonReportsEachDevice) {
+  nodes_.push_back(start(0, false, "0-1", 2));  // disjoint: both are used
+  nodes_.push_back(start(1, false, "2-3", 2));
+  const std::string args = "bench -m " + sh_quote(kModel) + " -p 8 -n 400 -r 1 -t 1 --no-membw " +
+                           "--json --pki " + sh_quote(pki_) + " --devices " + sh_quote(devices());
+  std::thread killer([&] {
+    std::this_thread::sleep_for(1500ms);  // each reply is held 2 ms: 400 tokens take > 1.6 s
+    stop(nodes_[1], SIGKILL);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto out = run_cli(args);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  killer.join();
+  ASSERT_EQ(out.rc, 0) << out.err;
+  const auto j = nlohmann::json::parse(out.out);
+  ASSERT_EQ(j["devices"].size(), 2u) << j.dump(2);
+  for (int i = 0; i < 2; ++i) {
+    const auto& d = j["devices"][i];
+    EXPECT_EQ(d["identity"], "node-" + std::to_string(i)) << d.dump();
+    EXPECT_EQ(d["address"], "127.0.0.1:" + std::to_string(nodes_[static_cast<size_t>(i)].port))
+        << d.dump();
+    EXPECT_GT(d["decode_rpcs"].get<int>(), 0) << d.dump();
+    EXPECT_GE(d["rtt_ms_median"].get<double>(), d["compute_ms_median"].get<double>()) << d.dump();
+    EXPECT_GE(d["rtt_ms_median"].get<double>(), 2.0) << "replies are held 2 ms: " << d.dump();
+    EXPECT_GE(d["rtt_ms_p90"].get<double>(), d["rtt_ms_median"].get<double>()) << d.dump();
+    EXPECT_GT(d["compute_ms_median"].get<double>(), 0) << d.dump();
+    EXPECT_GT(d["bytes_per_rpc"].get<double>(), 0) << d.dump();
+  }
+  EXPECT_EQ(j["devices"][0]["failures"], 0) << j.dump(2);
+  if (took > 2s) {  // the kill landed while it decoded (not while the model loaded)
+    EXPECT_EQ(j["devices"][1]["failures"], 1) << j.dump(2);
+  }
+}
+
 // The paper's wireless scenario on real sockets: a node that emulates the farthest scenario
 // device's link holds its replies accordingly (counted in its closing log line), the answer is
 // unchanged at θ = 0, and a bad --emulate-link is refused with the scenario's device names.

@@ -25,8 +25,9 @@ TEST(Messages, HelloAndHelloAckRoundTrip) {
   EXPECT_EQ(h2->model_hash, h.model_hash);
 
   HelloAck a{"node-7", "9f86d081884c7d65", 2, 3, 64, {1, 0, 1, 0, 1, 1}, 41.5f, 8ull << 30,
-             1u << 24};
-  auto a2 = decode_hello_ack(encode(a));
+             1u << 24, "3fa1c2d4e5f60718"};
+  const std::vector<uint8_t> bytes = encode(a);
+  auto a2 = decode_hello_ack(bytes);
   ASSERT_TRUE(a2) << a2.message();
   EXPECT_EQ(a2->device_id, "node-7");
   EXPECT_EQ(a2->served, a.served);
@@ -34,6 +35,17 @@ TEST(Messages, HelloAndHelloAckRoundTrip) {
   EXPECT_EQ(a2->gflops, 41.5f);
   EXPECT_EQ(a2->memory_bytes, 8ull << 30);
   EXPECT_EQ(a2->max_payload, 1u << 24);
+  EXPECT_EQ(a2->machine, "3fa1c2d4e5f60718");
+
+  // A device from before the machine key ends its hello-ack at max payload: no machine.
+  const size_t key_bytes = 4 + a.machine.size();  // u32 length + bytes
+  auto old = decode_hello_ack(std::span(bytes).first(bytes.size() - key_bytes));
+  ASSERT_TRUE(old) << old.message();
+  EXPECT_EQ(old->machine, "");
+  EXPECT_EQ(old->max_payload, 1u << 24);
+  // Cut inside the key: refused, not read past the end.
+  auto cut = decode_hello_ack(std::span(bytes).first(bytes.size() - 3));
+  EXPECT_FALSE(cut.ok());
 }
 
 // f32 is exact; f16 / bf16 / int8 within their rounding: half an ulp of the format at the

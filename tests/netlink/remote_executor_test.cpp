@@ -59,7 +59,8 @@ class RemoteExperts : public test::TempDirTest {
 
   // A device serving experts [lo, hi) of every layer.
   Node node(const std::string& name, int lo, int hi, const std::string& fingerprint = "",
-            const ServerOptions& so = {}, float gflops = 0, uint64_t memory_bytes = 0) {
+            const ServerOptions& so = {}, float gflops = 0, uint64_t memory_bytes = 0,
+            const std::string& machine = "") {
     Node n;
     const Deployment d = local_deployment(1);
     auto b = assemble(d);
@@ -71,6 +72,8 @@ class RemoteExperts : public test::TempDirTest {
     info.model_fingerprint = fingerprint.empty() ? fingerprint_ : fingerprint;
     info.gflops = gflops;
     info.memory_bytes = memory_bytes;
+    // In-process devices stand for separate machines unless a test puts them on one.
+    info.machine = machine.empty() ? "machine of " + name : machine;
     info.served.assign(static_cast<size_t>(hp.n_layer * hp.n_expert), 0);
     for (int l = 0; l < hp.n_layer; ++l) {
       for (int e = lo; e < hi; ++e) info.served[static_cast<size_t>(l * hp.n_expert + e)] = 1;
@@ -428,6 +431,32 @@ TEST_F(RemoteExperts, PlacementFollowsSpeedAndMemory) {
   EXPECT_EQ(st[1].experts_held, 2 * hp.n_layer) << logged();  // experts 2, 3 of each layer
   EXPECT_NE(logged().find("placement: node-a 2"), std::string::npos) << logged();
   EXPECT_EQ(run(*h2), want);
+}
+
+// Devices that say they run on one machine share its cores: each takes whole layers, in turn,
+// instead of a share of every layer (netlink/expert_placement.h); the answer is unchanged.
+TEST_F(RemoteExperts, DevicesOnOneMachineTakeWholeLayers) {
+  auto local = assemble(local_deployment(2));
+  ASSERT_TRUE(local.ok());
+  const std::vector<float> want = run(**local);
+  const HParams& hp = (*local)->model->hparams();
+  ASSERT_EQ(hp.n_layer % 2, 0);
+  Node a = node("node-a", 0, 4, "", {}, 1.0f, 0, "box"), b = node("node-b", 0, 4, "", {}, 1.0f, 0, "box");
+  RemoteExpertExecutor* ex = nullptr;
+  auto h = host({addr(a, "node-a"), addr(b, "node-b")}, &ex);
+  ASSERT_TRUE(h && ex) << logged();
+  const auto st = ex->status();
+  EXPECT_EQ(st[0].experts_held, hp.n_layer / 2 * hp.n_expert) << logged();
+  EXPECT_EQ(st[1].experts_held, hp.n_layer / 2 * hp.n_expert) << logged();
+  EXPECT_NE(logged().find("node-a, node-b share one machine: each takes whole layers"),
+            std::string::npos)
+      << logged();
+  EXPECT_EQ(run(*h), want);
+  // One request per layer per eval (a prefill and 6 decode steps), half the layers each: a
+  // layer spread over both would make most layers two requests.
+  const uint64_t per_device = static_cast<uint64_t>(hp.n_layer / 2) * 7;
+  EXPECT_EQ(ex->status()[0].rpcs, per_device);
+  EXPECT_EQ(ex->status()[1].rpcs, per_device);
 }
 
 // Narrower activations on the wire (the ε of WDMoE eq. 5): f16 and bf16 round each element of
