@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <fcntl.h>
@@ -102,7 +103,12 @@ void SyncStream::close() {
   fd_ = -1;
 }
 
-SyncStream::IoResult SyncStream::wait(short events, Deadline deadline) {
+SyncStream::IoResult SyncStream::wait(short events, Deadline deadline, Deadline spin_until) {
+  while (fd_ >= 0 && Clock::now() < std::min(spin_until, deadline)) {
+    pollfd p{fd_, events, 0};
+    if (::poll(&p, 1, 0) > 0) return {};
+    sched_yield();  // the peer may be waiting for this very CPU
+  }
   for (;;) {
     if (fd_ < 0) return {Outcome::kClosed, "the connection is closed"};
     const auto left = deadline - Clock::now();
@@ -145,11 +151,11 @@ TlsFailure classify_tls_failure(SSL* ssl, int r) {
   return {K::kError, text, e, 0};
 }
 
-SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline) {
+SyncStream::IoResult SyncStream::after_tls(int r, Deadline deadline, Deadline spin_until) {
   const TlsFailure f = classify_tls_failure(ssl_, r);
   switch (f.kind) {
     case TlsFailure::Kind::kWantRead:
-      return wait(POLLIN, deadline);
+      return wait(POLLIN, deadline, spin_until);
     case TlsFailure::Kind::kWantWrite:
       return wait(POLLOUT, deadline);
     case TlsFailure::Kind::kClosed:
@@ -195,7 +201,8 @@ SyncStream::IoResult SyncStream::write(std::span<const uint8_t> bytes, Deadline 
   return {};
 }
 
-SyncStream::IoResult SyncStream::read(std::span<uint8_t> bytes, Deadline deadline) {
+SyncStream::IoResult SyncStream::read(std::span<uint8_t> bytes, Deadline deadline,
+                                      Deadline spin_until) {
   size_t done = 0;
   while (done < bytes.size()) {
     if (fd_ < 0) return {Outcome::kClosed, "the connection is closed"};
@@ -203,7 +210,7 @@ SyncStream::IoResult SyncStream::read(std::span<uint8_t> bytes, Deadline deadlin
       const auto op = [&](size_t* n) {
         return SSL_read_ex(ssl_, bytes.data() + done, bytes.size() - done, n);
       };
-      if (auto res = tls_step(op, done, deadline); !res.ok()) return res;
+      if (auto res = tls_step(op, done, deadline, spin_until); !res.ok()) return res;
       continue;
     }
     const ssize_t n = ::recv(fd_, bytes.data() + done, bytes.size() - done, 0);
@@ -212,7 +219,7 @@ SyncStream::IoResult SyncStream::read(std::span<uint8_t> bytes, Deadline deadlin
     } else if (n == 0) {
       return {Outcome::kClosed, "connection closed by the peer"};
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (auto res = wait(POLLIN, deadline); !res.ok()) return res;
+      if (auto res = wait(POLLIN, deadline, spin_until); !res.ok()) return res;
     } else if (errno != EINTR) {
       return os_error("recv", errno);
     }

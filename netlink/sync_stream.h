@@ -61,25 +61,27 @@ class SyncStream {
   IoResult handshake(Deadline deadline);
   /// All of `bytes`.
   IoResult write(std::span<const uint8_t> bytes, Deadline deadline);
-  /// Exactly `bytes.size()` bytes.
-  IoResult read(std::span<uint8_t> bytes, Deadline deadline);
+  /// Exactly `bytes.size()` bytes. Until `spin_until` it waits by polling without sleeping
+  /// (sched_yield between polls): a reply expected within microseconds is taken without the
+  /// wake-up of a sleeping thread; then it sleeps in poll(2) as always.
+  IoResult read(std::span<uint8_t> bytes, Deadline deadline, Deadline spin_until = {});
   /// Shuts the socket down (no TLS close_notify: the peer sees the connection end).
   void close();
 
  private:
   // Waits until the socket is readable (POLLIN) or writable (POLLOUT), or the deadline.
-  IoResult wait(short events, Deadline deadline);
+  IoResult wait(short events, Deadline deadline, Deadline spin_until = {});
   // After a TLS call returned r <= 0: wait for what it wants, or the outcome of the failure.
-  IoResult after_tls(int r, Deadline deadline);
+  IoResult after_tls(int r, Deadline deadline, Deadline spin_until = {});
   // One SSL_read_ex / SSL_write_ex (`op`, given where to put the byte count) that adds what it
   // moved to `done`, or, having moved nothing, waits for what it wants (after_tls).
   template <typename Op>
-  IoResult tls_step(Op op, size_t& done, Deadline deadline) {
+  IoResult tls_step(Op op, size_t& done, Deadline deadline, Deadline spin_until = {}) {
     ERR_clear_error();
     errno = 0;
     size_t n = 0;
     const int r = op(&n);
-    if (r != 1) return after_tls(r, deadline);
+    if (r != 1) return after_tls(r, deadline, spin_until);
     done += n;
     return {};
   }
