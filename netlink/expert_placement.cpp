@@ -33,24 +33,27 @@ std::vector<int> place_experts(int n_layer, int n_expert,
                                std::span<const PlacementDevice> devices) {
   const size_t n_dev = devices.size();
   // Machines: devices with one key form a group; a device without a key is a group of its own.
-  // A machine's speed is its fastest device's (they measured the same cores, one at a time).
+  // A machine's speed is its fastest device's: each measured the same cores, and devices that
+  // started together measured beside each other's measurement.
   std::vector<size_t> group_of(n_dev);
   std::vector<std::vector<size_t>> members;
   std::vector<double> group_speed;
   std::map<std::string, size_t> by_key;
   for (size_t i = 0; i < n_dev; ++i) {
     const std::string& key = devices[i].machine;
-    auto it = key.empty() ? by_key.end() : by_key.find(key);
-    if (it == by_key.end()) {
-      if (!key.empty()) it = by_key.emplace(key, members.size()).first;
-      group_of[i] = key.empty() ? members.size() : it->second;
+    const auto it = key.empty() ? by_key.end() : by_key.find(key);
+    size_t g = 0;
+    if (it != by_key.end()) {
+      g = it->second;
+    } else {
+      g = members.size();
       members.emplace_back();
       group_speed.push_back(0);
-    } else {
-      group_of[i] = it->second;
+      if (!key.empty()) by_key.emplace(key, g);
     }
-    members[group_of[i]].push_back(i);
-    group_speed[group_of[i]] = std::max(group_speed[group_of[i]], std::max(devices[i].speed, 1e-9));
+    group_of[i] = g;
+    members[g].push_back(i);
+    group_speed[g] = std::max(group_speed[g], std::max(devices[i].speed, 1e-9));
   }
   const size_t n_group = members.size();
   std::vector<uint64_t> held(n_dev, 0);
