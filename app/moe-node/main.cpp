@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
                  "Which machine the host is told this device runs on: devices with one ID share "
                  "its cores, so the host gives each of them whole layers instead of spreading "
                  "every layer over them (auto: a hash of the kernel's boot id; none: say nothing, "
-                 "as if on a machine of its own)")
+                 "as if on a machine of its own; the default with --emulate-link)")
       ->capture_default_str();
   app.add_option("--sched", sched,
                  "CPU scheduling of this daemon: batch (SCHED_BATCH: a request's arrival does not "
@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
   info.device_id = name;
   info.model_fingerprint = *fp;
   info.max_payload = max_payload;
+  // A node that emulates a scenario's wireless device stands for a device of its own, not for
+  // a share of this machine: the host must spread layers over such nodes as over real devices.
+  if (machine == "auto" && !emulate_link.empty()) machine = "none";
   info.machine = machine == "auto" ? moe::net::this_machine_key() : machine == "none" ? "" : machine;
   info.served.assign(static_cast<size_t>(hp.n_layer * hp.n_expert), 0);
   for (int l = 0; l < hp.n_layer; ++l) {

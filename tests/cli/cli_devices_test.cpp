@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -160,6 +161,8 @@ TEST_F(CliDevices, FourNodesGiveTheLocalAnswerAndSurviveAKill) {
   std::ifstream f(nodes_[0].log);
   const std::string log((std::istreambuf_iterator<char>(f)), {});
   EXPECT_NE(log.find("level=info msg=\"serving\""), std::string::npos) << log;
+  // Its machine (a hash of the boot id, for placement) and its scheduling class.
+  EXPECT_TRUE(std::regex_search(log, std::regex("machine=\"[0-9a-f]{16}\" sched=batch"))) << log;
   EXPECT_NE(log.find("msg=\"stopped\" signal=15"), std::string::npos) << log;
 }
 
@@ -364,6 +367,8 @@ TEST_F(CliDevices, EmulatedWirelessLinkDelaysRepliesOnly) {
   const std::string log((std::istreambuf_iterator<char>(f)), {});
   EXPECT_NE(log.find("msg=\"emulating a wireless link\" scenario_device=\"device7\""),
             std::string::npos) << log;
+  // An emulated device stands for a device of its own: it names no machine to share.
+  EXPECT_NE(log.find("machine=\"\" sched=batch"), std::string::npos) << log;
   const size_t at = log.find("link_requests=");
   ASSERT_NE(at, std::string::npos) << log;
   EXPECT_GT(std::stoi(log.substr(at + 14)), 0) << log;
