@@ -16,6 +16,7 @@
 #include "core/engine_api/routing_stats.h"
 #include "core/gguf/gguf_file.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/percentile.h"
 #include "core/util/membw.h"
 
 namespace moe::cli {
@@ -43,13 +44,6 @@ double active_bytes_per_token(const ModelSummary& s, const std::string& path, in
   const double experts =
       s.n_expert > 0 ? static_cast<double>(s.expert_bytes) * k / s.n_expert : 0.0;
   return static_cast<double>(s.non_expert_bytes) - embd + experts;
-}
-
-// The q-quantile (nearest rank) of xs; 0 for none.
-double quantile(std::vector<double> xs, double q) {
-  if (xs.empty()) return 0;
-  std::sort(xs.begin(), xs.end());
-  return xs[std::min(xs.size() - 1, static_cast<size_t>(q * static_cast<double>(xs.size())))];
 }
 
 // n random token ids in [0, n_vocab), as llama-bench draws them; BOS first when the
@@ -237,10 +231,10 @@ int bench(const BenchOptions& o) {
                        {"address", f.address},
                        {"identity", f.identity},
                        {"decode_rpcs", f.rtt_s.size()},
-                       {"rtt_ms_median", 1e3 * quantile(f.rtt_s, 0.5)},
-                       {"rtt_ms_p90", 1e3 * quantile(f.rtt_s, 0.9)},
-                       {"compute_ms_median", 1e3 * quantile(f.compute_s, 0.5)},
-                       {"network_ms_median", 1e3 * quantile(network, 0.5)},
+                       {"rtt_ms_median", 1e3 * percentile(f.rtt_s, 0.5)},
+                       {"rtt_ms_p90", 1e3 * percentile(f.rtt_s, 0.9)},
+                       {"compute_ms_median", 1e3 * percentile(f.compute_s, 0.5)},
+                       {"network_ms_median", 1e3 * percentile(network, 0.5)},
                        {"assignments_per_rpc", static_cast<double>(f.assignments) / n},
                        {"bytes_per_rpc", static_cast<double>(f.bytes) / n},
                        {"failures", f.left + f.timeouts},

@@ -17,6 +17,7 @@
 #include "core/deploy/assemble.h"
 #include "core/engine/scoring.h"
 #include "core/engine/text_tokens.h"
+#include "core/util/percentile.h"
 #include "core/wdmoe/latency_source.h"
 #include "core/wdmoe/selection_recorder.h"
 #include "core/wdmoe/wlr_selector.h"
@@ -37,15 +38,6 @@ struct SimRow {
   double experts_per_token = 0, dropped_per_token = 0, perplexity = 0;
   double mean_latency_s = 0, p95_latency_s = 0, reduction = std::nan("");
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double idx = p * static_cast<double>(v.size() - 1);  // linear interpolation
-  const size_t lo = static_cast<size_t>(std::floor(idx));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (idx - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
 
 // A fresh selection (and channel) per θ from the same spec: the same fading for every θ.
 Result<SimRow> run_theta(Backend& b, const std::vector<int32_t>& tokens, double theta) {

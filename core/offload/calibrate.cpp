@@ -19,6 +19,7 @@
 #include "core/quant/quant.h"
 #include "core/store/expert_reads.h"
 #include "core/util/file_lock.h"
+#include "core/util/percentile.h"
 #include "core/util/regular_file.h"
 
 namespace moe {
@@ -27,13 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 struct FreeDeleter {
