@@ -293,17 +293,16 @@ void RemoteExpertExecutor::place() {
     summary += devices_[i]->device_id + " " + std::to_string(held[i]) + speed_text + ", ";
   }
   // Devices up on one machine: say that they take whole layers (expert_placement.h).
-  std::map<std::string, std::string> shared;
-  std::map<std::string, int> count;
+  std::map<std::string, std::vector<std::string>> on_machine;
   for (const auto& d : devices_) {
-    if (!d->status.up || d->machine.empty()) continue;
-    std::string& names = shared[d->machine];
-    names += (names.empty() ? "" : ", ") + d->device_id;
-    ++count[d->machine];
+    if (d->status.up && !d->machine.empty()) on_machine[d->machine].push_back(d->device_id);
   }
   std::string machines;
-  for (const auto& [key, names] : shared) {
-    if (count[key] > 1) machines += "; " + names + " share one machine: each takes whole layers";
+  for (const auto& [key, names] : on_machine) {
+    if (names.size() < 2) continue;
+    machines += "; " + names[0];
+    for (size_t i = 1; i < names.size(); ++i) machines += ", " + names[i];
+    machines += " share one machine: each takes whole layers";
   }
   if (sink_ != nullptr) sink_->set_placement(std::move(placement));
   if (options_.log) {
