@@ -145,6 +145,12 @@ int main(int argc, char** argv) {
                  "its cores, so the host gives each of them whole layers instead of spreading "
                  "every layer over them (auto: a hash of the kernel's boot id; none: say nothing, "
                  "as if on a machine of its own; the default with --emulate-link)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.empty() || v.size() > 64 ? std::string("an ID of 1 to 64 characters")
+                                              : std::string();
+          },
+          "ID"))
       ->capture_default_str();
   app.add_option("--sched", sched,
                  "CPU scheduling of this daemon: batch (SCHED_BATCH: a request's arrival does not "

@@ -424,6 +424,12 @@ TEST_F(CliDevices, BadNodeAndHostOptionsAreRefused) {
   EXPECT_EQ(WEXITSTATUS(rc), 2);
   rc = std::system((node + " --name nobody 2>/dev/null").c_str());
   EXPECT_EQ(WEXITSTATUS(rc), 1);
+  // A machine ID the host would refuse (over 64 characters), a scheduling class it lacks.
+  rc = std::system((node + " --name node-0 --machine " + std::string(65, 'm') +
+                    " 2>&1 | grep -q 'an ID of 1 to 64 characters'").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 0);
+  rc = std::system((node + " --name node-0 --sched fifo 2>/dev/null").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
 }
 
 }  // namespace
